@@ -1,0 +1,62 @@
+// `npm test`: the one test command, run by CI as it is. Lint, formatting, types, generated-file sync,
+// then every test suite; prints the Node version it used and a closing `N passed, N failed` line.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+console.log(`Node ${process.version} (${process.execPath})`);
+if (!process.version.startsWith('v24.')) {
+  console.error(
+    `Tests must run on Node 24, the Lambda runtime's major; got ${process.version}. Run them with npm test.`,
+  );
+  process.exit(1);
+}
+
+function step(name: string, command: string, args: string[]): void {
+  const started = Date.now();
+  console.log(`\n== ${name}`);
+  const result = spawnSync(command, args, { stdio: 'inherit', env: process.env });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (result.status !== 0) {
+    console.error(`== ${name} failed after ${seconds}s (exit ${result.status ?? result.signal})`);
+    process.exit(result.status ?? 1);
+  }
+  console.log(`== ${name} ok (${seconds}s)`);
+}
+
+step('lint', 'npx', ['eslint', '.']);
+step('format', 'npx', ['prettier', '--check', '.']);
+step('types', 'npx', ['tsc', '-p', 'tsconfig.json']);
+
+const report = join(tmpdir(), `vitest-report-${process.pid}.json`);
+const started = Date.now();
+console.log('\n== tests');
+const run = spawnSync(
+  'npx',
+  ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`],
+  {
+    stdio: 'inherit',
+    env: process.env,
+  },
+);
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+try {
+  const summary = JSON.parse(readFileSync(report, 'utf8')) as {
+    numPassedTests: number;
+    numFailedTests: number;
+    numPendingTests: number;
+    numTodoTests: number;
+  };
+  passed = summary.numPassedTests;
+  failed = summary.numFailedTests;
+  skipped = summary.numPendingTests + summary.numTodoTests;
+  rmSync(report, { force: true });
+} catch {
+  failed = Math.max(failed, 1);
+}
+console.log(`== tests took ${((Date.now() - started) / 1000).toFixed(1)}s on Node ${process.version}`);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+if (run.status !== 0 || failed > 0 || passed === 0) process.exit(run.status || 1);
