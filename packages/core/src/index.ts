@@ -1,3 +1,4 @@
 export * from './ports.ts';
 export * from './errors.ts';
 export * from './settings.ts';
+export * from './secret-refs.ts';
