@@ -9,3 +9,4 @@ export * from './schedules.ts';
 export * from './manifests.ts';
 export * from './dispatcher.ts';
 export * from './heartbeat.ts';
+export * from './status.ts';
