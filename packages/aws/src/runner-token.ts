@@ -1,0 +1,137 @@
+// The runner's bearer token (the ingestion bot JWT Collate presents on $connect): read once from Secrets
+// Manager and cached per container; compared in constant time; optionally verified against Collate's JWKS.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+// Type only: jose itself is imported lazily, when JWKS verification is configured.
+import type { createRemoteJWKSet } from 'jose';
+
+export type TokenProvider = () => Promise<string>;
+
+/**
+ * Reads the token from Secrets Manager by ARN or name, caching it for `cacheMs` (default: for the life of
+ * the container). Concurrent first calls share one request; a failed read is not cached.
+ */
+export function secretsManagerTokenProvider(options: {
+  client: SecretsManagerClient;
+  secretId: string;
+  cacheMs?: number;
+  now?: () => number;
+}): TokenProvider {
+  const now = options.now ?? Date.now;
+  let cached: { value: Promise<string>; readAt: number } | undefined;
+  return () => {
+    if (cached && (options.cacheMs === undefined || now() - cached.readAt < options.cacheMs))
+      return cached.value;
+    const value = options.client
+      .send(new GetSecretValueCommand({ SecretId: options.secretId }))
+      .then((result) => {
+        const token = result.SecretString?.trim();
+        if (!token) {
+          throw new Error(
+            `Secret ${options.secretId} has no string value: store the ingestion bot JWT in it as plain text.`,
+          );
+        }
+        return token;
+      });
+    cached = { value, readAt: now() };
+    value.catch(() => {
+      cached = undefined;
+    });
+    return value;
+  };
+}
+
+/** Case-insensitive header lookup over API Gateway's `headers` (single values). */
+export function headerValue(
+  headers: Record<string, string | undefined> | null | undefined,
+  name: string,
+): string | undefined {
+  if (!headers) return undefined;
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === wanted) return value;
+  }
+  return undefined;
+}
+
+/** Compares secrets in constant time: hashing first makes the lengths equal, so the length leaks nothing. */
+export function secretsEqual(presented: string, expected: string): boolean {
+  const a = createHash('sha256').update(presented, 'utf8').digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b);
+}
+
+export function bearerToken(authorization: string | undefined): string | undefined {
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? '');
+  return match?.[1];
+}
+
+export type ConnectDecision = { status: 200; agentId: string } | { status: 401 | 403; reason: string };
+
+export interface ConnectAuthorizer {
+  authorize(headers: Record<string, string | undefined> | null | undefined): Promise<ConnectDecision>;
+}
+
+/** Verifies a JWT's signature and claims against a JWKS; `jose` is imported only when this is configured. */
+export function jwksVerifier(options: {
+  jwksUrl: string;
+  issuer?: string;
+  audience?: string;
+}): (token: string) => Promise<boolean> {
+  // The key set caches fetched keys, so it lives as long as the container.
+  let keySet: ReturnType<typeof createRemoteJWKSet> | undefined;
+  return async (token) => {
+    const jose = await import('jose');
+    keySet ??= jose.createRemoteJWKSet(new URL(options.jwksUrl));
+    try {
+      await jose.jwtVerify(token, keySet, {
+        ...(options.issuer ? { issuer: options.issuer } : {}),
+        ...(options.audience ? { audience: options.audience } : {}),
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}
+
+/**
+ * The $connect rule of the bridge protocol: 401 when the bearer token is missing or wrong, 403 when the
+ * token is right but `X-Agent-Id` names another agent. Reasons never contain the presented token.
+ */
+export function connectAuthorizer(options: {
+  token: TokenProvider;
+  agentId: string;
+  /** Extra check of the JWT itself (signature, expiry), for example jwksVerifier. */
+  verifyJwt?: (token: string) => Promise<boolean>;
+}): ConnectAuthorizer {
+  return {
+    async authorize(headers) {
+      const presented = bearerToken(headerValue(headers, 'authorization'));
+      if (!presented) {
+        return {
+          status: 401,
+          reason: 'missing bearer token: send Authorization: Bearer <ingestion bot JWT>',
+        };
+      }
+      const expected = await options.token();
+      if (!secretsEqual(presented, expected)) {
+        return { status: 401, reason: "the bearer token is not this runner's ingestion bot token" };
+      }
+      if (options.verifyJwt && !(await options.verifyJwt(presented))) {
+        return {
+          status: 401,
+          reason: 'the bearer token failed JWT verification against the configured JWKS',
+        };
+      }
+      const agentId = headerValue(headers, 'x-agent-id')?.trim();
+      if (!agentId || !secretsEqual(agentId, options.agentId)) {
+        return {
+          status: 403,
+          reason: `this runner serves agent ${options.agentId}; send X-Agent-Id: ${options.agentId}`,
+        };
+      }
+      return { status: 200, agentId };
+    },
+  };
+}

@@ -1,0 +1,214 @@
+// The bridge's request path, free of AWS: parse a frame, run its operation at most once per request id
+// (24 hours), and produce exactly one response. Handlers add transport (size check, send) around it.
+import { createHash } from 'node:crypto';
+import {
+  errorResponse,
+  okResponse,
+  parseFrame,
+  serializeBounded,
+  type BridgeRequest,
+  type OperationName,
+  type OperationPayload,
+  type OperationResult,
+  type ProtocolError,
+  type ResponseMessage,
+} from '@hybrid-runner/protocol';
+import { isRunnerError } from './errors.ts';
+import type { Clock, Ids } from './ports.ts';
+
+export type Operations = {
+  [Op in OperationName]: (payload: OperationPayload<Op>) => Promise<OperationResult<Op>>;
+};
+
+export type IdempotencyClaim =
+  | { status: 'claimed' }
+  | { status: 'completed'; fingerprint: string; response: string }
+  | { status: 'in_progress'; fingerprint: string };
+
+export interface ClaimOptions {
+  nowMs: number;
+  /** How long a claim blocks duplicates while its request runs; after that it counts as abandoned. */
+  lockMs: number;
+  /** How long the request id is remembered. */
+  retainSeconds: number;
+}
+
+/** Remembers request ids and their (serialised) responses; `claim` must be atomic across processes. */
+export interface IdempotencyStore {
+  claim(key: string, fingerprint: string, options: ClaimOptions): Promise<IdempotencyClaim>;
+  complete(key: string, response: string, options: { nowMs: number; retainSeconds: number }): Promise<void>;
+  /** Forgets an in-progress claim so a retry runs again (after a fault that left nothing done). */
+  release(key: string): Promise<void>;
+}
+
+/** A response ready for the wire: the message and its bounded JSON text. */
+export interface DispatchResult {
+  response: ResponseMessage;
+  text: string;
+  /** True when the text is a remembered response to an earlier request with the same id. */
+  replayed: boolean;
+}
+
+export interface UnexpectedErrorReport {
+  correlationId: string;
+  requestId: string | null;
+  op?: OperationName;
+  error: unknown;
+}
+
+export interface DispatcherOptions {
+  operations: Operations;
+  idempotency: IdempotencyStore;
+  clock: Clock;
+  ids: Ids;
+  /** Logs an unexpected error (the response only says `internal` and the correlation id). */
+  onUnexpectedError?: (report: UnexpectedErrorReport) => void;
+  /** A repeated request id is answered from memory for this long (protocol: 24 hours). */
+  retainSeconds?: number;
+  /** Must exceed the longest operation (the Lambda timeout), or a slow run could be started twice. */
+  lockMs?: number;
+  /** How long a duplicate that arrives while the first is running waits for the first's response. */
+  inProgressWaitMs?: number;
+  pollIntervalMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export const IDEMPOTENCY_RETAIN_SECONDS = 24 * 3600;
+const DEFAULT_LOCK_MS = 5 * 60_000;
+const DEFAULT_IN_PROGRESS_WAIT_MS = 20_000;
+const DEFAULT_POLL_INTERVAL_MS = 100;
+
+/**
+ * Error codes after which a retry of the same id runs the operation again instead of replaying the
+ * error: nothing was done (the cluster was unreachable) or we failed unexpectedly mid-way.
+ */
+const RETRYABLE_CODES = new Set<ProtocolError['code']>(['cluster_unavailable', 'internal']);
+
+/** Same id, same operation and payload: the fingerprint tells a retry from an id reused for another request. */
+export function requestFingerprint(request: BridgeRequest): string {
+  return createHash('sha256')
+    .update(JSON.stringify([request.type, request.payload ?? {}]), 'utf8')
+    .digest('base64url');
+}
+
+export interface Dispatcher {
+  /** Answers one frame (the raw text, or an already decoded value). Never throws for bad input. */
+  handleFrame(frame: unknown): Promise<DispatchResult>;
+}
+
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  const retainSeconds = options.retainSeconds ?? IDEMPOTENCY_RETAIN_SECONDS;
+  const lockMs = options.lockMs ?? DEFAULT_LOCK_MS;
+  const inProgressWaitMs = options.inProgressWaitMs ?? DEFAULT_IN_PROGRESS_WAIT_MS;
+  const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+
+  function fresh(response: ResponseMessage): DispatchResult {
+    return { response, text: serializeBounded(response), replayed: false };
+  }
+
+  function internal(
+    requestId: string | null,
+    op: OperationName | undefined,
+    error: unknown,
+  ): ResponseMessage {
+    const correlationId = options.ids.correlationId();
+    options.onUnexpectedError?.({ correlationId, requestId, error, ...(op ? { op } : {}) });
+    return errorResponse(requestId, op, {
+      code: 'internal',
+      message: `The runner failed unexpectedly; quote correlation id ${correlationId} when reporting it.`,
+      correlationId,
+    });
+  }
+
+  async function execute(request: BridgeRequest): Promise<ResponseMessage> {
+    const operation = options.operations[request.type] as (payload: unknown) => Promise<unknown>;
+    try {
+      const result = await operation(request.payload);
+      return okResponse(request.id, request.type, result as never);
+    } catch (error) {
+      if (isRunnerError(error) && error.code !== 'internal') {
+        return errorResponse(request.id, request.type, { code: error.code, message: error.message });
+      }
+      return internal(request.id, request.type, error);
+    }
+  }
+
+  function replay(text: string): DispatchResult {
+    return { response: JSON.parse(text) as ResponseMessage, text, replayed: true };
+  }
+
+  function reusedId(request: BridgeRequest): DispatchResult {
+    return fresh(
+      errorResponse(request.id, request.type, {
+        code: 'conflict',
+        message: `Request id ${request.id} was already used for a different request in the last 24 hours: use a new id.`,
+      }),
+    );
+  }
+
+  async function runOnce(request: BridgeRequest): Promise<DispatchResult> {
+    const fingerprint = requestFingerprint(request);
+    const deadline = options.clock.now().getTime() + inProgressWaitMs;
+    for (;;) {
+      const nowMs = options.clock.now().getTime();
+      const claim = await options.idempotency.claim(request.id, fingerprint, {
+        nowMs,
+        lockMs,
+        retainSeconds,
+      });
+      if (claim.status === 'completed') {
+        return claim.fingerprint === fingerprint ? replay(claim.response) : reusedId(request);
+      }
+      if (claim.status === 'in_progress') {
+        if (claim.fingerprint !== fingerprint) return reusedId(request);
+        if (nowMs >= deadline) {
+          return fresh(
+            errorResponse(request.id, request.type, {
+              code: 'conflict',
+              message: `Request ${request.id} is still being processed: repeat it later to receive its response.`,
+            }),
+          );
+        }
+        await sleep(pollIntervalMs);
+        continue;
+      }
+      const response = await execute(request);
+      const result = fresh(response);
+      try {
+        if (!response.ok && RETRYABLE_CODES.has(response.error.code)) {
+          await options.idempotency.release(request.id);
+        } else {
+          await options.idempotency.complete(request.id, result.text, {
+            nowMs: options.clock.now().getTime(),
+            retainSeconds,
+          });
+        }
+      } catch (error) {
+        // The operation ran: its response still goes out. The claim expires after lockMs at worst.
+        options.onUnexpectedError?.({
+          correlationId: options.ids.correlationId(),
+          requestId: request.id,
+          op: request.type,
+          error,
+        });
+      }
+      return result;
+    }
+  }
+
+  return {
+    async handleFrame(frame) {
+      const parsed = parseFrame(frame);
+      if (!parsed.ok)
+        return fresh(errorResponse(parsed.id, parsed.op as OperationName | undefined, parsed.error));
+      const request = parsed.request;
+      try {
+        return await runOnce(request);
+      } catch (error) {
+        // Claiming failed (the store is unreachable): nothing ran, so the sender may retry.
+        return fresh(internal(request.id, request.type, error));
+      }
+    },
+  };
+}
