@@ -2,3 +2,4 @@ export * from './constants.ts';
 export * from './schemas.ts';
 export * from './messages.ts';
 export * from './parse.ts';
+export * from './client.ts';

@@ -134,9 +134,9 @@ function expectedText(issue: z.core.$ZodIssue): string {
 function issueText(issue: z.core.$ZodIssue, root: unknown, prefix: readonly PropertyKey[]): string {
   const fullPath = [...prefix, ...issue.path];
   const where = pathText(fullPath) || 'the message';
+  if (issue.path.length > 0 && valueAt(root, issue.path) === undefined) return `${where} is required`;
   switch (issue.code) {
     case 'invalid_type':
-      if (valueAt(root, issue.path) === undefined) return `${where} is required`;
       return `${where} must be ${TYPE_NAMES[issue.expected] ?? issue.expected}`;
     case 'invalid_value':
       if (issue.values.length === 1) return `${where} must be ${JSON.stringify(issue.values[0])}`;
@@ -152,7 +152,7 @@ function issueText(issue: z.core.$ZodIssue, root: unknown, prefix: readonly Prop
       if (issue.origin === 'string') return `${where} must be at most ${issue.maximum} characters`;
       return `${where} must be at most ${issue.maximum}`;
     case 'invalid_format':
-      if (issue.format === 'regex' && issue.pattern === ID_PATTERN.source)
+      if (issue.format === 'regex' && String(issue.pattern).includes(ID_PATTERN.source))
         return `${where} must be ${ID_RULE}`;
       return `${where} must be a valid ${issue.format}`;
     case 'invalid_union': {
