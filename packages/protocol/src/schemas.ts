@@ -168,7 +168,18 @@ export const operationResultSchemas = {
 } as const satisfies Record<OperationName, z.ZodType>;
 
 export type OperationResultSchemas = typeof operationResultSchemas;
-export type OperationResult<Op extends OperationName> = z.infer<OperationResultSchemas[Op]>;
+/**
+ * A log chunk as TypeScript can express it: zod's inferred type for "task keys are strings, except total"
+ * has an index signature that contradicts `total`, so this one is written out.
+ */
+export type IngestionLogsResult = {
+  total: number;
+  after?: string;
+  [taskKey: string]: string | number | undefined;
+};
+export type OperationResult<Op extends OperationName> = Op extends 'getIngestionLogs'
+  ? IngestionLogsResult
+  : z.infer<OperationResultSchemas[Op]>;
 
 // ---------------------------------------------------------------------------------------------------
 // Event payloads (runner → Collate).
