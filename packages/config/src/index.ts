@@ -1,0 +1,5 @@
+export * from './schema.ts';
+export * from './errors.ts';
+export * from './load.ts';
+export * from './settings.ts';
+export * from './helm-import.ts';

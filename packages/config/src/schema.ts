@@ -1,0 +1,322 @@
+// The stage configuration: one validated schema, successor of the published Helm chart's values.
+// Defaults match chart 1.13.3 unless a comment says why they differ. Secrets are never values here, only
+// the names or ARNs of where they are stored.
+import { z } from 'zod';
+import { DEFAULT_SECRET_PREFIX } from '@hybrid-runner/protocol';
+import { DEFAULT_INGESTION_IMAGE } from '@hybrid-runner/core';
+
+/** Collate's registry for the ingestion images (chart `ecrRegistryHelper.collateCredentials.values.account`). */
+export const COLLATE_REGISTRY = '118146679784.dkr.ecr.eu-west-1.amazonaws.com';
+export const DEFAULT_PULL_SECRET_NAME = 'omd-registry-credentials';
+/** The Argo Workflows chart of the published runner; the 0.45 line ships Argo Workflows 3.7. */
+export const DEFAULT_ARGO_CHART_VERSION = '0.45.26';
+export const ARGO_CHART_VERSION_PATTERN = /^0\.45\.\d+$/;
+export const DEFAULT_AUTH_TOKEN_SECRET = 'CollateAuthToken';
+export const DEFAULT_ECR_KEYS_SECRET = 'CollateEcrCredentials';
+
+/** IRSA: the role the ingestion pods assume. Given by hand, the stack uses that role instead of making one. */
+export const IRSA_ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
+
+export const IDENTITY_MODES = ['irsa', 'pod-identity', 'none'] as const;
+export const SECRETS_MANAGER_PROVIDERS = ['managed-aws', 'kubernetes'] as const;
+export const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
+export const POD_GC_STRATEGIES = [
+  'OnPodCompletion',
+  'OnPodSuccess',
+  'OnWorkflowCompletion',
+  'OnWorkflowSuccess',
+] as const;
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+const SCHEDULE_EXPRESSION = /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\((\S+ ){5}\S+\))$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+const SST_SECRET_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
+const QUANTITY = /^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+
+const namespaceName = (what: string) =>
+  z
+    .string()
+    .max(63, `${what} must be at most 63 characters (a Kubernetes namespace name)`)
+    .regex(DNS_LABEL, `${what} must be a lowercase DNS label such as "collate-ingestion" (a-z, 0-9, "-")`);
+
+const region = z.string().regex(AWS_REGION, 'must be an AWS region such as "eu-west-1"');
+
+const schedule = z
+  .string()
+  .regex(
+    SCHEDULE_EXPRESSION,
+    'must be an EventBridge schedule expression such as "rate(4 hours)" or "cron(0 0/4 * * ? *)" (six fields)',
+  );
+
+const quantity = z
+  .union([z.string(), z.number()])
+  .transform(String)
+  .pipe(z.string().regex(QUANTITY, 'must be a Kubernetes quantity such as "500m", "1" or "512Mi"'));
+
+const resourceQuantities = z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() });
+const resourceRequirements = z.strictObject({
+  limits: resourceQuantities.optional(),
+  requests: resourceQuantities.optional(),
+});
+
+/**
+ * Where a secret lives: an SST secret (`npx sst secret set <name> …`) or an existing Secrets Manager
+ * secret by ARN. Never the value.
+ */
+const secretLocation = (defaultName: string) =>
+  z
+    .strictObject({
+      sstSecret: z
+        .string()
+        .regex(SST_SECRET_NAME, 'must be an SST secret name: letters and digits, starting with a letter')
+        .optional(),
+      secretArn: z
+        .string()
+        .regex(
+          SECRET_ARN,
+          'must be a Secrets Manager ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)',
+        )
+        .optional(),
+    })
+    .prefault({})
+    .refine((location) => !(location.sstSecret && location.secretArn), {
+      message: 'set either sstSecret or secretArn, not both',
+    })
+    .transform((location) =>
+      location.secretArn
+        ? { secretArn: location.secretArn }
+        : { sstSecret: location.sstSecret ?? defaultName },
+    );
+
+/** Accepts `{name, value}` entries, the chart's `"key:value"` strings, or a map. */
+const envVar = z.union([
+  z.strictObject({ name: z.string().min(1, 'an env var needs a name'), value: z.string() }),
+  z
+    .string()
+    .regex(/^[^:]+:/, 'must be "KEY:value" (the chart form) or {name, value}')
+    .transform((entry) => {
+      const separator = entry.indexOf(':');
+      return { name: entry.slice(0, separator).trim(), value: entry.slice(separator + 1) };
+    }),
+]);
+const extraEnv = z
+  .union([
+    z.array(envVar),
+    z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
+      .transform((map) => Object.entries(map).map(([name, value]) => ({ name, value }))),
+  ])
+  .default([])
+  .refine((vars) => vars.every((v) => /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(v.name)), {
+    message: 'env var names must start with a letter or "_" and hold only letters, digits, "_", "-" or "."',
+  });
+
+/** A list, or the chart's comma-separated string. */
+const nameList = z
+  .union([
+    z.array(z.string().min(1)),
+    z.string().transform((text) =>
+      text
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    ),
+  ])
+  .default([]);
+
+const unknownRecord = z.record(z.string(), z.unknown());
+
+const ingestionPods = z
+  .strictObject({
+    image: z
+      .strictObject({
+        repository: z.string().min(1).default(DEFAULT_INGESTION_IMAGE.repository),
+        tag: z.string().min(1).default(DEFAULT_INGESTION_IMAGE.tag),
+        pullPolicy: z.enum(PULL_POLICIES).default('IfNotPresent'),
+      })
+      .prefault({}),
+    imagePullSecrets: nameList.prefault([DEFAULT_PULL_SECRET_NAME]),
+    serviceAccount: z
+      .strictObject({
+        /** false: the service account exists already (made outside this stack). */
+        create: z.boolean().default(true),
+        name: namespaceName('ingestionPods.serviceAccount.name').default('ingestion'),
+        annotations: z.record(z.string(), z.string()).default({}),
+      })
+      .prefault({}),
+    identity: z.enum(IDENTITY_MODES).default('none'),
+    resources: resourceRequirements.default({
+      limits: { cpu: '1000m', memory: '4096Mi' },
+      requests: { cpu: '1000m', memory: '4096Mi' },
+    }),
+    automationResources: resourceRequirements.default({
+      limits: { cpu: '500m', memory: '512Mi' },
+      requests: { cpu: '200m', memory: '256Mi' },
+    }),
+    extraEnv,
+    tolerations: z.array(unknownRecord).default([]),
+    nodeSelector: z.record(z.string(), z.string()).default({}),
+    affinity: unknownRecord.optional(),
+    customConfig: z
+      .strictObject({ containerParams: unknownRecord.optional(), workflowParams: unknownRecord.optional() })
+      .prefault({}),
+    ttlSecondsAfterCompletion: z
+      .number()
+      .int()
+      .positive('must be a positive number of seconds (published default: 604800, one week)')
+      .default(7 * 24 * 3600),
+    podGC: z
+      .strictObject({ strategy: z.enum(POD_GC_STRATEGIES), deleteDelayDuration: z.string().optional() })
+      .optional(),
+    activeDeadlineSeconds: z.number().int().positive('must be a positive number of seconds').optional(),
+  })
+  .prefault({});
+
+const targetNamespacePattern = z
+  .string()
+  .regex(
+    /^[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?$/,
+    'must be a namespace name, optionally with "*" wildcards (e.g. "collate-*")',
+  );
+
+export const stageConfigSchema = z
+  .strictObject({
+    agentId: z
+      .string()
+      .min(1, 'must not be empty: it is the name Collate shows for this runner')
+      .max(256)
+      .default('RemoteRunner'),
+    serverHost: z
+      .string({ error: 'is required: your Collate host without protocol, e.g. "mycompany.getcollate.io"' })
+      .min(1, 'is required: your Collate host without protocol, e.g. "mycompany.getcollate.io"')
+      .refine((host) => !/^[a-z]+:\/\//i.test(host) && !host.includes('/'), {
+        message: 'must be a host name without protocol or path, e.g. "mycompany.getcollate.io"',
+      }),
+    useSecureProtocols: z.boolean().default(true),
+    authToken: secretLocation(DEFAULT_AUTH_TOKEN_SECRET),
+    cluster: z.strictObject(
+      {
+        name: z
+          .string({ error: 'is required: the name of your EKS cluster' })
+          .regex(
+            /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/,
+            'must be an EKS cluster name (letters, digits, "-", "_")',
+          ),
+        region: region.optional(),
+      },
+      { error: 'is required: {name: <EKS cluster name>, region: <AWS region>}' },
+    ),
+    namespaces: z
+      .strictObject({
+        ingestion: namespaceName('namespaces.ingestion').default('collate-ingestion'),
+        argo: namespaceName('namespaces.argo').default('argo-workflows'),
+      })
+      .prefault({}),
+    ingestionPods,
+    secretsManager: z
+      .strictObject({
+        provider: z.enum(SECRETS_MANAGER_PROVIDERS).default('kubernetes'),
+        prefix: z
+          .string()
+          .regex(
+            /^\/?[A-Za-z0-9/_+=.@-]+\/$/,
+            'must be a secret name prefix ending in "/", e.g. "/collate/prod/"',
+          )
+          .default(DEFAULT_SECRET_PREFIX),
+        region: region.optional(),
+      })
+      .prefault({}),
+    ecr: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        registry: z
+          .string()
+          .regex(
+            /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/,
+            'must be an ECR registry host such as "118146679784.dkr.ecr.eu-west-1.amazonaws.com"',
+          )
+          .default(COLLATE_REGISTRY),
+        // Every 4 hours (the chart uses 6): tokens live 12 hours, so two refreshes may fail before pulls do.
+        schedule: schedule.default('rate(4 hours)'),
+        targetNamespaces: z
+          .strictObject({
+            include: z.array(targetNamespacePattern).optional(),
+            exclude: z.array(targetNamespacePattern).default([]),
+          })
+          .prefault({}),
+        keys: secretLocation(DEFAULT_ECR_KEYS_SECRET),
+        pullSecretName: namespaceName('ecr.pullSecretName').default(DEFAULT_PULL_SECRET_NAME),
+        patchServiceAccount: z.boolean().default(false),
+      })
+      .prefault({}),
+    argo: z
+      .strictObject({
+        install: z.boolean().default(false),
+        chartVersion: z
+          .string()
+          .regex(
+            ARGO_CHART_VERSION_PATTERN,
+            `must be an argo-workflows chart version on the 0.45 line (Argo Workflows 3.7), e.g. "${DEFAULT_ARGO_CHART_VERSION}"`,
+          )
+          .default(DEFAULT_ARGO_CHART_VERSION),
+        createNamespace: z.boolean().default(true),
+        /** Extra values for the argo-workflows chart (the published chart's `argoWorkflows` block). */
+        values: unknownRecord.default({}),
+      })
+      .prefault({}),
+    schedules: z.strictObject({ heartbeat: schedule.default('rate(1 minute)') }).prefault({}),
+    vpc: z
+      .strictObject({
+        subnetIds: z.array(
+          z.string().regex(/^subnet-[0-9a-f]+$/, 'must be a subnet id such as "subnet-0abc1234"'),
+        ),
+        securityGroupIds: z.array(
+          z.string().regex(/^sg-[0-9a-f]+$/, 'must be a security group id such as "sg-0abc1234"'),
+        ),
+      })
+      .refine((vpc) => vpc.subnetIds.length > 0 && vpc.securityGroupIds.length > 0, {
+        message:
+          'needs at least one subnet id and one security group id (or remove vpc for a public endpoint)',
+      })
+      .optional(),
+    alarms: z
+      .strictObject({ emails: z.array(z.email('must be an e-mail address')).default([]) })
+      .prefault({}),
+    observability: z
+      .strictObject({
+        tracing: z.boolean().default(false),
+        logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, context) => {
+    const pods = config.ingestionPods;
+    const hasRoleAnnotation = IRSA_ROLE_ANNOTATION in pods.serviceAccount.annotations;
+    if (config.secretsManager.provider === 'managed-aws' && pods.identity === 'none') {
+      context.addIssue({
+        code: 'custom',
+        path: ['ingestionPods', 'identity'],
+        message:
+          'must be "irsa" or "pod-identity" when secretsManager.provider is "managed-aws", so ingestion pods can read their secrets',
+      });
+    }
+    if (pods.identity !== 'irsa' && hasRoleAnnotation) {
+      context.addIssue({
+        code: 'custom',
+        path: ['ingestionPods', 'serviceAccount', 'annotations'],
+        message: `${IRSA_ROLE_ANNOTATION} is an IRSA annotation: set ingestionPods.identity to "irsa" or remove it`,
+      });
+    }
+    if (pods.identity === 'irsa' && !pods.serviceAccount.create && !hasRoleAnnotation) {
+      context.addIssue({
+        code: 'custom',
+        path: ['ingestionPods', 'serviceAccount', 'create'],
+        message: `is false, so the stack cannot annotate it with the pods' IAM role: set it to true, or give your own role as annotation ${IRSA_ROLE_ANNOTATION}`,
+      });
+    }
+  });
+
+export type StageConfigInput = z.input<typeof stageConfigSchema>;
+export type StageConfig = z.output<typeof stageConfigSchema>;
+export type SecretLocation = StageConfig['authToken'];

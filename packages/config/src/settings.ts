@@ -1,0 +1,44 @@
+// The stage configuration as core's RunnerSettings: what manifests and operations need at run time.
+import { defaultRunnerSettings } from '@hybrid-runner/core';
+import type { RunnerSettings } from '@hybrid-runner/core';
+import type { StageConfig } from './schema.ts';
+
+export interface RunnerSettingsContext {
+  /** The region the stage is deployed to, used when neither secretsManager.region nor cluster.region is set. */
+  region?: string;
+  runnerVersion?: string;
+}
+
+export function toRunnerSettings(config: StageConfig, context: RunnerSettingsContext = {}): RunnerSettings {
+  const pods = config.ingestionPods;
+  const secretsRegion = config.secretsManager.region ?? config.cluster.region ?? context.region;
+  const settings: RunnerSettings = {
+    agentId: config.agentId,
+    serverHost: config.serverHost,
+    useSecureProtocols: config.useSecureProtocols,
+    runnerVersion: context.runnerVersion ?? defaultRunnerSettings().runnerVersion,
+    namespace: config.namespaces.ingestion,
+    image: { ...pods.image },
+    imagePullSecrets: [...pods.imagePullSecrets],
+    serviceAccountName: pods.serviceAccount.name,
+    resources: structuredClone(pods.resources),
+    automationResources: structuredClone(pods.automationResources),
+    extraEnv: pods.extraEnv.map((variable) => ({ ...variable })),
+    tolerations: structuredClone(pods.tolerations),
+    nodeSelector: { ...pods.nodeSelector },
+    ttlSecondsAfterCompletion: pods.ttlSecondsAfterCompletion,
+    secretsManager: {
+      provider: config.secretsManager.provider,
+      prefix: config.secretsManager.prefix,
+      ...(secretsRegion ? { region: secretsRegion } : {}),
+    },
+  };
+  if (pods.affinity) settings.affinity = structuredClone(pods.affinity);
+  if (pods.customConfig.containerParams)
+    settings.customContainerParams = structuredClone(pods.customConfig.containerParams);
+  if (pods.customConfig.workflowParams)
+    settings.workflowParams = structuredClone(pods.customConfig.workflowParams);
+  if (pods.podGC) settings.podGC = { ...pods.podGC };
+  if (pods.activeDeadlineSeconds) settings.activeDeadlineSeconds = pods.activeDeadlineSeconds;
+  return settings;
+}

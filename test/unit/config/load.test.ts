@@ -1,0 +1,83 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  StageConfigError,
+  applyEnvOverrides,
+  loadStageConfig,
+  toRunnerSettings,
+} from '@hybrid-runner/config';
+
+const repoStages = join(import.meta.dirname, '../../../stages');
+
+function stagesDir(files: Record<string, string>): string {
+  const directory = mkdtempSync(join(tmpdir(), 'stages-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(directory, name), text);
+  return directory;
+}
+
+describe('loadStageConfig', () => {
+  it('loads the checked-in example stage', () => {
+    const config = loadStageConfig('example', { directory: repoStages, env: {} });
+    expect(config.cluster).toEqual({ name: 'collate-ingestion', region: 'eu-west-1' });
+    expect(config.ingestionPods.identity).toBe('pod-identity');
+    expect(toRunnerSettings(config).tolerations).toHaveLength(1);
+  });
+
+  it('reads YAML or JSON and applies HYBRID_RUNNER__ environment overrides', () => {
+    const directory = stagesDir({
+      'dev.yaml': 'serverHost: a.getcollate.io\ncluster: {name: dev-eks}\n',
+      'qa.json': JSON.stringify({ serverHost: 'b.getcollate.io', cluster: { name: 'qa' } }),
+    });
+    const dev = loadStageConfig('dev', {
+      directory,
+      env: {
+        HYBRID_RUNNER__cluster__region: 'us-east-1',
+        HYBRID_RUNNER__ecr__enabled: 'false',
+        HYBRID_RUNNER__ingestionPods__imagePullSecrets: '[one, two]',
+        HYBRID_RUNNER__agentId: 'from-env',
+        UNRELATED: 'x',
+      },
+    });
+    expect(dev.cluster).toEqual({ name: 'dev-eks', region: 'us-east-1' });
+    expect(dev.ecr.enabled).toBe(false);
+    expect(dev.ingestionPods.imagePullSecrets).toEqual(['one', 'two']);
+    expect(dev.agentId).toBe('from-env');
+    expect(loadStageConfig('qa', { directory, env: {} }).serverHost).toBe('b.getcollate.io');
+  });
+
+  it('names the file and every problem in it', () => {
+    const directory = stagesDir({ 'bad.yaml': 'serverHost: x\ncluster: {name: c}\nagentid: typo\n' });
+    expect(() => loadStageConfig('bad', { directory, env: {} })).toThrow(
+      `${join(directory, 'bad.yaml')} is not a valid stage configuration:\n  - (root): unknown field "agentid"`,
+    );
+  });
+
+  it('says how to create a missing stage file and rejects odd stage names', () => {
+    const directory = stagesDir({});
+    expect(() => loadStageConfig('prod', { directory, env: {} })).toThrow(/copy stages\/example.yaml to it/);
+    expect(() => loadStageConfig('../etc', { directory, env: {} })).toThrow(
+      /stage: must be letters, digits and "-"/,
+    );
+  });
+
+  it('reports a syntax error as such', () => {
+    const directory = stagesDir({ 'broken.yaml': 'serverHost: [unclosed\n' });
+    expect(() => loadStageConfig('broken', { directory, env: {} })).toThrow(/\(root\): cannot be parsed/);
+  });
+
+  it('refuses override paths that could reach object prototypes', () => {
+    expect(() => applyEnvOverrides({}, { HYBRID_RUNNER____proto____x: '1' })).toThrow(StageConfigError);
+    expect(() => applyEnvOverrides({}, { HYBRID_RUNNER__constructor__prototype: '1' })).toThrow(
+      /not a field path/,
+    );
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+
+  it('leaves the parsed document untouched', () => {
+    const document = { cluster: { name: 'a' } };
+    applyEnvOverrides(document, { HYBRID_RUNNER__cluster__name: 'b' });
+    expect(document.cluster.name).toBe('a');
+  });
+});
