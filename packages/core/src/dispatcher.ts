@@ -104,7 +104,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
   function fresh(response: ResponseMessage): DispatchResult {
-    return { response, text: serializeBounded(response), replayed: false };
+    const text = serializeBounded(response);
+    // serializeBounded swaps an oversized ok response for a payload_too_large error; report what is sent.
+    // (Parsing back is exact either way, and only ever happens for responses that mention the code.)
+    const sent =
+      response.ok && text.includes('payload_too_large') ? (JSON.parse(text) as ResponseMessage) : response;
+    return { response: sent, text, replayed: false };
   }
 
   function internal(

@@ -10,3 +10,4 @@ export * from './manifests.ts';
 export * from './dispatcher.ts';
 export * from './heartbeat.ts';
 export * from './status.ts';
+export * from './reconcile.ts';

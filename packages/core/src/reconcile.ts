@@ -1,0 +1,141 @@
+// Reconciliation: walk the runner's Workflows a page at a time, work out each run's state (including runs
+// whose pod can never start), and report the ones whose state changed since last reported. The last
+// reported state lives on the Workflow itself (an annotation), so it disappears with the run.
+import { eventMessage, type EventMessage, type PipelineState } from '@hybrid-runner/protocol';
+import { ANNOTATIONS, LABELS, MANAGED_BY } from './names.ts';
+import { RESOURCES, type ClusterPort, type Clock, type KubeObject } from './ports.ts';
+import type { RunnerSettings } from './settings.ts';
+import { workflowToRunStatus, type RunStatus } from './status.ts';
+import { NotFoundError } from './errors.ts';
+import type { CursorStore } from './heartbeat.ts';
+
+/** The state last pushed to Collate for this run; compared on every pass. */
+export const REPORTED_STATE_ANNOTATION = 'hybrid-runner.getcollate.io/reported-state';
+
+/** Argo labels every pod of a Workflow with the Workflow's name. */
+export const ARGO_WORKFLOW_LABEL = 'workflows.argoproj.io/workflow';
+
+const CURSOR_NAME = 'reconcile';
+/** Kubernetes continue tokens expire after a few minutes; a stale one is worth nothing after that. */
+const CURSOR_RETAIN_SECONDS = 15 * 60;
+const NON_TERMINAL: ReadonlySet<PipelineState> = new Set(['queued', 'running']);
+
+export interface ReconcileOptions {
+  cluster: ClusterPort;
+  settings: Pick<RunnerSettings, 'namespace'>;
+  clock: Clock;
+  cursor: CursorStore;
+  /** Delivers one pipelineStatus event (to every connection). */
+  publish: (event: EventMessage<'pipelineStatus'>) => Promise<void>;
+  /** Milliseconds left in this invocation (Lambda's context.getRemainingTimeInMillis). */
+  remainingMs: () => number;
+  /** Stop starting new pages when less than this is left. */
+  reserveMs?: number;
+  pageSize?: number;
+  /** Pages per invocation at most, whatever the time left. */
+  maxPages?: number;
+  /** How long a pod may stay unschedulable before its run is reported failed (status.ts default otherwise). */
+  unschedulableLimitMs?: number;
+}
+
+export interface ReconcileOutcome {
+  examined: number;
+  reported: number;
+  pages: number;
+  /** False when the pass stopped early; the next invocation resumes from the stored cursor. */
+  finished: boolean;
+}
+
+type Workflow = KubeObject;
+
+/** The state to report for a run; `failed` with the reason when its pod can never start. */
+export async function observedRunState(
+  cluster: ClusterPort,
+  namespace: string,
+  workflow: Workflow,
+  now: Date,
+  unschedulableLimitMs?: number,
+): Promise<RunStatus> {
+  const status = workflowToRunStatus(workflow, now);
+  if (!NON_TERMINAL.has(status.pipelineState) || !status.workflowName) return status;
+  // Only runs that have not finished can be stuck before start; only they cost a pod list.
+  const pods = await cluster.list(RESOURCES.pod, namespace, {
+    labelSelector: `${ARGO_WORKFLOW_LABEL}=${status.workflowName}`,
+  });
+  return workflowToRunStatus(workflow, now, {
+    pods: pods.items,
+    ...(unschedulableLimitMs !== undefined ? { unschedulableLimitMs } : {}),
+  });
+}
+
+async function reconcileWorkflow(options: ReconcileOptions, workflow: Workflow): Promise<boolean> {
+  const fqn = workflow.metadata.annotations?.[ANNOTATIONS.pipelineFqn];
+  const name = workflow.metadata.name;
+  // Automations have no pipeline to report on; objects without a name cannot be patched.
+  if (!fqn || !name) return false;
+  const observed = await observedRunState(
+    options.cluster,
+    options.settings.namespace,
+    workflow,
+    options.clock.now(),
+    options.unschedulableLimitMs,
+  );
+  if (workflow.metadata.annotations?.[REPORTED_STATE_ANNOTATION] === observed.pipelineState) return false;
+  await options.publish(
+    eventMessage('pipelineStatus', {
+      pipelineFQN: fqn,
+      runId: observed.runId,
+      pipelineState: observed.pipelineState,
+      workflowName: observed.workflowName,
+      ...(observed.reason ? { reason: observed.reason } : {}),
+      timestamp: observed.timestamp,
+    }),
+  );
+  try {
+    await options.cluster.mergePatch(RESOURCES.workflow, options.settings.namespace, name, {
+      metadata: { annotations: { [REPORTED_STATE_ANNOTATION]: observed.pipelineState } },
+    });
+  } catch (error) {
+    // Deleted meanwhile: nothing left to remember. Other faults mean the event may be sent again: harmless.
+    if (!(error instanceof NotFoundError)) throw error;
+  }
+  return true;
+}
+
+/** One bounded, resumable pass over the runner's Workflows. */
+export async function reconcileRuns(options: ReconcileOptions): Promise<ReconcileOutcome> {
+  const reserveMs = options.reserveMs ?? 5_000;
+  const pageSize = options.pageSize ?? 50;
+  const maxPages = options.maxPages ?? 20;
+  const outcome: ReconcileOutcome = { examined: 0, reported: 0, pages: 0, finished: false };
+  let cursor = await options.cursor.get(CURSOR_NAME);
+  while (outcome.pages < maxPages && options.remainingMs() > reserveMs) {
+    let page;
+    try {
+      page = await options.cluster.list<Workflow>(RESOURCES.workflow, options.settings.namespace, {
+        labelSelector: `${LABELS.managedBy}=${MANAGED_BY}`,
+        limit: pageSize,
+        ...(cursor ? { continue: cursor } : {}),
+      });
+    } catch (error) {
+      if (!cursor) throw error;
+      // An expired continue token (410 Gone from the API server): start the walk over.
+      cursor = undefined;
+      continue;
+    }
+    outcome.pages++;
+    for (const workflow of page.items) {
+      outcome.examined++;
+      if (await reconcileWorkflow(options, workflow)) outcome.reported++;
+    }
+    cursor = page.continue;
+    if (!cursor) {
+      outcome.finished = true;
+      break;
+    }
+  }
+  await options.cursor.set(CURSOR_NAME, outcome.finished ? undefined : cursor, {
+    retainSeconds: CURSOR_RETAIN_SECONDS,
+  });
+  return outcome;
+}

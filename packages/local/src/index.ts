@@ -1,0 +1,1 @@
+export * from './apigateway/memory-stores.ts';
