@@ -146,7 +146,7 @@ describe('reconcileRuns', () => {
     expect(cluster.workflows[0]?.metadata.annotations?.[REPORTED_STATE_ANNOTATION]).toBe('running');
 
     expect(await reconcileRuns(options)).toMatchObject({ reported: 0 });
-    (cluster.workflows[0] as { status: { phase: string } }).status.phase = 'Failed';
+    (cluster.workflows[0]!.status as { phase: string }).phase = 'Failed';
     await reconcileRuns(options);
     expect(events.at(-1)?.payload).toMatchObject({ workflowName: 'wf-a', pipelineState: 'failed' });
     expect(events).toHaveLength(3);
