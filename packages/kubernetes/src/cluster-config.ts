@@ -136,9 +136,12 @@ function loadKubeconfig(source: KubeconfigSource): ClusterConfig {
     }
   } catch (error) {
     if (error instanceof ClusterUnavailableError) throw error;
+    // Only the reason and position: the YAML parser's own message quotes the source, which may hold a token.
+    const { reason, mark } = error as { reason?: string; mark?: { line?: number; column?: number } };
+    const where =
+      mark?.line !== undefined ? ` at line ${mark.line + 1}, column ${(mark.column ?? 0) + 1}` : '';
     throw new ClusterUnavailableError(
-      `Could not read the kubeconfig: ${error instanceof Error ? error.message : String(error)}. Check its YAML.`,
-      { cause: error },
+      `Could not read the kubeconfig: ${reason ?? 'invalid content'}${where}. Check its YAML.`,
     );
   }
   if (source.context) {
