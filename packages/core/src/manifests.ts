@@ -3,6 +3,7 @@
 // (../shared/reference/hybrid-runner-facts.md): container `main`, `python main.py` and friends,
 // env `config` / `pipelineType` / `pipelineRunId`, an `exit_handler.py` onExit step.
 // The bot JWT lives only in the Secret; Workflow specs reference it by name (secretKeyRef).
+import type { Application, AutomationWorkflow, Pipeline } from '@hybrid-runner/protocol';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { BadRequestError, RunnerError } from './errors.ts';
 import {
@@ -20,25 +21,6 @@ import {
 import type { KubeObject, ObjectMeta } from './ports.ts';
 import { toCronSchedule } from './schedules.ts';
 import type { EnvVar, ResourceRequirements, RunnerSettings } from './settings.ts';
-
-// Minimal shapes of what Collate sends; @hybrid-runner/protocol's zod-inferred types satisfy them.
-export interface PipelineInput {
-  name: string;
-  fullyQualifiedName: string;
-  pipelineType: string;
-  enabled?: boolean | null;
-  airflowConfig?: { scheduleInterval?: string | null; pipelineTimezone?: string | null } | null;
-}
-export interface AutomationWorkflowInput {
-  name: string;
-  id?: string;
-  workflowType?: string;
-  [field: string]: unknown;
-}
-export interface ApplicationInput {
-  name: string;
-  [field: string]: unknown;
-}
 
 export const ARGO_API_VERSION = 'argoproj.io/v1alpha1';
 /** Key of the workflow config inside the config Secret. */
@@ -114,7 +96,7 @@ export interface ServerConnectionOptions {
 }
 
 export interface RenderWorkflowConfigOptions extends ServerConnectionOptions {
-  pipeline: PipelineInput;
+  pipeline: Pipeline;
   /** Defaults to the config's own value, else false. */
   enableStreamableLogs?: boolean;
   /** The IngestionRunner entity name; defaults to the runner's agent id. */
@@ -202,7 +184,7 @@ export function renderWorkflowConfig(workflowConfig: unknown, options: RenderWor
 
 /** The automation workflow JSON for `run_automation.py`, with `openMetadataServerConnection` completed. */
 export function renderAutomationConfig(
-  workflow: AutomationWorkflowInput,
+  workflow: AutomationWorkflow,
   options: ServerConnectionOptions,
 ): string {
   const config = parseWorkflowConfig(workflow, 'payload.workflow');
@@ -214,10 +196,7 @@ export function renderAutomationConfig(
 }
 
 /** The application config JSON for the applications runner, with its server connection completed. */
-export function renderApplicationConfig(
-  application: ApplicationInput,
-  options: ServerConnectionOptions,
-): string {
+export function renderApplicationConfig(application: Application, options: ServerConnectionOptions): string {
   const config = parseWorkflowConfig(application, 'payload.application');
   const workflow: Json = isObject(config.workflowConfig) ? { ...config.workflowConfig } : {};
   workflow.openMetadataServerConfig = completeServerConnection(workflow.openMetadataServerConfig, options);
@@ -403,11 +382,7 @@ function workflowSpec(input: SpecInput): WorkflowSpec {
   return mergeKubernetesObjects(spec, settings.workflowParams);
 }
 
-function ingestionIdentity(
-  pipeline: PipelineInput,
-  settings: RunnerSettings,
-  runId?: string,
-): ObjectIdentity {
+function ingestionIdentity(pipeline: Pipeline, settings: RunnerSettings, runId?: string): ObjectIdentity {
   const identity: ObjectIdentity = {
     kind: 'ingestion',
     agentId: settings.agentId,
@@ -441,7 +416,7 @@ function workflowManifest(
 // Public builders
 
 export interface BuildRunWorkflowOptions {
-  pipeline: PipelineInput;
+  pipeline: Pipeline;
   settings: RunnerSettings;
   runId: string;
   /** Secret holding this run's config; defaults to the pipeline's deployed config Secret. */
@@ -464,7 +439,7 @@ export function buildRunWorkflow(options: BuildRunWorkflowOptions): WorkflowMani
 }
 
 export interface BuildCronWorkflowOptions {
-  pipeline: PipelineInput;
+  pipeline: Pipeline;
   settings: RunnerSettings;
   configSecretName?: string;
 }
@@ -513,7 +488,7 @@ export function buildCronWorkflow(options: BuildCronWorkflowOptions): CronWorkfl
 }
 
 export interface BuildAutomationWorkflowOptions {
-  workflow: AutomationWorkflowInput;
+  workflow: AutomationWorkflow;
   settings: RunnerSettings;
   runId: string;
   /** Defaults to the Workflow's own name (one Secret per one-off run). */
@@ -542,7 +517,7 @@ export function buildAutomationWorkflow(options: BuildAutomationWorkflowOptions)
 }
 
 export interface BuildApplicationWorkflowOptions {
-  application: ApplicationInput;
+  application: Application;
   settings: RunnerSettings;
   runId: string;
   /** Defaults to the Workflow's own name (one Secret per one-off run). */
