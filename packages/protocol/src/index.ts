@@ -3,3 +3,4 @@ export * from './schemas.ts';
 export * from './messages.ts';
 export * from './parse.ts';
 export * from './client.ts';
+export * from './asyncapi.ts';
