@@ -309,11 +309,13 @@ function describe(error: ErrorObject): string {
   }
 }
 
-/** ajv reports every failed branch of an anyOf; keep the anyOf summary and drop its branches' noise. */
+/** ajv reports every failed branch of an anyOf (and a bad key twice); keep one message for each. */
 function summarise(errors: ErrorObject[]): string[] {
   const alternatives = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
   const kept = errors.filter(
     (e) =>
+      // A bad key is reported once, by the propertyNames error that names it.
+      !e.schemaPath.includes('/propertyNames/') &&
       !alternatives.some(
         (a) => e.instancePath.startsWith(a.instancePath) && e.schemaPath.startsWith(`${a.schemaPath}/`),
       ),
