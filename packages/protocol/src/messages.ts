@@ -10,6 +10,7 @@ import type {
   OkResponseMessage,
   OperationResult,
   ProtocolError,
+  ResponseMessage,
 } from './schemas.ts';
 
 /** Error messages are for people and short; a longer one is cut so an error response always fits a frame. */
@@ -63,26 +64,48 @@ export class MessageTooLargeError extends Error {
   }
 }
 
+/** A response ready for the wire: its text, and the message that text actually carries. */
+export interface BoundedResponse {
+  text: string;
+  /** The response as sent: the original, or the payload_too_large error that replaced it. */
+  response: ResponseMessage;
+  replaced: boolean;
+}
+
 /**
- * Serializes a message to the text of one frame, guaranteed at most MAX_MESSAGE_BYTES (UTF-8). A response
- * that would exceed the limit is replaced by a `payload_too_large` error response for the same id and
- * operation that says why. An oversized event throws MessageTooLargeError.
+ * Serializes a response to at most MAX_MESSAGE_BYTES (UTF-8). One that would exceed the limit is replaced
+ * by a `payload_too_large` error response for the same id and operation that says why.
  */
-export function serializeBounded(message: BridgeMessage): string {
-  const text = JSON.stringify(message);
+export function boundResponse(response: ResponseMessage): BoundedResponse {
+  const text = JSON.stringify(response);
   const bytes = utf8ByteLength(text);
-  if (bytes <= MAX_MESSAGE_BYTES) return text;
-  if (message.type === 'event') throw new MessageTooLargeError(`${message.event} event`, bytes);
-  const op = message.op;
-  const replacement = errorResponse(message.id, op, {
+  if (bytes <= MAX_MESSAGE_BYTES) return { text, response, replaced: false };
+  const op = response.op;
+  let replacement = errorResponse(response.id, op, {
     code: 'payload_too_large',
     message:
       `The ${op ?? 'response'} response is ${bytes} bytes, above the ${MAX_MESSAGE_BYTES}-byte bridge ` +
       'message limit, so it was not sent. Ask for less: a smaller getPipelineStatus limit, or logs chunk by ' +
       'chunk with the after cursor.',
   });
-  const replacementText = JSON.stringify(replacement);
+  let replacementText = JSON.stringify(replacement);
   // Valid ids are ≤ 128 characters and error messages are capped, so this only trips on an invalid id.
-  if (utf8ByteLength(replacementText) <= MAX_MESSAGE_BYTES) return replacementText;
-  return JSON.stringify(errorResponse(null, op, replacement.error));
+  if (utf8ByteLength(replacementText) > MAX_MESSAGE_BYTES) {
+    replacement = errorResponse(null, op, replacement.error);
+    replacementText = JSON.stringify(replacement);
+  }
+  return { text: replacementText, response: replacement, replaced: true };
+}
+
+/**
+ * Serializes a message to the text of one frame, guaranteed at most MAX_MESSAGE_BYTES (UTF-8). A response
+ * that would exceed the limit is replaced as boundResponse describes. An oversized event throws
+ * MessageTooLargeError (events are small by design; one that is not is a runner bug).
+ */
+export function serializeBounded(message: BridgeMessage): string {
+  if (message.type === 'response') return boundResponse(message).text;
+  const text = JSON.stringify(message);
+  const bytes = utf8ByteLength(text);
+  if (bytes > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(`${message.event} event`, bytes);
+  return text;
 }

@@ -3,6 +3,7 @@ import {
   MAX_ERROR_MESSAGE_LENGTH,
   MAX_MESSAGE_BYTES,
   MessageTooLargeError,
+  boundResponse,
   errorResponse,
   errorResponseSchema,
   eventMessage,
@@ -131,5 +132,25 @@ describe('serializeBounded', () => {
     });
     expect(() => serializeBounded(event)).toThrow(MessageTooLargeError);
     expect(() => serializeBounded(event)).toThrow(/pipelineStatus event message is \d+ bytes/);
+  });
+
+  it('boundResponse reports what it sends, so callers never parse the text back', () => {
+    const small = okResponse('b-1', 'deletePipeline', { code: 200 });
+    expect(boundResponse(small)).toEqual({ text: JSON.stringify(small), response: small, replaced: false });
+    const big = boundResponse(logs(MAX_MESSAGE_BYTES));
+    expect(big.replaced).toBe(true);
+    expect(big.response).toMatchObject({ id: 'logs-1', ok: false, error: { code: 'payload_too_large' } });
+    expect(JSON.parse(big.text)).toEqual(big.response);
+  });
+
+  it('drops an invalid, huge id rather than exceed the limit with the replacement', () => {
+    const message = okResponse('i'.repeat(MAX_MESSAGE_BYTES), 'ping', {
+      pong: true,
+      agentId: 'a',
+      version: '1',
+    });
+    const bounded = boundResponse(message);
+    expect(Buffer.byteLength(bounded.text)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    expect(bounded.response).toMatchObject({ id: null, op: 'ping', error: { code: 'payload_too_large' } });
   });
 });

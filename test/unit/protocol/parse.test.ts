@@ -291,6 +291,19 @@ describe('parseFrame: valid frames', () => {
     expect(parsed.request).not.toHaveProperty('trace');
   });
 
+  it('does not let __proto__ keys reach an object prototype', () => {
+    const parsed = parseFrame(
+      '{"v":1,"id":"a","__proto__":{"x":1},"type":"runPipeline","payload":{"__proto__":{"y":1},' +
+        '"pipeline":{"__proto__":{"polluted":true},"name":"a","fullyQualifiedName":"b","pipelineType":"metadata"}}}',
+    );
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok || parsed.request.type !== 'runPipeline') return;
+    const pipelineOut = parsed.request.payload.pipeline;
+    expect(Object.getPrototypeOf(pipelineOut)).toBe(Object.prototype);
+    expect(pipelineOut['polluted']).toBeUndefined();
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
   it('treats a missing payload of ping as {}', () => {
     expect(parseFrame('{"v":1,"id":"p","type":"ping"}')).toEqual({
       ok: true,
