@@ -181,7 +181,13 @@ export function resolveRegistryRefreshSettings(input: RegistryRefreshInput): Reg
     concurrency: input.concurrency ?? REGISTRY_REFRESH_DEFAULTS.concurrency,
     conflictRetries: input.conflictRetries ?? REGISTRY_REFRESH_DEFAULTS.conflictRetries,
   };
-  settings.registries = settings.registries.map((r) => parseRegistryHost(r).host);
+  settings.registries = settings.registries.map((registry, index) => {
+    try {
+      return parseRegistryHost(registry).host;
+    } catch (error) {
+      throw new BadRequestError(`registries[${index}] ${describeError(error)}`);
+    }
+  });
   if (!isDnsLabel(settings.ingestionNamespace)) {
     throw new BadRequestError(
       `ingestionNamespace "${settings.ingestionNamespace}" is not a Kubernetes namespace name (lower-case letters, digits and "-", at most 63).`,
@@ -410,8 +416,8 @@ export class RegistryRefreshError extends RunnerError {
 
 /** Structured logging as the refresh needs it (Powertools Logger fits). Fields never hold secrets. */
 export interface RefreshLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields: Record<string, unknown>): void;
+  warn(message: string, fields: Record<string, unknown>): void;
 }
 
 export interface RegistryRefreshDeps {
@@ -637,4 +643,101 @@ export async function readEcrCredentialsExpireAt(
 /** Hours until `expiresAt` (negative once expired), for the expiry metric. */
 export function hoursUntil(expiresAt: string | Date, now: Date): number {
   return (new Date(expiresAt).getTime() - now.getTime()) / 3_600_000;
+}
+
+// ----------------------------------------------------------------------------------------------------
+// The refresh function's environment (the stack writes it, the handler reads it): one mapping, both ways.
+
+/** Environment variables of the ECR refresh function. Values are never secrets (the keys stay in Secrets Manager). */
+export const REGISTRY_REFRESH_ENV = {
+  /** ARN of the Secrets Manager secret with Collate's keys (JSON); absent: the function's own role. */
+  keysSecretArn: 'ECR_KEYS_SECRET_ARN',
+  /** Comma-separated registry hosts. */
+  registries: 'ECR_REGISTRIES',
+  secretName: 'ECR_PULL_SECRET_NAME',
+  ingestionNamespace: 'INGESTION_NAMESPACE',
+  /** Comma-separated names or patterns. */
+  namespaces: 'ECR_NAMESPACES',
+  excludeNamespaces: 'ECR_EXCLUDE_NAMESPACES',
+  /** Comma-separated service accounts to add the secret to; empty: none are patched. */
+  serviceAccounts: 'ECR_SERVICE_ACCOUNTS',
+  concurrency: 'ECR_REFRESH_CONCURRENCY',
+  /** Upper bound of the random delay before a scheduled refresh. */
+  maxJitterSeconds: 'ECR_REFRESH_MAX_JITTER_SECONDS',
+} as const;
+
+export interface RegistryRefreshEnvironmentSettings {
+  settings: RegistryRefreshSettings;
+  keysSecretArn?: string;
+  maxJitterSeconds: number;
+}
+
+const listFromEnv = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+function integerFromEnv(env: Record<string, string | undefined>, name: string): number | undefined {
+  const text = env[name]?.trim();
+  if (!text) return undefined;
+  if (!/^\d+$/.test(text)) throw new BadRequestError(`${name} must be a whole number, got "${text}".`);
+  return Number(text);
+}
+
+/** Reads and checks the function's settings; errors name the environment variable to fix. */
+export function registryRefreshSettingsFromEnv(
+  env: Record<string, string | undefined>,
+): RegistryRefreshEnvironmentSettings {
+  const names = REGISTRY_REFRESH_ENV;
+  const ingestionNamespace = env[names.ingestionNamespace]?.trim();
+  if (!ingestionNamespace) {
+    throw new BadRequestError(`${names.ingestionNamespace} is not set: it names the ingestion namespace.`);
+  }
+  const concurrency = integerFromEnv(env, names.concurrency);
+  const maxJitterSeconds =
+    integerFromEnv(env, names.maxJitterSeconds) ?? REGISTRY_REFRESH_DEFAULTS.maxJitterMinutes * 60;
+  const input: RegistryRefreshInput = {
+    ingestionNamespace,
+    registries: listFromEnv(env[names.registries]),
+    namespaces: listFromEnv(env[names.namespaces]),
+    excludeNamespaces: listFromEnv(env[names.excludeNamespaces]),
+    serviceAccounts: listFromEnv(env[names.serviceAccounts]),
+    ...(env[names.secretName]?.trim() ? { secretName: env[names.secretName]!.trim() } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
+  };
+  let settings: RegistryRefreshSettings;
+  try {
+    settings = resolveRegistryRefreshSettings(input);
+  } catch (error) {
+    // Messages start with the setting's name; name the variable that carries it instead.
+    const field = describeError(error).split(/[\s[]/)[0] as keyof typeof names;
+    const variable = names[field] ?? 'ECR refresh environment';
+    throw new BadRequestError(`Invalid ${variable}: ${describeError(error)}`, { cause: error });
+  }
+  const keysSecretArn = env[names.keysSecretArn]?.trim();
+  return { settings, maxJitterSeconds, ...(keysSecretArn ? { keysSecretArn } : {}) };
+}
+
+/** The environment the stack gives the function, from the same settings (inverse of the reader above). */
+export function registryRefreshEnv(options: {
+  settings: RegistryRefreshInput;
+  keysSecretArn?: string;
+  maxJitterSeconds?: number;
+}): Record<string, string> {
+  const settings = resolveRegistryRefreshSettings(options.settings);
+  const names = REGISTRY_REFRESH_ENV;
+  return {
+    [names.ingestionNamespace]: settings.ingestionNamespace,
+    [names.registries]: settings.registries.join(','),
+    [names.secretName]: settings.secretName,
+    [names.namespaces]: settings.namespaces.join(','),
+    [names.excludeNamespaces]: settings.excludeNamespaces.join(','),
+    [names.serviceAccounts]: settings.serviceAccounts.join(','),
+    [names.concurrency]: String(settings.concurrency),
+    [names.maxJitterSeconds]: String(
+      options.maxJitterSeconds ?? REGISTRY_REFRESH_DEFAULTS.maxJitterMinutes * 60,
+    ),
+    ...(options.keysSecretArn ? { [names.keysSecretArn]: options.keysSecretArn } : {}),
+  };
 }

@@ -1,0 +1,206 @@
+// Lambda entry point of the ECR pull-secret refresh. Runs on an EventBridge schedule (after a random
+// delay, so runners do not all log in at the same minute), once after each deploy (`{"trigger":"deploy"}`)
+// and on demand (`{"trigger":"manual"}`). Core does the work; this file wires the adapters, the delay,
+// logs and EMF metrics, and fails the invocation when any namespace failed, so alarms fire.
+import middy from '@middy/core';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
+import {
+  RegistryRefreshError,
+  hoursUntil,
+  readEcrCredentialsExpireAt,
+  refreshRegistryCredentials,
+  registryRefreshSettingsFromEnv,
+  systemClock,
+} from '@hybrid-runner/core';
+import type {
+  Clock,
+  ClusterPort,
+  RegistryAuth,
+  RegistryRefreshReport,
+  RegistryRefreshSettings,
+} from '@hybrid-runner/core';
+import { createEcrRegistryAuth } from '@hybrid-runner/aws';
+import { KubernetesCluster } from '@hybrid-runner/kubernetes';
+
+export type EcrRefreshTrigger = 'schedule' | 'deploy' | 'manual';
+
+/** What an invocation may carry: an EventBridge scheduled event, or `{ trigger }` from the stack or CLI. */
+export type EcrRefreshEvent =
+  { trigger?: EcrRefreshTrigger; source?: string; 'detail-type'?: string } | null | undefined;
+
+export interface EcrRefreshResult {
+  ok: boolean;
+  trigger: EcrRefreshTrigger;
+  secretName: string;
+  expiresAt?: string;
+  updated: number;
+  failed: number;
+  namespaces: Array<{ namespace: string; status: string; error?: string }>;
+  skipped: RegistryRefreshReport['skipped'];
+}
+
+export interface EcrRefreshDeps {
+  settings: RegistryRefreshSettings;
+  /** Upper bound of the random delay before a scheduled run. */
+  maxJitterMs: number;
+  cluster: () => Promise<ClusterPort>;
+  auth: RegistryAuth;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+/** Time kept free after the delay for the refresh itself (the stack sets the timeout to jitter + this). */
+export const ECR_REFRESH_WORK_BUDGET_MS = 120_000;
+
+export function refreshTrigger(event: EcrRefreshEvent): EcrRefreshTrigger {
+  if (event?.trigger === 'schedule' || event?.trigger === 'deploy' || event?.trigger === 'manual') {
+    return event.trigger;
+  }
+  if (
+    event?.['detail-type'] === 'Scheduled Event' ||
+    event?.source === 'aws.events' ||
+    event?.source === 'aws.scheduler'
+  ) {
+    return 'schedule';
+  }
+  return 'manual';
+}
+
+/** The random delay before a scheduled refresh, capped so the refresh still fits in the invocation. */
+export function jitterDelayMs(maxJitterMs: number, remainingMs: number, random: () => number): number {
+  const room = Math.max(0, remainingMs - ECR_REFRESH_WORK_BUDGET_MS);
+  return Math.floor(random() * Math.min(maxJitterMs, room));
+}
+
+function publishMetrics(
+  metrics: Metrics,
+  report: RegistryRefreshReport,
+  expiresAt: Date | undefined,
+  now: Date,
+) {
+  metrics.addMetric('NamespacesUpdated', MetricUnit.Count, report.updated);
+  metrics.addMetric('NamespacesFailed', MetricUnit.Count, report.failed);
+  metrics.addMetric('RefreshFailed', MetricUnit.Count, report.ok ? 0 : 1);
+  metrics.addMetric('RefreshDuration', MetricUnit.Milliseconds, Math.round(report.durationMs));
+  if (expiresAt)
+    metrics.addMetric(
+      'EcrTokenHoursRemaining',
+      MetricUnit.NoUnit,
+      Number(hoursUntil(expiresAt, now).toFixed(2)),
+    );
+}
+
+/** The handler with its dependencies injected (tests and the local stage call this). */
+export function createEcrRefreshHandler(deps: EcrRefreshDeps) {
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const random = deps.random ?? Math.random;
+  const refresh = async (event: EcrRefreshEvent, context: Context): Promise<EcrRefreshResult> => {
+    const trigger = refreshTrigger(event);
+    if (trigger === 'schedule' && deps.maxJitterMs > 0) {
+      const delay = jitterDelayMs(deps.maxJitterMs, context.getRemainingTimeInMillis(), random);
+      deps.logger.info('Waiting before the scheduled refresh', { delayMs: delay });
+      await sleep(delay);
+    }
+    const cluster = await deps.cluster();
+    const report = await refreshRegistryCredentials(
+      { cluster, auth: deps.auth, clock: deps.clock, logger: deps.logger },
+      deps.settings,
+    );
+    // When the login failed, the metric tracks the secret that is still in place, so the expiry alarm
+    // fires before pods start failing to pull.
+    let expiresAt = report.expiresAt ? new Date(report.expiresAt) : undefined;
+    if (!expiresAt) {
+      expiresAt = await readEcrCredentialsExpireAt(
+        cluster,
+        deps.settings.ingestionNamespace,
+        deps.settings.secretName,
+      ).catch(() => undefined);
+    }
+    publishMetrics(deps.metrics, report, expiresAt, deps.clock.now());
+    deps.logger.info('ECR refresh report', {
+      trigger,
+      ok: report.ok,
+      loginError: report.loginError,
+      listError: report.listError,
+      outcomes: report.outcomes,
+      skipped: report.skipped,
+    });
+    if (!report.ok) throw new RegistryRefreshError(report);
+    return {
+      ok: report.ok,
+      trigger,
+      secretName: report.secretName,
+      ...(report.expiresAt ? { expiresAt: report.expiresAt } : {}),
+      updated: report.updated,
+      failed: report.failed,
+      namespaces: report.outcomes.map((o) => ({
+        namespace: o.namespace,
+        status: o.status,
+        ...(o.error ? { error: o.error } : {}),
+      })),
+      skipped: report.skipped,
+    };
+  };
+  return middy(refresh)
+    .use(injectLambdaContext(deps.logger, { resetKeys: true }))
+    .use(logMetrics(deps.metrics));
+}
+
+/** Builds the dependencies from the function's environment (see REGISTRY_REFRESH_ENV in core). */
+export function ecrRefreshDepsFromEnv(env: Record<string, string | undefined> = process.env): EcrRefreshDeps {
+  const { settings, keysSecretArn, maxJitterSeconds } = registryRefreshSettingsFromEnv(env);
+  let cluster: Promise<ClusterPort> | undefined;
+  return {
+    settings,
+    maxJitterMs: maxJitterSeconds * 1000,
+    cluster: () => {
+      cluster ??= connectCluster(env);
+      cluster.catch(() => {
+        cluster = undefined;
+      });
+      return cluster;
+    },
+    auth: createEcrRegistryAuth({
+      ...(keysSecretArn ? { keysSecretId: keysSecretArn } : {}),
+      ...(env.ECR_ENDPOINT ? { ecrEndpoint: env.ECR_ENDPOINT } : {}),
+      secretsManager: new SecretsManagerClient(
+        env.SECRETS_MANAGER_ENDPOINT ? { endpoint: env.SECRETS_MANAGER_ENDPOINT } : {},
+      ),
+    }),
+    clock: systemClock,
+    logger: new Logger({ serviceName: 'ecr-refresh' }),
+    metrics: new Metrics({ namespace: env.METRICS_NAMESPACE ?? 'HybridRunner', serviceName: 'ecr-refresh' }),
+  };
+}
+
+async function connectCluster(env: Record<string, string | undefined>): Promise<ClusterPort> {
+  const clusterName = env.EKS_CLUSTER_NAME;
+  if (clusterName) {
+    return KubernetesCluster.connect({
+      mode: 'eks',
+      clusterName,
+      region: env.EKS_REGION ?? env.AWS_REGION ?? '',
+      ...(env.EKS_ENDPOINT ? { endpointOverride: env.EKS_ENDPOINT } : {}),
+    });
+  }
+  return KubernetesCluster.connect({
+    mode: 'kubeconfig',
+    ...(env.KUBECONFIG ? { path: env.KUBECONFIG } : {}),
+  });
+}
+
+let deployed: ReturnType<typeof createEcrRefreshHandler> | undefined;
+
+/** The Lambda handler. Settings are read on the first invocation, so a bad one fails that invocation loudly. */
+export const handler = (event: EcrRefreshEvent, context: Context): Promise<EcrRefreshResult> => {
+  deployed ??= createEcrRefreshHandler(ecrRefreshDepsFromEnv());
+  return deployed(event, context);
+};

@@ -1,0 +1,201 @@
+// The ECR refresh Lambda handler with real Powertools Logger and Metrics (their stdout captured), an
+// in-memory cluster stand-in and a fake registry login.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import {
+  RegistryLoginError,
+  RegistryRefreshError,
+  resolveRegistryRefreshSettings,
+} from '@hybrid-runner/core';
+import type { RegistryAuth } from '@hybrid-runner/core';
+import {
+  createEcrRefreshHandler,
+  ecrRefreshDepsFromEnv,
+  jitterDelayMs,
+  refreshTrigger,
+} from '../../../functions/schedule/ecr-refresh.ts';
+import { createEcrFakeCluster } from '../../support/ecr-fake-cluster.ts';
+
+const NOW = new Date('2026-03-01T10:00:00Z');
+const PASSWORD = 'ecr-password-never-logged';
+
+function context(remainingMs = 900_000): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'ecr-refresh',
+    functionVersion: '1',
+    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:ecr-refresh',
+    memoryLimitInMB: '256',
+    awsRequestId: 'req-1',
+    logGroupName: '/aws/lambda/ecr-refresh',
+    logStreamName: 'stream',
+    getRemainingTimeInMillis: () => remainingMs,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+const workingAuth: RegistryAuth = {
+  login: async (host) => ({
+    username: 'AWS',
+    password: PASSWORD,
+    proxyEndpoint: `https://${host}`,
+    expiresAt: new Date(NOW.getTime() + 12 * 3600_000),
+  }),
+};
+
+let stdout: string[];
+beforeEach(() => {
+  stdout = [];
+  // Powertools writes INFO and EMF to stdout, WARN and ERROR to stderr: capture both, scan both.
+  for (const stream of [process.stdout, process.stderr]) {
+    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stdout.push(String(chunk));
+      return true;
+    });
+  }
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+function emfValues(name: string): number[] {
+  return stdout
+    .flatMap((chunk) => chunk.split('\n'))
+    .filter((line) => line.includes('"_aws"'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((doc) => name in doc)
+    .map((doc) => doc[name] as number);
+}
+
+function setup(options: { forbidden?: string[]; auth?: RegistryAuth } = {}) {
+  const cluster = createEcrFakeCluster({
+    namespaces: ['collate', 'team-a', 'team-b'],
+    forbiddenNamespaces: options.forbidden ?? [],
+  });
+  const sleeps: number[] = [];
+  const handler = createEcrRefreshHandler({
+    settings: resolveRegistryRefreshSettings({ ingestionNamespace: 'collate', namespaces: ['team-*'] }),
+    maxJitterMs: 600_000,
+    cluster: async () => cluster,
+    auth: options.auth ?? workingAuth,
+    clock: { now: () => NOW },
+    logger: new Logger({ serviceName: 'ecr-refresh-test' }),
+    metrics: new Metrics({ namespace: 'HybridRunnerTest', serviceName: 'ecr-refresh-test' }),
+    sleep: async (ms) => void sleeps.push(ms),
+    random: () => 0.5,
+  });
+  return { cluster, handler, sleeps };
+}
+
+describe('ECR refresh handler', () => {
+  it('waits a random delay on schedule, refreshes every namespace and publishes EMF metrics', async () => {
+    const { handler, sleeps } = setup();
+    const result = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, context());
+    expect(sleeps).toEqual([300_000]);
+    expect(result).toMatchObject({
+      ok: true,
+      trigger: 'schedule',
+      updated: 3,
+      failed: 0,
+      expiresAt: '2026-03-01T22:00:00.000Z',
+    });
+    expect(result.namespaces.map((n) => n.namespace)).toEqual(['collate', 'team-a', 'team-b']);
+    expect(emfValues('NamespacesUpdated')).toEqual([3]);
+    expect(emfValues('NamespacesFailed')).toEqual([0]);
+    expect(emfValues('EcrTokenHoursRemaining')).toEqual([12]);
+    expect(stdout.join('')).not.toContain(PASSWORD);
+  });
+
+  it('runs at once after a deploy or on demand', async () => {
+    const { handler, sleeps } = setup();
+    await expect(handler({ trigger: 'deploy' }, context())).resolves.toMatchObject({
+      trigger: 'deploy',
+      ok: true,
+    });
+    await expect(handler({ trigger: 'manual' }, context())).resolves.toMatchObject({ trigger: 'manual' });
+    expect(sleeps).toEqual([]);
+  });
+
+  it('fails loudly with the per-namespace report after refreshing the others', async () => {
+    const { handler, cluster } = setup({ forbidden: ['team-a'] });
+    const error = await handler({ trigger: 'manual' }, context()).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RegistryRefreshError);
+    expect((error as Error).message).toMatch(/team-a: failed: The runner is not allowed to get secrets/);
+    expect((error as RegistryRefreshError).report.updated).toBe(2);
+    expect(cluster.objects.has('secrets/team-b/omd-registry-credentials')).toBe(true);
+    expect(emfValues('NamespacesFailed')).toEqual([1]);
+    expect(emfValues('RefreshFailed')).toEqual([1]);
+  });
+
+  it('after a refused login reports the remaining life of the secret still in place', async () => {
+    const { cluster } = setup();
+    const working = createEcrRefreshHandler({
+      settings: resolveRegistryRefreshSettings({ ingestionNamespace: 'collate' }),
+      maxJitterMs: 0,
+      cluster: async () => cluster,
+      auth: workingAuth,
+      clock: { now: () => NOW },
+      logger: new Logger({ serviceName: 'ecr-refresh-test' }),
+      metrics: new Metrics({ namespace: 'HybridRunnerTest' }),
+    });
+    await working({ trigger: 'manual' }, context());
+    const later = new Date(NOW.getTime() + 4 * 3600_000);
+    const refusing = createEcrRefreshHandler({
+      settings: resolveRegistryRefreshSettings({ ingestionNamespace: 'collate' }),
+      maxJitterMs: 0,
+      cluster: async () => cluster,
+      auth: {
+        login: async () => {
+          throw new RegistryLoginError(
+            'ECR in eu-west-1 does not recognise the access key id under key "accessKeyId"',
+          );
+        },
+      },
+      clock: { now: () => later },
+      logger: new Logger({ serviceName: 'ecr-refresh-test' }),
+      metrics: new Metrics({ namespace: 'HybridRunnerTest' }),
+    });
+    stdout.length = 0;
+    const error = await refusing({ trigger: 'manual' }, context()).catch((caught: unknown) => caught);
+    expect((error as Error).message).toContain('login failed, no secret touched');
+    expect(emfValues('EcrTokenHoursRemaining')).toEqual([8]);
+    expect(stdout.join('')).toContain('ECR login failed; no pull secret was touched');
+    expect(stdout.join('')).not.toContain(PASSWORD);
+  });
+});
+
+describe('handler helpers', () => {
+  it('classifies triggers', () => {
+    expect(refreshTrigger({ source: 'aws.scheduler' })).toBe('schedule');
+    expect(refreshTrigger({ trigger: 'deploy' })).toBe('deploy');
+    expect(refreshTrigger(undefined)).toBe('manual');
+    expect(refreshTrigger({})).toBe('manual');
+  });
+
+  it('caps the delay so the refresh still fits in the invocation', () => {
+    expect(jitterDelayMs(600_000, 900_000, () => 0.999)).toBe(599_400);
+    expect(jitterDelayMs(600_000, 300_000, () => 1)).toBe(180_000);
+    expect(jitterDelayMs(600_000, 60_000, () => 1)).toBe(0);
+  });
+
+  it('reads its settings from the environment and names the variable that is wrong', () => {
+    const deps = ecrRefreshDepsFromEnv({
+      INGESTION_NAMESPACE: 'collate',
+      ECR_NAMESPACES: 'team-*, extra',
+      ECR_REFRESH_MAX_JITTER_SECONDS: '30',
+      ECR_KEYS_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:x',
+      EKS_CLUSTER_NAME: 'c',
+      AWS_REGION: 'eu-west-1',
+    });
+    expect(deps.settings.namespaces).toEqual(['team-*', 'extra']);
+    expect(deps.maxJitterMs).toBe(30_000);
+    expect(() => ecrRefreshDepsFromEnv({})).toThrow(/INGESTION_NAMESPACE is not set/);
+    expect(() => ecrRefreshDepsFromEnv({ INGESTION_NAMESPACE: 'c', ECR_NAMESPACES: 'Bad' })).toThrow(
+      /Invalid ECR_NAMESPACES: namespaces\[0\] "Bad"/,
+    );
+  });
+});
