@@ -11,3 +11,4 @@ export * from './dispatcher.ts';
 export * from './heartbeat.ts';
 export * from './status.ts';
 export * from './reconcile.ts';
+export * from './operations/index.ts';

@@ -5,8 +5,9 @@
 //    (or `pipeline-state`) = `partialSuccess`. OpenMetadata's ingestion exits 0 on a partial success, so the
 //    exit code cannot tell; an output parameter is the only signal a template can give without failing the run.
 // 2. A run that was shut down (spec.shutdown Stop/Terminate, or Argo's "Stopped with strategy" message) and did
-//    not succeed → stopped, never failed. killIngestion uses Stop so the exit handler still runs; that handler
-//    reports "failed" to Collate for any non-Succeeded status, which is why this mapping must say stopped.
+//    not succeed → stopped, never failed. killIngestion uses Terminate: Stop would run the exit handler, which
+//    reports "failed" to Collate for any non-Succeeded status and so overwrites the `stopped` Collate records
+//    on kill; with Terminate only this mapping speaks for the run, and it says stopped.
 // 3. Failed/Error → failed, with the cause: the failing pod node's message (earliest), else status.message.
 // 4. Pending/''/Running whose pod can never start → failed with the reason: image pull errors, invalid image
 //    names, container config errors (from pod container statuses, or from Argo's node messages when no pods

@@ -1,0 +1,106 @@
+// One-off Workflows: automations (test connection and friends) and applications. Each gets its own config
+// Secret, created first so the pod never waits on a missing Secret, then owned by the Workflow (owner
+// reference) so Kubernetes deletes it with the Workflow: no orphan. If any step fails, what was created is
+// deleted again and the error reported (the run did not happen).
+import type { OperationPayload, OperationResult } from '@hybrid-runner/protocol';
+import {
+  ARGO_API_VERSION,
+  buildApplicationWorkflow,
+  buildAutomationWorkflow,
+  buildConfigSecret,
+  renderApplicationConfig,
+  renderAutomationConfig,
+  type WorkflowManifest,
+} from '../manifests.ts';
+import type { ObjectIdentity } from '../names.ts';
+import { RESOURCES } from '../ports.ts';
+import { verifySecretReferences } from '../secret-refs.ts';
+import { rollbackFailed, type OperationDeps } from './context.ts';
+
+async function startOneOff(
+  deps: OperationDeps,
+  workflow: WorkflowManifest,
+  config: string,
+  identity: ObjectIdentity,
+): Promise<{ code: 200; runId: string; workflowName: string }> {
+  const { cluster, settings } = deps;
+  const namespace = settings.namespace;
+  const name = workflow.metadata.name;
+  const secret = buildConfigSecret({ name, config, settings, identity });
+  await cluster.create(RESOURCES.secret, namespace, secret);
+  let created: WorkflowManifest | undefined;
+  try {
+    created = await cluster.create(RESOURCES.workflow, namespace, workflow);
+    const uid = created.metadata.uid;
+    if (!uid) throw new Error(`the API server returned Workflow ${name} without a uid`);
+    await cluster.mergePatch(RESOURCES.secret, namespace, name, {
+      metadata: { ownerReferences: [{ apiVersion: ARGO_API_VERSION, kind: 'Workflow', name, uid }] },
+    });
+  } catch (error) {
+    const cleanup = await Promise.allSettled([
+      cluster.delete(RESOURCES.secret, namespace, name),
+      ...(created
+        ? [cluster.delete(RESOURCES.workflow, namespace, name, { propagationPolicy: 'Background' })]
+        : []),
+    ]);
+    const failed = cleanup.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw rollbackFailed(`one-off run ${name}`, error, failed.reason);
+    throw error;
+  }
+  return { code: 200, runId: identity.runId as string, workflowName: name };
+}
+
+/** runAutomationsWorkflow: checks every `secret:` reference (prefix, then existence), then starts the run. */
+export async function runAutomationsWorkflow(
+  deps: OperationDeps,
+  payload: OperationPayload<'runAutomationsWorkflow'>,
+): Promise<OperationResult<'runAutomationsWorkflow'>> {
+  const { settings } = deps;
+  const [, botToken] = await Promise.all([
+    verifySecretReferences(payload.workflow, {
+      prefix: settings.secretsManager.prefix,
+      store: deps.secrets,
+      basePath: 'payload.workflow',
+    }),
+    deps.botToken(),
+  ]);
+  const runId = deps.ids.runId();
+  const workflow = buildAutomationWorkflow({ workflow: payload.workflow, settings, runId });
+  const config = renderAutomationConfig(payload.workflow, { settings, botToken });
+  return startOneOff(deps, workflow, config, {
+    kind: 'automation',
+    agentId: settings.agentId,
+    runId,
+    subject: payload.workflow.name,
+    pipelineType: payload.workflow.workflowType,
+  });
+}
+
+/** runApplicationFlow: same checks, then the application's one-off run. */
+export async function runApplicationFlow(
+  deps: OperationDeps,
+  payload: OperationPayload<'runApplicationFlow'>,
+): Promise<OperationResult<'runApplicationFlow'>> {
+  const { settings } = deps;
+  const { application } = payload;
+  const [, botToken] = await Promise.all([
+    verifySecretReferences(application, {
+      prefix: settings.secretsManager.prefix,
+      store: deps.secrets,
+      basePath: 'payload.application',
+    }),
+    deps.botToken(),
+  ]);
+  const runId = deps.ids.runId();
+  const workflow = buildApplicationWorkflow({ application, settings, runId });
+  const config = renderApplicationConfig(application, { settings, botToken });
+  const fqn = application.ingestionPipelineFQN;
+  return startOneOff(deps, workflow, config, {
+    kind: 'application',
+    agentId: settings.agentId,
+    runId,
+    subject: application.name,
+    pipelineType: 'application',
+    ...(typeof fqn === 'string' ? { fqn } : {}),
+  });
+}

@@ -1,0 +1,246 @@
+// Operations on a pipeline's runs: start one, stop them, report their states, read their logs.
+import { MAX_MESSAGE_BYTES } from '@hybrid-runner/protocol';
+import type { OperationPayload, OperationResult } from '@hybrid-runner/protocol';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import { chunkLogStream, logTaskKey } from '../logs.ts';
+import {
+  buildConfigSecret,
+  buildRunWorkflow,
+  parseWorkflowConfig,
+  renderWorkflowConfig,
+} from '../manifests.ts';
+import { LABELS, TEMPLATES, pipelineConfigSecretName, workflowRunId } from '../names.ts';
+import { RESOURCES } from '../ports.ts';
+import type { KubeObject } from '../ports.ts';
+import { verifySecretReferences } from '../secret-refs.ts';
+import { workflowToRunStatus, type RunStatus } from '../status.ts';
+import {
+  findRun,
+  ingestionIdentity,
+  isActive,
+  listAll,
+  listPipelineRuns,
+  newestFirst,
+  runNotFound,
+  settleAll,
+  upsert,
+  type OperationDeps,
+} from './context.ts';
+
+/** Label Argo puts on every pod of a Workflow. */
+export const ARGO_WORKFLOW_LABEL = 'workflows.argoproj.io/workflow';
+/** The container whose log is the run's log (manifests name the main container so). */
+export const MAIN_CONTAINER = 'main';
+/** Runs returned by getPipelineStatus when the request sets no limit. */
+export const DEFAULT_STATUS_LIMIT = 100;
+/** Room left for the response envelope around a getPipelineStatus payload. */
+const STATUS_ENVELOPE_ALLOWANCE = 1024;
+/**
+ * How killIngestion stops a run. Terminate, not Stop: Stop runs the exit handler, which reports "failed" to
+ * Collate for anything but Succeeded and would overwrite the `stopped` that Collate records on kill.
+ */
+export const KILL_STRATEGY = 'Terminate';
+
+/**
+ * runPipeline: one Workflow per run. Two sequential round trips: (1) write the pipeline's Secret when a
+ * workflowConfig comes with the request, otherwise check that the deployed one exists; (2) create the
+ * Workflow. A config for a never-deployed pipeline costs one more (replace gets 404, then create).
+ * Creating the same run id twice returns the existing run instead of starting another.
+ */
+export async function runPipeline(
+  deps: OperationDeps,
+  payload: OperationPayload<'runPipeline'>,
+): Promise<OperationResult<'runPipeline'>> {
+  const { cluster, settings } = deps;
+  const { pipeline } = payload;
+  const namespace = settings.namespace;
+  const runId = payload.runId ?? deps.ids.runId();
+  const workflow = buildRunWorkflow({ pipeline, settings, runId });
+  const secretName = pipelineConfigSecretName(pipeline.fullyQualifiedName);
+  const references = { prefix: settings.secretsManager.prefix, store: deps.secrets, basePath: 'payload' };
+
+  if (payload.workflowConfig !== undefined) {
+    const workflowConfig = parseWorkflowConfig(payload.workflowConfig);
+    const [, botToken] = await Promise.all([
+      verifySecretReferences({ pipeline, workflowConfig }, references),
+      deps.botToken(),
+    ]);
+    const secret = buildConfigSecret({
+      name: secretName,
+      config: renderWorkflowConfig(workflowConfig, { pipeline, settings, botToken }),
+      settings,
+      identity: ingestionIdentity(pipeline, settings),
+    });
+    await upsert(cluster, RESOURCES.secret, namespace, secret);
+  } else {
+    const [deployed] = await Promise.all([
+      cluster.get(RESOURCES.secret, namespace, secretName),
+      verifySecretReferences({ pipeline }, references),
+    ]);
+    if (!deployed) {
+      throw new NotFoundError(
+        `Pipeline ${pipeline.fullyQualifiedName} is not deployed on this runner (no config Secret ${secretName}): ` +
+          'deploy it first, or send its workflowConfig with runPipeline.',
+      );
+    }
+  }
+
+  const workflowName = workflow.metadata.name;
+  try {
+    await cluster.create(RESOURCES.workflow, namespace, workflow);
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    const existing = await cluster.get(RESOURCES.workflow, namespace, workflowName);
+    if (!existing || workflowRunId(existing) !== runId) {
+      throw new ConflictError(
+        `A different run already uses the Workflow name ${workflowName}: retry without runId to get a fresh one.`,
+        { cause: error },
+      );
+    }
+  }
+  return { code: 200, runId, workflowName };
+}
+
+/**
+ * killIngestion: every active run of the pipeline, or the one given. Two round trips: list the pipeline's
+ * Workflows, then set spec.shutdown on each active one concurrently (merge patch).
+ */
+export async function killIngestion(
+  deps: OperationDeps,
+  payload: OperationPayload<'killIngestion'>,
+): Promise<OperationResult<'killIngestion'>> {
+  const { cluster, settings } = deps;
+  const { pipeline, runId } = payload;
+  const runs = await listPipelineRuns(deps, pipeline);
+  let targets: KubeObject[];
+  if (runId !== undefined) {
+    const run = findRun(runs, runId);
+    if (!run) throw runNotFound(pipeline, runId, settings);
+    if (!isActive(run)) {
+      const state = workflowToRunStatus(run, deps.clock.now()).pipelineState;
+      return { code: 200, reason: `Run ${runId} had already finished (${state}): nothing to stop` };
+    }
+    targets = [run];
+  } else {
+    targets = runs.filter(isActive);
+  }
+  if (targets.length === 0) return { code: 200, reason: 'No active runs to stop' };
+
+  await settleAll(
+    targets
+      .filter((run) => (run.spec as { shutdown?: string } | undefined)?.shutdown !== KILL_STRATEGY)
+      .map((run) =>
+        cluster
+          .mergePatch(RESOURCES.workflow, settings.namespace, run.metadata.name as string, {
+            spec: { shutdown: KILL_STRATEGY },
+          })
+          .catch((error: unknown) => {
+            if (!(error instanceof NotFoundError)) throw error; // deleted meanwhile: nothing left to stop
+          }),
+      ),
+  );
+  const ids = targets.map((run) => workflowRunId(run) ?? run.metadata.name).join(', ');
+  return { code: 200, reason: `Stopped ${targets.length} run(s): ${ids}` };
+}
+
+function statusBytes(runs: RunStatus[]): number {
+  return Buffer.byteLength(JSON.stringify({ runs }));
+}
+
+/**
+ * getPipelineStatus: one label-selected list of the pipeline's Workflows (paginated), mapped to run states,
+ * newest first, at most `limit`; the oldest are dropped if the response would not fit in one message.
+ */
+export async function getPipelineStatus(
+  deps: OperationDeps,
+  payload: OperationPayload<'getPipelineStatus'>,
+): Promise<OperationResult<'getPipelineStatus'>> {
+  const now = deps.clock.now();
+  const runs = (await listPipelineRuns(deps, payload.pipeline))
+    .map((workflow) => workflowToRunStatus(workflow, now))
+    .sort((a, b) => b.timestamp - a.timestamp || b.workflowName.localeCompare(a.workflowName))
+    .slice(0, payload.limit ?? DEFAULT_STATUS_LIMIT);
+  const budget = MAX_MESSAGE_BYTES - STATUS_ENVELOPE_ALLOWANCE;
+  if (statusBytes(runs) > budget) {
+    // Binary search for the longest prefix that fits (reasons make sizes uneven).
+    let low = 0;
+    let high = runs.length;
+    while (low < high) {
+      const middle = Math.ceil((low + high) / 2);
+      if (statusBytes(runs.slice(0, middle)) <= budget) low = middle;
+      else high = middle - 1;
+    }
+    runs.length = low;
+  }
+  return { runs };
+}
+
+function podStarted(pod: KubeObject): boolean {
+  const status = pod.status as
+    | { phase?: string; containerStatuses?: Array<{ state?: { running?: unknown; terminated?: unknown } }> }
+    | undefined;
+  if (status?.phase && status.phase !== 'Pending') return true;
+  return (status?.containerStatuses ?? []).some(
+    (container) => container.state?.running || container.state?.terminated,
+  );
+}
+
+/**
+ * getIngestionLogs: the main container's log of the run (or of the latest run), one chunk per request.
+ * Finds the run among the pipeline's Workflows, then its pod by Argo's workflow label.
+ */
+export async function getIngestionLogs(
+  deps: OperationDeps,
+  payload: OperationPayload<'getIngestionLogs'>,
+): Promise<OperationResult<'getIngestionLogs'>> {
+  const { cluster, settings } = deps;
+  const { pipeline, runId } = payload;
+  const namespace = settings.namespace;
+  const runs = await listPipelineRuns(deps, pipeline);
+  const run = runId !== undefined ? findRun(runs, runId) : newestFirst(runs)[0];
+  if (!run) {
+    if (runId !== undefined) throw runNotFound(pipeline, runId, settings);
+    throw new NotFoundError(
+      `Pipeline ${pipeline.fullyQualifiedName} has no runs on this runner yet: run it, then ask for its logs.`,
+    );
+  }
+  const workflowName = run.metadata.name as string;
+  const label = workflowRunId(run) ?? workflowName;
+  const pods = await listAll(cluster, RESOURCES.pod, namespace, `${ARGO_WORKFLOW_LABEL}=${workflowName}`);
+  const mainPods = pods.filter((pod) => pod.metadata.labels?.[LABELS.template] === TEMPLATES.main);
+  const candidates =
+    mainPods.length > 0
+      ? mainPods
+      : pods.filter((pod) => pod.metadata.labels?.[LABELS.template] !== TEMPLATES.exitHandler);
+  const pod = newestFirst(candidates)[0];
+  const phase = (run.status as { phase?: string } | undefined)?.phase ?? '';
+  if (!pod) {
+    if (phase === '' || phase === 'Pending') {
+      throw new NotFoundError(
+        `Run ${label} of pipeline ${pipeline.fullyQualifiedName} has not started yet (no pod exists): ` +
+          'ask for its logs again in a few seconds.',
+      );
+    }
+    throw new NotFoundError(
+      `The logs of run ${label} of pipeline ${pipeline.fullyQualifiedName} are gone: its pod was ` +
+        'garbage-collected (Argo pod GC or the workflow TTL) and took its logs with it. Keep pods longer ' +
+        '(podGC setting) or archive logs to read finished runs.',
+    );
+  }
+  if (!podStarted(pod)) {
+    throw new NotFoundError(
+      `Run ${label} of pipeline ${pipeline.fullyQualifiedName} has not started yet (pod ${pod.metadata.name} is ` +
+        'still pending): ask for its logs again in a few seconds.',
+    );
+  }
+  const taskKey = logTaskKey(pipeline.pipelineType);
+  const page = await chunkLogStream(
+    cluster.podLogs(namespace, pod.metadata.name as string, { container: MAIN_CONTAINER }),
+    { taskKey, scope: workflowName, ...(payload.after !== undefined ? { after: payload.after } : {}) },
+  );
+  return {
+    [taskKey]: page.text,
+    total: page.total,
+    ...(page.after !== undefined ? { after: page.after } : {}),
+  };
+}
