@@ -102,7 +102,7 @@ describe('KubernetesCluster requests (scripted HTTPS server, TLS checked against
           items: [{ metadata: { name: 's1' } }],
         });
     });
-    const created = await cluster.create(RESOURCES.secret, 'ingest', {
+    const created = await cluster.create<KubeObject>(RESOURCES.secret, 'ingest', {
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: 's1' },
