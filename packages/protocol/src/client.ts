@@ -485,8 +485,10 @@ export class BridgeClient {
     }
     const type = (message as { type?: unknown } | null)?.type;
     if (type === 'response') this.#receiveResponse(socket, message);
-    else if (type === 'event') this.#receiveEvent(message);
-    else
+    // While a replaced socket drains, the runner still broadcasts to it: its events would arrive twice.
+    else if (type === 'event') {
+      if (socket === this.#active) this.#receiveEvent(message);
+    } else
       this.#emit({
         type: 'unexpectedMessage',
         reason: 'The runner sent a message that is neither response nor event.',

@@ -240,7 +240,8 @@ export function parseFrame(frame: unknown): ParsedFrame {
     if (typeof text !== 'string') return text;
     let message: unknown;
     try {
-      message = JSON.parse(text);
+      // A byte order mark is not JSON; TextDecoder drops it from bytes, so drop it from text as well.
+      message = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     } catch {
       return fail(null, 'bad_request', 'The frame is not valid JSON: send one JSON object per text frame.');
     }

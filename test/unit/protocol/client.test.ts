@@ -378,6 +378,15 @@ describe('BridgeClient: reconnects', () => {
     const newSocket = runner.sockets[1];
     await expect(client.request('ping', {})).resolves.toMatchObject({ pong: true });
 
+    // While both are open the runner broadcasts to both; the client delivers each event once.
+    const heartbeats: number[] = [];
+    client.on('runnerStatus', (payload) => heartbeats.push(payload.connections));
+    runner.broadcast(
+      eventMessage('runnerStatus', { agentId: AGENT, status: 'active', version: '1', connections: 2 }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(heartbeats).toEqual([2]);
+
     // The old socket delivers its response, then the client closes it normally.
     const closed = once(oldSocket as WebSocket, 'close');
     const { socket, request } = held[0] ?? { socket: undefined, request: undefined };

@@ -304,6 +304,12 @@ describe('parseFrame: valid frames', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 
+  it('ignores a leading byte order mark in text and in bytes', () => {
+    const text = `\uFEFF${frame({})}`;
+    expect(parseFrame(text).ok).toBe(true);
+    expect(parseFrame(Buffer.from(text)).ok).toBe(true);
+  });
+
   it('treats a missing payload of ping as {}', () => {
     expect(parseFrame('{"v":1,"id":"p","type":"ping"}')).toEqual({
       ok: true,
