@@ -111,15 +111,22 @@ export function validateCronExpression(expression: string): string {
   return fields.join(' ');
 }
 
+/** Zones already checked (Intl is slow to construct; there are only a few hundred zone names). */
+const knownZones = new Map<string, string>();
+
 /** Checks an IANA time zone name against the runtime's zone database (Intl). */
 export function validateTimezone(timezone: string): string {
   const zone = timezone.trim();
+  const known = knownZones.get(zone);
+  if (known !== undefined) return known;
   // Intl also accepts UTC offsets ("+01:00"), which Argo's Go zone loader does not.
   const looksLikeZoneName = /^[A-Za-z][A-Za-z0-9_+/-]*$/.test(zone);
   try {
     if (!looksLikeZoneName) throw new RangeError(zone);
     // Intl canonicalises case ("europe/paris" → "Europe/Paris"); Argo's Go loader is case-sensitive.
-    return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+    const canonical = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+    if (knownZones.size < 2000) knownZones.set(zone, canonical);
+    return canonical;
   } catch {
     throw new BadRequestError(
       `${TIMEZONE_FIELD} "${timezone}" is not a known IANA time zone: use a name such as "UTC", ` +

@@ -245,22 +245,20 @@ function shareRepeatedSubschemas(root: Json): Json {
   return Object.keys(definitions).length > 0 ? { ...schema, definitions } : schema;
 }
 
-let sharedAjv: Ajv | undefined;
-function ajvInstance(): Ajv {
-  if (!sharedAjv) {
-    sharedAjv = new Ajv({
-      allErrors: true,
-      verbose: true,
-      strict: false,
-      validateFormats: true,
-      inlineRefs: false,
-    });
-    // ajv-formats is CommonJS; under Node's ESM loader its default export is the plugin function itself.
-    const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
-      addFormatsModule) as unknown as (ajv: Ajv) => void;
-    addFormats(sharedAjv);
-  }
-  return sharedAjv;
+/** One ajv per validator: ajv caches every schema it compiles, so a shared one would grow with each load. */
+function newAjv(): Ajv {
+  const ajv = new Ajv({
+    allErrors: true,
+    verbose: true,
+    strict: false,
+    validateFormats: true,
+    inlineRefs: false,
+  });
+  // ajv-formats is CommonJS; under Node's ESM loader its default export is the plugin function itself.
+  const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+    addFormatsModule) as unknown as (ajv: Ajv) => void;
+  addFormats(ajv);
+  return ajv;
 }
 
 function pointerToPath(pointer: string): string {
@@ -364,7 +362,7 @@ export function loadCrdValidator(crdYamlText: string, options: LoadCrdValidatorO
   jsonSchema.required = [
     ...new Set([...((jsonSchema.required as string[]) ?? []), 'apiVersion', 'kind', 'metadata']),
   ];
-  const validateFn: ValidateFunction = ajvInstance().compile(shareRepeatedSubschemas(jsonSchema));
+  const validateFn: ValidateFunction = newAjv().compile(shareRepeatedSubschemas(jsonSchema));
   return {
     group,
     kind,
