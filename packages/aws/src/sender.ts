@@ -7,6 +7,42 @@ import {
 import type { Sender } from '@hybrid-runner/core';
 import { MAX_MESSAGE_BYTES } from '@hybrid-runner/protocol';
 
+/**
+ * The event API Gateway's WebSocket API sends to a route's Lambda (one shape for $connect, $disconnect and
+ * $default; headers only on $connect). The local stage builds exactly this.
+ */
+export interface ApiGatewayWebSocketEvent {
+  requestContext: {
+    routeKey: string;
+    eventType: 'CONNECT' | 'DISCONNECT' | 'MESSAGE';
+    connectionId: string;
+    domainName: string;
+    stage: string;
+    apiId: string;
+    requestId: string;
+    extendedRequestId?: string;
+    messageId?: string;
+    messageDirection?: 'IN';
+    requestTime?: string;
+    requestTimeEpoch: number;
+    connectedAt?: number;
+    identity: { sourceIp: string; userAgent?: string };
+    disconnectStatusCode?: number;
+    disconnectReason?: string;
+  };
+  headers?: Record<string, string>;
+  multiValueHeaders?: Record<string, string[]>;
+  body?: string;
+  isBase64Encoded: boolean;
+}
+
+/** What a WebSocket route's Lambda returns; on $connect a non-2xx statusCode refuses the handshake. */
+export interface ApiGatewayWebSocketResult {
+  statusCode: number;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
 /** `https://{domainName}/{stage}`: the management endpoint of the API a WebSocket event came from. */
 export function managementEndpoint(requestContext: { domainName?: string; stage?: string }): string {
   const { domainName, stage } = requestContext;

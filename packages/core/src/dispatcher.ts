@@ -91,6 +91,32 @@ export function requestFingerprint(request: BridgeRequest): string {
     .digest('base64url');
 }
 
+/**
+ * The response to a frame that could not be dispatched at all (for example the runner could not reach the
+ * cluster at cold start): a runner error keeps its code, anything else becomes `internal` with a
+ * correlation id. The frame is still parsed, so the response carries its id.
+ */
+export function failedDispatchResult(
+  frame: unknown,
+  error: unknown,
+  correlationId: string,
+  onUnexpectedError?: (report: UnexpectedErrorReport) => void,
+): DispatchResult {
+  const parsed = parseFrame(frame);
+  const id = parsed.ok ? parsed.request.id : parsed.id;
+  const op = parsed.ok ? parsed.request.type : parsed.op;
+  const response =
+    isRunnerError(error) && error.code !== 'internal'
+      ? errorResponse(id, op, { code: error.code, message: error.message })
+      : (onUnexpectedError?.({ correlationId, requestId: id, error, ...(op ? { op } : {}) }),
+        errorResponse(id, op, {
+          code: 'internal',
+          message: `The runner failed unexpectedly; quote correlation id ${correlationId} when reporting it.`,
+          correlationId,
+        }));
+  return { response, text: serializeBounded(response), replayed: false };
+}
+
 export interface Dispatcher {
   /** Answers one frame (the raw text, or an already decoded value). Never throws for bad input. */
   handleFrame(frame: unknown): Promise<DispatchResult>;

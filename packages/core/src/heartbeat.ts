@@ -80,6 +80,8 @@ export async function broadcast(options: {
 
 export interface HeartbeatOutcome extends BroadcastOutcome {
   connections: number;
+  /** The connections that were not gone: where further events of this invocation should go. */
+  reachable: ConnectionRecord[];
 }
 
 /** One heartbeat: count connections, tell each of them the runner is active, prune the gone ones. */
@@ -90,7 +92,7 @@ export async function heartbeat(options: {
   ecrCredentialsExpireAt?: () => Promise<Date | undefined>;
 }): Promise<HeartbeatOutcome> {
   const connections = await listAllConnections(options.store);
-  if (connections.length === 0) return { connections: 0, sent: 0, gone: [], failed: [] };
+  if (connections.length === 0) return { connections: 0, sent: 0, gone: [], failed: [], reachable: [] };
   const expiresAt = await options.ecrCredentialsExpireAt?.();
   const message = runnerStatusEvent({
     settings: options.settings,
@@ -98,5 +100,10 @@ export async function heartbeat(options: {
     ...(expiresAt ? { ecrCredentialsExpireAt: expiresAt } : {}),
   });
   const outcome = await broadcast({ connections, message, sender: options.sender });
-  return { connections: connections.length, ...outcome };
+  const gone = new Set(outcome.gone);
+  return {
+    connections: connections.length,
+    ...outcome,
+    reachable: connections.filter((connection) => !gone.has(connection.connectionId)),
+  };
 }

@@ -13,7 +13,7 @@ import type { CursorStore } from './heartbeat.ts';
 export const REPORTED_STATE_ANNOTATION = 'hybrid-runner.getcollate.io/reported-state';
 
 /** Argo labels every pod of a Workflow with the Workflow's name. */
-export const ARGO_WORKFLOW_LABEL = 'workflows.argoproj.io/workflow';
+const ARGO_WORKFLOW_LABEL = 'workflows.argoproj.io/workflow';
 
 const CURSOR_NAME = 'reconcile';
 /** Kubernetes continue tokens expire after a few minutes; a stale one is worth nothing after that. */

@@ -1,1 +1,2 @@
 export * from './apigateway/memory-stores.ts';
+export * from './apigateway/gateway.ts';

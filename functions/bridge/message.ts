@@ -1,0 +1,51 @@
+// $default: every bridge request. Parse, run once per request id, answer exactly once on the same
+// connection through the management API. The logic is core's dispatcher; this is transport.
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { ApiGatewayWebSocketEvent, ApiGatewayWebSocketResult } from '@hybrid-runner/aws';
+import { failedDispatchResult, randomIds, type DispatchResult } from '@hybrid-runner/core';
+import { bridgeContext } from '../lib/bridge-context.ts';
+import { describeError, logger } from '../lib/logger.ts';
+import { connectionLogContext, webSocketErrorBoundary } from '../lib/middleware.ts';
+import { runnerContext } from '../lib/runner-context.ts';
+
+/** API Gateway hands binary frames over base64-encoded; parseFrame takes the bytes and checks the UTF-8. */
+function frameOf(event: ApiGatewayWebSocketEvent): string | Buffer {
+  return event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64') : (event.body ?? '');
+}
+
+export async function handleMessage(
+  event: ApiGatewayWebSocketEvent,
+  _context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<ApiGatewayWebSocketResult> {
+  const frame = frameOf(event);
+  let result: DispatchResult;
+  try {
+    result = await (await runnerContext()).dispatcher.handleFrame(frame);
+  } catch (error) {
+    // The runner could not even be assembled (cluster unreachable at cold start, bad configuration).
+    result = failedDispatchResult(frame, error, randomIds.correlationId(), (report) =>
+      logger.error('Request could not be dispatched', {
+        correlationId: report.correlationId,
+        requestId: report.requestId,
+        op: report.op,
+        error: describeError(report.error),
+      }),
+    );
+  }
+  const { connectionId } = event.requestContext;
+  const delivery = await bridgeContext().senderFor(event.requestContext).send(connectionId, result.text);
+  logger.debug('Request answered', {
+    requestId: result.response.id,
+    op: result.response.op,
+    ok: result.response.ok,
+    replayed: result.replayed,
+    delivery,
+  });
+  return { statusCode: 200 };
+}
+
+export const handler = middy<ApiGatewayWebSocketEvent, ApiGatewayWebSocketResult>()
+  .use(connectionLogContext())
+  .use(webSocketErrorBoundary())
+  .handler((event, context) => handleMessage(event, context));

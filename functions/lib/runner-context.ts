@@ -1,0 +1,159 @@
+// Composition root of the functions that reach the cluster ($default messages, the heartbeat): the
+// dispatcher over core's operations, the Kubernetes adapter on EKS, the DynamoDB idempotency and cursor
+// stores. Built once per container (the cluster connection is cached), or injected by the local stage.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DynamoDbCursorStore,
+  DynamoDbIdempotencyStore,
+  SecretsManagerSecretStore,
+  secretsManagerTokenProvider,
+} from '@hybrid-runner/aws';
+import { readFunctionEnvironment } from '@hybrid-runner/config';
+import {
+  createDispatcher,
+  createOperations,
+  randomIds,
+  systemClock,
+  type Clock,
+  type ClusterPort,
+  type CursorStore,
+  type Dispatcher,
+  type DispatcherOptions,
+  type IdempotencyStore,
+  type Ids,
+  type Operations,
+  type RunnerSettings,
+  type SecretStore,
+} from '@hybrid-runner/core';
+import { KubernetesCluster, KubernetesSecretStore } from '@hybrid-runner/kubernetes';
+import { describeError, logger } from './logger.ts';
+
+export interface RunnerContext {
+  settings: RunnerSettings;
+  dispatcher: Dispatcher;
+  cluster: ClusterPort;
+  cursor: CursorStore;
+  clock: Clock;
+  /** When the registry pull credentials expire, for runnerStatus (absent when unknown). */
+  ecrCredentialsExpireAt?: () => Promise<Date | undefined>;
+}
+
+export interface RunnerContextOverrides {
+  settings: RunnerSettings;
+  cluster: ClusterPort;
+  idempotency: IdempotencyStore;
+  cursor: CursorStore;
+  /** Core's operations are built from the cluster and these unless given (tests with fakes give them). */
+  operations?: Operations;
+  secrets?: SecretStore;
+  botToken?: () => Promise<string>;
+  clock?: Clock;
+  ids?: Ids;
+  ecrCredentialsExpireAt?: () => Promise<Date | undefined>;
+  dispatcher?: Partial<Pick<DispatcherOptions, 'inProgressWaitMs' | 'pollIntervalMs' | 'lockMs'>>;
+}
+
+function logUnexpected(report: Parameters<NonNullable<DispatcherOptions['onUnexpectedError']>>[0]): void {
+  logger.error('Request failed unexpectedly', {
+    correlationId: report.correlationId,
+    requestId: report.requestId,
+    op: report.op,
+    error: describeError(report.error),
+  });
+}
+
+function assemble(
+  overrides: RunnerContextOverrides & { secrets: SecretStore; botToken: () => Promise<string> },
+) {
+  const clock = overrides.clock ?? systemClock;
+  const ids = overrides.ids ?? randomIds;
+  const operations =
+    overrides.operations ??
+    createOperations({
+      cluster: overrides.cluster,
+      secrets: overrides.secrets,
+      clock,
+      ids,
+      settings: overrides.settings,
+      botToken: overrides.botToken,
+    });
+  const context: RunnerContext = {
+    settings: overrides.settings,
+    cluster: overrides.cluster,
+    cursor: overrides.cursor,
+    clock,
+    dispatcher: createDispatcher({
+      operations,
+      idempotency: overrides.idempotency,
+      clock,
+      ids,
+      onUnexpectedError: logUnexpected,
+      ...overrides.dispatcher,
+    }),
+    ...(overrides.ecrCredentialsExpireAt ? { ecrCredentialsExpireAt: overrides.ecrCredentialsExpireAt } : {}),
+  };
+  return context;
+}
+
+async function fromEnvironment(env: NodeJS.ProcessEnv): Promise<RunnerContext> {
+  const functionEnv = readFunctionEnvironment(env);
+  const settings = functionEnv.settings;
+  const cluster = await KubernetesCluster.connect({
+    mode: 'eks',
+    clusterName: functionEnv.clusterName,
+    region: functionEnv.clusterRegion,
+  });
+  const dynamo = new DynamoDBClient({});
+  const secrets =
+    settings.secretsManager.provider === 'managed-aws'
+      ? new SecretsManagerSecretStore(
+          settings.secretsManager.region ? { region: settings.secretsManager.region } : {},
+        )
+      : new KubernetesSecretStore(cluster, settings.namespace);
+  return assemble({
+    settings,
+    cluster,
+    secrets,
+    botToken: secretsManagerTokenProvider({
+      client: new SecretsManagerClient({}),
+      secretId: functionEnv.authTokenSecret,
+      cacheMs: 15 * 60_000,
+    }),
+    idempotency: new DynamoDbIdempotencyStore({ client: dynamo, tableName: functionEnv.stateTable }),
+    cursor: new DynamoDbCursorStore({ client: dynamo, tableName: functionEnv.stateTable }),
+  });
+}
+
+let current: Promise<RunnerContext> | undefined;
+
+/** The runner context of this container: injected, or built from the environment on first use. */
+export function runnerContext(env: NodeJS.ProcessEnv = process.env): Promise<RunnerContext> {
+  if (!current) {
+    const building = fromEnvironment(env);
+    current = building;
+    // A failed cold start (cluster unreachable, variable missing) is retried by the next invocation.
+    building.catch(() => {
+      if (current === building) current = undefined;
+    });
+  }
+  return current;
+}
+
+/** For the local stage and tests: use these instead of the environment. */
+export function configureRunner(overrides: RunnerContextOverrides | undefined): void {
+  if (!overrides) {
+    current = undefined;
+    return;
+  }
+  const unused = async (): Promise<never> => {
+    throw new Error('No secret store or bot token was configured for this runner context.');
+  };
+  current = Promise.resolve(
+    assemble({
+      ...overrides,
+      secrets: overrides.secrets ?? { exists: unused },
+      botToken: overrides.botToken ?? unused,
+    }),
+  );
+}

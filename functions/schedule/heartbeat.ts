@@ -1,0 +1,75 @@
+// Every minute (EventBridge): a runnerStatus event to every open connection, gone connections pruned, then
+// a bounded, resumable reconciliation pass that pushes pipelineStatus events for runs whose state changed.
+import middy from '@middy/core';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import {
+  broadcast,
+  heartbeat,
+  reconcileRuns,
+  type HeartbeatOutcome,
+  type ReconcileOutcome,
+} from '@hybrid-runner/core';
+import { bridgeContext } from '../lib/bridge-context.ts';
+import { describeError, logger } from '../lib/logger.ts';
+import { runnerContext } from '../lib/runner-context.ts';
+
+export interface HeartbeatResult {
+  heartbeat: Omit<HeartbeatOutcome, 'reachable' | 'failed'> & { failed: number };
+  reconcile?: ReconcileOutcome;
+}
+
+export async function handleHeartbeat(
+  _event: unknown,
+  context: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<HeartbeatResult> {
+  const bridge = bridgeContext();
+  const sender = bridge.senderFor(undefined);
+  // The heartbeat needs no cluster: connections stay alive even when the cluster is unreachable.
+  const beat = await heartbeat({
+    settings: { agentId: bridge.agentId, runnerVersion: bridge.runnerVersion },
+    store: bridge.connections,
+    sender,
+    ecrCredentialsExpireAt: async () =>
+      (await runnerContext().catch(() => undefined))?.ecrCredentialsExpireAt?.(),
+  });
+  for (const failure of beat.failed) {
+    logger.warn('Heartbeat not delivered', {
+      connectionId: failure.connectionId,
+      error: describeError(failure.error),
+    });
+  }
+  const result: HeartbeatResult = {
+    heartbeat: {
+      connections: beat.connections,
+      sent: beat.sent,
+      gone: beat.gone,
+      failed: beat.failed.length,
+    },
+  };
+  // Events nobody receives are not worth a pass; an unreported change waits for the next connection.
+  if (beat.reachable.length > 0) {
+    const runner = await runnerContext();
+    result.reconcile = await reconcileRuns({
+      cluster: runner.cluster,
+      settings: runner.settings,
+      clock: runner.clock,
+      cursor: runner.cursor,
+      remainingMs: () => context.getRemainingTimeInMillis(),
+      publish: async (event) => {
+        const outcome = await broadcast({ connections: beat.reachable, message: event, sender });
+        for (const failure of outcome.failed) {
+          logger.warn('Status event not delivered', {
+            connectionId: failure.connectionId,
+            error: describeError(failure.error),
+          });
+        }
+      },
+    });
+  }
+  logger.info('Heartbeat done', { ...result });
+  return result;
+}
+
+export const handler = middy<ScheduledEvent, HeartbeatResult>().handler((event, context) =>
+  handleHeartbeat(event, context),
+);
