@@ -457,4 +457,42 @@ describe('parseFrame properties', () => {
       { numRuns: PROPERTY_RUNS },
     );
   });
+
+  it('never repeats a field value in an error, wherever the value sits', () => {
+    // The marker is neither a valid id nor an operation name, so it can only appear if a value is echoed.
+    const marker = 'S3CRET VALUE';
+    const leaf = fc.oneof(fc.constant(marker), fc.integer(), fc.boolean(), fc.constant(null));
+    const blob = fc.dictionary(fc.constantFrom('name', 'fullyQualifiedName', 'pipelineType', 'x'), leaf);
+    const anyOf = <T>(valid: fc.Arbitrary<T>) => fc.oneof(valid, leaf, blob);
+    const request = fc.record(
+      {
+        v: anyOf(fc.constant(1)),
+        id: anyOf(id),
+        type: anyOf(fc.constantFrom(...OPERATIONS)),
+        payload: fc.oneof(
+          leaf,
+          fc.record(
+            {
+              pipeline: anyOf(pipelineArb),
+              runId: anyOf(id),
+              limit: anyOf(fc.integer({ min: 1, max: 1000 })),
+              after: leaf,
+              workflowConfig: leaf,
+              workflow: blob,
+              application: blob,
+            },
+            { requiredKeys: [] },
+          ),
+        ),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(request, (value) => {
+        const parsed = parseFrame(JSON.stringify(value));
+        if (!parsed.ok) expect(JSON.stringify(parsed)).not.toContain(marker);
+      }),
+      { numRuns: PROPERTY_RUNS },
+    );
+  });
 });
