@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { ClusterUnavailableError, RESOURCES, SecretReferenceError } from '@hybrid-runner/core';
+import type { AutomationWorkflow } from '@hybrid-runner/protocol';
+import { BOT_TOKEN, PREFIX, harness } from './setup.ts';
+
+const NS = 'collate-ingestion';
+
+function testConnection(password: string): AutomationWorkflow {
+  return {
+    id: 'wf-1',
+    name: 'test-connection-mysql',
+    workflowType: 'TEST_CONNECTION',
+    request: {
+      connection: {
+        config: { type: 'Mysql', username: 'ingest', authType: { password }, hostPort: 'db:3306' },
+      },
+      serviceType: 'Database',
+    },
+  };
+}
+
+describe('runAutomationsWorkflow', () => {
+  it('checks every reference, then starts a Workflow whose config Secret it owns', async () => {
+    const h = harness();
+    h.secretNames.add(`${PREFIX}mysql-password`);
+    const result = await h.operations.runAutomationsWorkflow({
+      workflow: testConnection(`secret:${PREFIX}mysql-password`),
+    });
+    expect(h.secretLookups).toEqual([`${PREFIX}mysql-password`]);
+    expect(result).toEqual({ code: 200, runId: h.runIds[0], workflowName: result.workflowName });
+    const workflow = h.cluster.peek(RESOURCES.workflow, NS, result.workflowName);
+    const secret = h.cluster.peek(RESOURCES.secret, NS, result.workflowName);
+    expect(secret?.metadata.ownerReferences).toEqual([
+      {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Workflow',
+        name: result.workflowName,
+        uid: workflow?.metadata.uid,
+      },
+    ]);
+    const config = Buffer.from((secret as { data: { config: string } }).data.config, 'base64').toString();
+    expect(config).toContain('TEST_CONNECTION');
+    expect(config).toContain(`secret:${PREFIX}mysql-password`);
+    expect(JSON.stringify(workflow)).not.toContain(BOT_TOKEN);
+    // Deleting the Workflow (its TTL) takes the Secret with it: nothing is orphaned.
+    await h.cluster.delete(RESOURCES.workflow, NS, result.workflowName);
+    expect(h.cluster.all(RESOURCES.secret)).toEqual([]);
+  });
+
+  it('refuses a reference outside the prefix before any lookup or cluster call, naming the field', async () => {
+    const h = harness();
+    const error = await h.operations
+      .runAutomationsWorkflow({
+        workflow: testConnection('secret:/collate/hybrid-ingestion-runner/../admin'),
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SecretReferenceError);
+    expect((error as SecretReferenceError).field).toBe(
+      'payload.workflow.request.connection.config.authType.password',
+    );
+    expect((error as Error).message).toContain('secret:/collate/hybrid-ingestion-runner/../admin');
+    expect(h.secretLookups).toEqual([]);
+    expect(h.cluster.calls).toEqual([]);
+  });
+
+  it('refuses a reference that does not exist', async () => {
+    const h = harness();
+    await expect(
+      h.operations.runAutomationsWorkflow({ workflow: testConnection(`secret:${PREFIX}nope`) }),
+    ).rejects.toThrow(
+      /payload\.workflow\.request\.connection\.config\.authType\.password: secret reference .* does not exist/,
+    );
+    expect(h.cluster.calls).toEqual([]);
+  });
+
+  it('deletes its Secret when the Workflow cannot be created, and both when the owner link fails', async () => {
+    const h = harness();
+    h.cluster.failOnce('create', 'workflows', new ClusterUnavailableError('webhook timeout'));
+    await expect(h.operations.runAutomationsWorkflow({ workflow: testConnection('plain') })).rejects.toThrow(
+      'webhook timeout',
+    );
+    expect(h.cluster.all(RESOURCES.secret)).toEqual([]);
+    h.cluster.failOnce('mergePatch', 'secrets', new ClusterUnavailableError('patch throttled'));
+    await expect(h.operations.runAutomationsWorkflow({ workflow: testConnection('plain') })).rejects.toThrow(
+      'patch throttled',
+    );
+    expect(h.cluster.all(RESOURCES.secret)).toEqual([]);
+    expect(h.cluster.all(RESOURCES.workflow)).toEqual([]);
+  });
+});
+
+describe('runApplicationFlow', () => {
+  it('starts the application run with its own owned config Secret', async () => {
+    const h = harness();
+    h.secretNames.add(`${PREFIX}slack-token`);
+    const application = {
+      name: 'DataInsightsApplication',
+      appConfig: { slackToken: `secret:${PREFIX}slack-token` },
+    };
+    const result = await h.operations.runApplicationFlow({ application });
+    const workflow = h.cluster.peek(RESOURCES.workflow, NS, result.workflowName);
+    expect(JSON.stringify(workflow)).toContain('metadata.applications.runner');
+    expect(
+      h.cluster.peek(RESOURCES.secret, NS, result.workflowName)?.metadata.ownerReferences?.[0]?.uid,
+    ).toBe(workflow?.metadata.uid);
+    await expect(
+      h.operations.runApplicationFlow({
+        application: { name: 'x', appConfig: { token: 'secret:/elsewhere/t' } },
+      }),
+    ).rejects.toThrow(/payload\.application\.appConfig\.token/);
+  });
+});

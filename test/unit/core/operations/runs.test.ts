@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ANNOTATIONS,
+  ClusterUnavailableError,
+  ConflictError,
+  NotFoundError,
+  RESOURCES,
+  SecretReferenceError,
+  pipelineConfigSecretName,
+  runWorkflowName,
+  workflowToRunStatus,
+} from '@hybrid-runner/core';
+import type { KubeObject } from '@hybrid-runner/core';
+import { BOT_TOKEN, NOW, PREFIX, WORKFLOW_CONFIG, harness, pipeline, seedRun } from './setup.ts';
+
+const NS = 'collate-ingestion';
+const p = pipeline();
+
+describe('runPipeline', () => {
+  it('starts a Workflow with a minted run id in two round trips once deployed', async () => {
+    const h = harness();
+    await h.operations.deployPipeline({ pipeline: p, workflowConfig: WORKFLOW_CONFIG });
+    h.cluster.resetCalls();
+    const result = await h.operations.runPipeline({ pipeline: p });
+    const runId = h.runIds[0] as string;
+    expect(result).toEqual({ code: 200, runId, workflowName: runWorkflowName(p.fullyQualifiedName, runId) });
+    const workflow = h.cluster.peek(RESOURCES.workflow, NS, result.workflowName);
+    expect(workflow?.metadata.annotations?.[ANNOTATIONS.runId]).toBe(runId);
+    expect(h.cluster.criticalPath()).toBe(2);
+    expect(JSON.stringify(workflow)).not.toContain(BOT_TOKEN);
+  });
+
+  it('uses the run id it is given and writes a given workflowConfig to the Secret first', async () => {
+    const h = harness();
+    await h.operations.deployPipeline({ pipeline: p, workflowConfig: WORKFLOW_CONFIG });
+    h.cluster.resetCalls();
+    const config = { ...WORKFLOW_CONFIG, sink: { type: 'metadata-rest', config: { bulkSize: 3 } } };
+    const result = await h.operations.runPipeline({
+      pipeline: p,
+      runId: 'collate-run-7',
+      workflowConfig: config,
+    });
+    expect(result.runId).toBe('collate-run-7');
+    expect(h.cluster.calls.map((c) => `${c.verb} ${c.plural}`)).toEqual([
+      'replace secrets',
+      'create workflows',
+    ]);
+    expect(h.cluster.criticalPath()).toBe(2);
+    const secret = h.cluster.peek(RESOURCES.secret, NS, pipelineConfigSecretName(p.fullyQualifiedName));
+    expect(Buffer.from((secret as { data: { config: string } }).data.config, 'base64').toString()).toContain(
+      'bulkSize: 3',
+    );
+  });
+
+  it('creates the Secret of a never-deployed pipeline when a config comes with the run', async () => {
+    const h = harness();
+    const result = await h.operations.runPipeline({ pipeline: p, workflowConfig: WORKFLOW_CONFIG });
+    expect(
+      h.cluster.peek(RESOURCES.secret, NS, pipelineConfigSecretName(p.fullyQualifiedName)),
+    ).toBeDefined();
+    expect(h.cluster.peek(RESOURCES.workflow, NS, result.workflowName)).toBeDefined();
+  });
+
+  it('refuses to run a pipeline that is not deployed and brings no config', async () => {
+    const h = harness();
+    await expect(h.operations.runPipeline({ pipeline: p })).rejects.toThrow(
+      /not deployed on this runner.*deploy it first/,
+    );
+    expect(h.cluster.all(RESOURCES.workflow)).toEqual([]);
+  });
+
+  it('does not start a run twice for the same run id', async () => {
+    const h = harness();
+    await h.operations.deployPipeline({ pipeline: p, workflowConfig: WORKFLOW_CONFIG });
+    const first = await h.operations.runPipeline({ pipeline: p, runId: 'r-1' });
+    const again = await h.operations.runPipeline({ pipeline: p, runId: 'r-1' });
+    expect(again).toEqual(first);
+    expect(h.cluster.all(RESOURCES.workflow)).toHaveLength(1);
+  });
+
+  it('reports a name clash with another run as a conflict', async () => {
+    const h = harness();
+    await h.operations.deployPipeline({ pipeline: p, workflowConfig: WORKFLOW_CONFIG });
+    const { workflowName } = await h.operations.runPipeline({ pipeline: p, runId: 'r-1' });
+    const stored = h.cluster.peek(RESOURCES.workflow, NS, workflowName) as KubeObject;
+    stored.metadata.annotations = { ...stored.metadata.annotations, [ANNOTATIONS.runId]: 'someone-else' };
+    h.cluster.objects.set(`workflows/${NS}/${workflowName}`, stored);
+    await expect(h.operations.runPipeline({ pipeline: p, runId: 'r-1' })).rejects.toThrow(ConflictError);
+  });
+
+  it('checks secret: references in the pipeline and the config', async () => {
+    const h = harness();
+    const config = {
+      ...WORKFLOW_CONFIG,
+      source: { ...WORKFLOW_CONFIG.source, token: 'secret:/collate/../etc' },
+    };
+    await expect(h.operations.runPipeline({ pipeline: p, workflowConfig: config })).rejects.toThrow(
+      SecretReferenceError,
+    );
+    expect(h.cluster.calls).toEqual([]);
+    const missing = {
+      ...WORKFLOW_CONFIG,
+      source: { ...WORKFLOW_CONFIG.source, token: `secret:${PREFIX}absent` },
+    };
+    await expect(h.operations.runPipeline({ pipeline: p, workflowConfig: missing })).rejects.toThrow(
+      /does not exist/,
+    );
+    expect(h.secretLookups).toEqual([`${PREFIX}absent`]);
+  });
+});
+
+describe('killIngestion', () => {
+  it('terminates every active run in two round trips, and the runs then read stopped', async () => {
+    const h = harness();
+    const running = seedRun(h, p, 'run-a', { phase: 'Running' });
+    const pending = seedRun(h, p, 'run-b', { phase: 'Pending' });
+    const done = seedRun(h, p, 'run-c', { phase: 'Succeeded' });
+    seedRun(h, pipeline({ fullyQualifiedName: 'other.pipeline' }), 'run-d', { phase: 'Running' });
+    const result = await h.operations.killIngestion({ pipeline: p });
+    expect(result.reason).toMatch(/^Stopped 2 run\(s\): /);
+    expect(h.cluster.criticalPath()).toBe(2);
+    for (const run of [running, pending]) {
+      const now = h.cluster.peek(RESOURCES.workflow, NS, run.metadata.name as string) as KubeObject;
+      expect(now.spec).toMatchObject({ shutdown: 'Terminate' });
+      expect(workflowToRunStatus(now, NOW).pipelineState).toBe('stopped');
+      // Argo then fails the run with its stop message; the state must still read stopped.
+      const ended = { ...now, status: { phase: 'Failed', message: "Stopped with strategy 'Terminate'" } };
+      expect(workflowToRunStatus(ended, NOW).pipelineState).toBe('stopped');
+    }
+    expect(h.cluster.peek(RESOURCES.workflow, NS, done.metadata.name as string)?.spec).not.toHaveProperty(
+      'shutdown',
+    );
+    expect(
+      h.cluster.all(RESOURCES.workflow).filter((w) => (w.spec as { shutdown?: string }).shutdown),
+    ).toHaveLength(2);
+  });
+
+  it('stops one run by id, says when it had finished, and refuses an unknown id', async () => {
+    const h = harness();
+    const a = seedRun(h, p, 'run-a', { phase: 'Running' });
+    const b = seedRun(h, p, 'run-b', { phase: 'Running' });
+    seedRun(h, p, 'run-c', { phase: 'Failed' });
+    await h.operations.killIngestion({ pipeline: p, runId: 'run-a' });
+    expect(h.cluster.peek(RESOURCES.workflow, NS, a.metadata.name as string)?.spec).toMatchObject({
+      shutdown: 'Terminate',
+    });
+    expect(h.cluster.peek(RESOURCES.workflow, NS, b.metadata.name as string)?.spec).not.toHaveProperty(
+      'shutdown',
+    );
+    expect((await h.operations.killIngestion({ pipeline: p, runId: 'run-c' })).reason).toMatch(
+      /already finished \(failed\)/,
+    );
+    await expect(h.operations.killIngestion({ pipeline: p, runId: 'nope' })).rejects.toThrow(NotFoundError);
+  });
+
+  it('succeeds with a reason when nothing runs, and reports cluster faults', async () => {
+    const h = harness();
+    expect(await h.operations.killIngestion({ pipeline: p })).toEqual({
+      code: 200,
+      reason: 'No active runs to stop',
+    });
+    seedRun(h, p, 'run-a', { phase: 'Running' });
+    h.cluster.failOnce('mergePatch', 'workflows', new ClusterUnavailableError('API server 503'));
+    await expect(h.operations.killIngestion({ pipeline: p })).rejects.toThrow('API server 503');
+  });
+});
+
+describe('getPipelineStatus', () => {
+  it('lists 5,000 runs page by page and returns the newest first, bounded by limit and message size', async () => {
+    const h = harness();
+    const template = seedRun(h, p, 'template', {});
+    h.cluster.objects.clear();
+    for (let i = 0; i < 5000; i++) {
+      const runId = `run-${String(i).padStart(5, '0')}`;
+      h.cluster.seed(RESOURCES.workflow, NS, {
+        ...template,
+        metadata: {
+          ...template.metadata,
+          name: `${template.metadata.name}-${i}`,
+          uid: `uid-${i}`,
+          annotations: { ...template.metadata.annotations, [ANNOTATIONS.runId]: runId },
+          creationTimestamp: new Date(NOW.getTime() - (5000 - i) * 60_000).toISOString(),
+        },
+        status: { phase: i % 2 ? 'Succeeded' : 'Failed', message: 'x'.repeat(40) },
+      });
+    }
+    const result = await h.operations.getPipelineStatus({ pipeline: p });
+    expect(result.runs).toHaveLength(100);
+    expect(result.runs[0]?.runId).toBe('run-04999');
+    expect(result.runs[99]?.runId).toBe('run-04900');
+    expect(h.cluster.callsOf('list', 'workflows')).toHaveLength(10);
+    const timestamps = result.runs.map((run) => run.timestamp);
+    expect(timestamps).toEqual([...timestamps].sort((x, y) => y - x));
+    expect(result.runs[0]).toMatchObject({ pipelineState: 'success', timestamp: NOW.getTime() - 60_000 });
+
+    const many = await h.operations.getPipelineStatus({ pipeline: p, limit: 1000 });
+    expect(many.runs.length).toBeGreaterThan(100);
+    expect(Buffer.byteLength(JSON.stringify(many))).toBeLessThan(128 * 1024 - 1024);
+    expect(many.runs[0]?.runId).toBe('run-04999');
+  });
+
+  it('returns no runs for a pipeline that never ran', async () => {
+    expect(await harness().operations.getPipelineStatus({ pipeline: p, limit: 5 })).toEqual({ runs: [] });
+  });
+});
