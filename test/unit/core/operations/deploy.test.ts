@@ -7,8 +7,7 @@ import {
   pipelineConfigSecretName,
   pipelineResourceName,
 } from '@hybrid-runner/core';
-import type { KubeObject } from '@hybrid-runner/core';
-import { BOT_TOKEN, PREFIX, WORKFLOW_CONFIG, harness, pipeline } from './setup.ts';
+import { BOT_TOKEN, PREFIX, WORKFLOW_CONFIG, harness, pipeline, configOf } from './setup.ts';
 
 const NS = 'collate-ingestion';
 const scheduled = pipeline({
@@ -16,11 +15,6 @@ const scheduled = pipeline({
 });
 const secretName = pipelineConfigSecretName(scheduled.fullyQualifiedName);
 const cronName = pipelineResourceName(scheduled.fullyQualifiedName);
-
-function configOf(secret: KubeObject | undefined): string {
-  const data = (secret as { data?: Record<string, string> } | undefined)?.data?.config;
-  return Buffer.from(data ?? '', 'base64').toString('utf8');
-}
 
 describe('deployPipeline', () => {
   it('creates the config Secret and the CronWorkflow in two sequential round trips', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterUnavailableError, RESOURCES, SecretReferenceError } from '@hybrid-runner/core';
 import type { AutomationWorkflow } from '@hybrid-runner/protocol';
-import { BOT_TOKEN, PREFIX, harness } from './setup.ts';
+import { BOT_TOKEN, PREFIX, harness, configOf } from './setup.ts';
 
 const NS = 'collate-ingestion';
 
@@ -38,7 +38,7 @@ describe('runAutomationsWorkflow', () => {
         uid: workflow?.metadata.uid,
       },
     ]);
-    const config = Buffer.from((secret as { data: { config: string } }).data.config, 'base64').toString();
+    const config = configOf(secret);
     expect(config).toContain('TEST_CONNECTION');
     expect(config).toContain(`secret:${PREFIX}mysql-password`);
     expect(JSON.stringify(workflow)).not.toContain(BOT_TOKEN);

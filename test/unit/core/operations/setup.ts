@@ -122,3 +122,9 @@ export function seedPod(
     status: { phase: options.phase ?? 'Running' },
   });
 }
+
+/** The decoded workflow config held by a config Secret. */
+export function configOf(secret: KubeObject | undefined): string {
+  const data = (secret as { data?: Record<string, string> } | undefined)?.data?.config;
+  return Buffer.from(data ?? '', 'base64').toString('utf8');
+}
