@@ -97,6 +97,8 @@ export interface EcrRetryOptions {
 export interface EcrRegistryAuthOptions {
   /** ARN or name of the Secrets Manager secret with Collate's keys; absent: the function's own role. */
   keysSecretId?: string;
+  /** Without a keys secret: these credentials instead of the SDK's provider chain (a CLI profile, tests). */
+  credentials?: AwsCredentialIdentity;
   /** Reads the keys secret; defaults to a client in the function's region. */
   secretsManager?: SecretsManagerClient;
   /** Builds the ECR client of a region (tests inject mocks; the local stage points at the stand-in). */
@@ -188,7 +190,9 @@ export function createEcrRegistryAuth(options: EcrRegistryAuthOptions = {}): Reg
     // Keys may be rotated between runs of a warm container: a new fingerprint builds a new client.
     const fingerprint = credentials
       ? createHash('sha256')
-          .update(`${credentials.accessKeyId}\0${credentials.secretAccessKey}`)
+          .update(
+            `${credentials.accessKeyId}\0${credentials.secretAccessKey}\0${credentials.sessionToken ?? ''}`,
+          )
           .digest('hex')
       : 'role';
     const cached = clients.get(region);
@@ -210,7 +214,7 @@ export function createEcrRegistryAuth(options: EcrRegistryAuthOptions = {}): Reg
   return {
     async login(registryHost: string): Promise<RegistryCredentials> {
       const registry = parseRegistryHost(registryHost);
-      let credentials: AwsCredentialIdentity | undefined;
+      let credentials: AwsCredentialIdentity | undefined = options.credentials;
       if (options.keysSecretId) {
         const read = await readKeys(options.keysSecretId);
         credentials = {
