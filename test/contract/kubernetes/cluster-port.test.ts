@@ -250,7 +250,7 @@ describe('ClusterPort faults against the emulator (injected, not a real overload
 
   it('repeats a create rejected with 429 (it was never processed)', async () => {
     emulator.faults.inject({ kind: 'status', status: 429, retryAfterSeconds: 1, times: 2, method: 'POST' });
-    const created = await cluster.create(RESOURCES.secret, NAMESPACE, {
+    const created = await cluster.create<KubeObject>(RESOURCES.secret, NAMESPACE, {
       ...secret(''),
       metadata: { generateName: 'throttled-' },
     });
