@@ -129,9 +129,13 @@ export function parseWorkflowConfig(workflowConfig: unknown, field = 'payload.wo
   return structuredClone(parsed);
 }
 
+/** Position and error code (e.g. DUPLICATE_KEY) of a YAML parse error, never its quoted source text. */
 function describePosition(error: Error): string {
-  const position = (error as { linePos?: Array<{ line: number; col: number }> }).linePos?.[0];
-  return position ? ` (line ${position.line}, column ${position.col})` : '';
+  const { linePos, code } = error as { linePos?: Array<{ line: number; col: number }>; code?: unknown };
+  const position = linePos?.[0];
+  if (!position) return '';
+  const kind = typeof code === 'string' && /^[A-Z_]+$/.test(code) ? `: ${code}` : '';
+  return ` (line ${position.line}, column ${position.col}${kind})`;
 }
 
 /** `https://<serverHost>/api` (http when secure protocols are off). */
@@ -318,27 +322,47 @@ function containerEnv(input: SpecInput): ContainerSpec['env'] {
     env.push({ name: 'KUBERNETES_NAMESPACE', value: settings.namespace });
     env.push({ name: 'KUBERNETES_IN_CLUSTER', value: 'true' });
   }
-  const extra: EnvVar[] = settings.extraEnv.filter((e) => !env.some((own) => own.name === e.name));
-  env.push(...extra.map((e) => ({ name: e.name, value: e.value })));
+  return env;
+}
+
+/**
+ * The runner's own variables first and untouchable (a user `pipelineRunId` must not spoof the run), then
+ * the user's (extraEnv, then customContainerParams.env), one per name with the last one winning: the API
+ * server rejects a container with two variables of the same name.
+ */
+function withUserEnv(own: ContainerSpec['env'], user: unknown[]): ContainerSpec['env'] {
+  const env = [...own];
+  for (const variable of user) {
+    if (!isNamed(variable) || own.some((o) => o.name === variable.name)) continue;
+    const index = env.findIndex((e) => e.name === variable.name);
+    const copy = structuredClone(variable) as ContainerSpec['env'][number];
+    if (index >= 0) env[index] = copy;
+    else env.push(copy);
+  }
   return env;
 }
 
 function container(
   input: SpecInput,
   command: readonly string[],
-  extraEnv: ContainerSpec['env'] = [],
+  templateEnv: ContainerSpec['env'] = [],
 ): ContainerSpec {
   const { settings } = input;
+  const { env: customEnv, ...customParams } = settings.customContainerParams ?? {};
+  const userEnv: unknown[] = [
+    ...settings.extraEnv.map((e: EnvVar) => ({ name: e.name, value: e.value })),
+    ...(Array.isArray(customEnv) ? customEnv : []),
+  ];
   const base: ContainerSpec = {
     name: 'main',
     image: `${settings.image.repository}:${settings.image.tag}`,
     command: [...command],
     workingDir: INGESTION_WORKING_DIR,
-    env: [...containerEnv(input), ...extraEnv],
+    env: withUserEnv([...containerEnv(input), ...templateEnv], userEnv),
     resources: resourcesFor(input.kind, settings),
   };
   if (settings.image.pullPolicy) base.imagePullPolicy = settings.image.pullPolicy;
-  return mergeKubernetesObjects(base, settings.customContainerParams);
+  return mergeKubernetesObjects(base, customParams);
 }
 
 function workflowSpec(input: SpecInput): WorkflowSpec {

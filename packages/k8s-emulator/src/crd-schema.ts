@@ -1,10 +1,10 @@
 // Validates custom resources against a CRD's openAPIV3Schema the way a Kubernetes API server with
 // strict field validation does: structural schema rules compiled to JSON Schema and checked by ajv.
 // What it covers: types, required, enum, pattern, bounds, formats (int32/int64/byte/date-time),
-// nullable, int-or-string, list-type set, additionalProperties, and unknown fields as errors wherever
+// nullable, int-or-string, list-type set and map (duplicate keys), additionalProperties, and unknown fields as errors wherever
 // the schema lists `properties` (or is an object without them) and does not say
 // `x-kubernetes-preserve-unknown-fields: true`; plus ObjectMeta (name, labels, annotations) rules.
-// What it does not: CEL rules (`x-kubernetes-validations`), list-map key uniqueness, defaulting.
+// What it does not: CEL rules (`x-kubernetes-validations`), defaulting, pruning, immutability.
 // Callers pass the CRD text: this module never reads files, so the emulator can ship without fixtures.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -46,6 +46,40 @@ const KEPT_KEYWORDS = new Set([
   'nullable',
 ]);
 const SCHEMA_LISTS = ['anyOf', 'oneOf', 'allOf'] as const;
+/** Our ajv keyword for `x-kubernetes-list-type: map`: no two items may share their key values. */
+const LIST_MAP_KEYWORD = 'listMapKeys';
+
+interface ListMapKeys {
+  keys: string[];
+  defaults: unknown[];
+}
+
+/** Duplicate-key check of a list-map, reported like the API server's "Duplicate value". */
+function validateListMap(
+  schema: ListMapKeys,
+  data: unknown[],
+  _parentSchema?: unknown,
+  context?: { instancePath: string },
+): boolean {
+  const seen = new Set<string>();
+  const errors: Array<Partial<ErrorObject>> = [];
+  data.forEach((item, index) => {
+    if (!isObject(item)) return;
+    const key = Object.fromEntries(schema.keys.map((k, i) => [k, item[k] ?? schema.defaults[i]]));
+    const text = JSON.stringify(key);
+    if (seen.has(text)) {
+      errors.push({
+        keyword: LIST_MAP_KEYWORD,
+        instancePath: `${context?.instancePath ?? ''}/${index}`,
+        message: `duplicate value ${text}`,
+        params: { key },
+      });
+    }
+    seen.add(text);
+  });
+  (validateListMap as { errors?: unknown }).errors = errors;
+  return errors.length === 0;
+}
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -120,6 +154,17 @@ function toJsonSchema(node: Json): Json {
     if (!Array.isArray(node.anyOf)) out.anyOf = [{ type: 'integer' }, { type: 'string' }];
   }
   if (node['x-kubernetes-list-type'] === 'set') out.uniqueItems = true;
+  if (node['x-kubernetes-list-type'] === 'map' && Array.isArray(node['x-kubernetes-list-map-keys'])) {
+    const keys = node['x-kubernetes-list-map-keys'].map(String);
+    const itemProperties = (
+      isObject(node.items) && isObject(node.items.properties) ? node.items.properties : {}
+    ) as Json;
+    // A key left out counts as its default (a port's protocol defaults to TCP), as the API server does.
+    const defaults = keys.map((key) =>
+      isObject(itemProperties[key]) ? itemProperties[key].default : undefined,
+    );
+    out[LIST_MAP_KEYWORD] = { keys, defaults };
+  }
   if (out.nullable === true && out.type === undefined) delete out.nullable; // ajv needs a type beside it
   if (isObject(node.properties)) {
     const properties: Json = {};
@@ -258,6 +303,13 @@ function newAjv(): Ajv {
   const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
     addFormatsModule) as unknown as (ajv: Ajv) => void;
   addFormats(ajv);
+  ajv.addKeyword({
+    keyword: LIST_MAP_KEYWORD,
+    type: 'array',
+    schemaType: 'object',
+    errors: true,
+    validate: validateListMap,
+  });
   return ajv;
 }
 

@@ -32,14 +32,22 @@ const SETTINGS: Record<string, RunnerSettings> = {
     },
     podGC: { strategy: 'OnPodCompletion', deleteDelayDuration: '30m' },
     activeDeadlineSeconds: 86_400,
-    extraEnv: [{ name: 'LOG_LEVEL', value: 'DEBUG' }],
+    // Duplicates and a clash with a runner variable: the output must still have one variable per name.
+    extraEnv: [
+      { name: 'LOG_LEVEL', value: 'INFO' },
+      { name: 'LOG_LEVEL', value: 'DEBUG' },
+      { name: 'pipelineStatus', value: 'x' },
+    ],
     secretsManager: {
       provider: 'managed-aws',
       region: 'us-east-2',
       prefix: '/collate/hybrid-ingestion-runner/',
     },
     customContainerParams: {
-      env: [{ name: 'CUSTOM_ENV', value: 'custom_value' }],
+      env: [
+        { name: 'CUSTOM_ENV', value: 'custom_value' },
+        { name: 'LOG_LEVEL', value: 'WARNING' },
+      ],
       securityContext: { runAsNonRoot: true, runAsUser: 1000 },
     },
     workflowParams: { tolerations: [{ key: 'extra', operator: 'Exists' }], priority: 10 },

@@ -191,7 +191,7 @@ describe('renderWorkflowConfig', () => {
     }
     expect(error).toBeInstanceOf(BadRequestError);
     expect((error as Error).message).toMatch(
-      /payload\.workflowConfig is neither valid JSON nor valid YAML \(line \d+, column \d+\)/,
+      /payload\.workflowConfig is neither valid JSON nor valid YAML \(line \d+, column \d+: [A-Z_]+\)/,
     );
     expect((error as Error).message).not.toContain('hunter2');
   });
@@ -370,6 +370,46 @@ describe('buildRunWorkflow', () => {
       /secretsManager\.region: set the region/,
     );
     expect(() => buildRunWorkflow({ pipeline: pipeline(), settings, runId: RUN_ID })).toThrow(RunnerError);
+  });
+
+  it('keeps one variable per name: user duplicates collapse (last wins) and never shadow pipelineStatus', () => {
+    const settings = defaultRunnerSettings({
+      extraEnv: [
+        { name: 'A', value: '1' },
+        { name: 'A', value: '2' },
+        { name: 'pipelineStatus', value: 'Succeeded' },
+      ],
+      customContainerParams: {
+        env: [
+          { name: 'A', value: '3' },
+          { name: 'config', value: 'inline' },
+        ],
+      },
+    });
+    const workflow = buildRunWorkflow({ pipeline: pipeline(), settings, runId: RUN_ID });
+    for (const template of workflow.spec.templates) {
+      const names = (template.container as ContainerSpec).env.map((e) => e.name);
+      expect(new Set(names).size).toBe(names.length);
+    }
+    const exit = workflow.spec.templates.find((t) => t.name === TEMPLATES.exitHandler)
+      ?.container as ContainerSpec;
+    expect(envOf(exit).pipelineStatus).toBe('{{workflow.status}}');
+    expect(envOf(exit).A).toBe('3');
+    expect(envOf(exit).config).toEqual({
+      secretKeyRef: { name: pipelineConfigSecretName(pipeline().fullyQualifiedName), key: 'config' },
+    });
+  });
+
+  it('names a duplicate key in unparsable YAML by its code', () => {
+    expect(() =>
+      renderWorkflowConfig('a: 1\na: 2\n', {
+        pipeline: pipeline(),
+        settings: defaultRunnerSettings(),
+        botToken: BOT_TOKEN,
+      }),
+    ).toThrow(
+      'payload.workflowConfig is neither valid JSON nor valid YAML (line 2, column 1: DUPLICATE_KEY)',
+    );
   });
 
   it('does not let extra env override the runner’s own variables', () => {

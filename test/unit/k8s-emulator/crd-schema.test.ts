@@ -66,6 +66,15 @@ const TEST_CRD = crd({
         properties: { name: { type: 'string', pattern: '^[a-z]+$' } },
       },
     },
+    ports: {
+      type: 'array',
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['port', 'protocol'],
+      items: {
+        type: 'object',
+        properties: { port: { type: 'integer' }, protocol: { type: 'string', default: 'TCP' } },
+      },
+    },
   },
 });
 
@@ -100,6 +109,7 @@ describe('loadCrdValidator on a small CRD', () => {
           open: { known: false, extra: 'ok' },
           embedded: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, spec: { x: 'y' } },
           items: [{ name: 'abc' }],
+          ports: [{ port: 80 }, { port: 80, protocol: 'UDP' }, { port: 443, protocol: 'TCP' }],
         }),
       ),
     ).toEqual([]);
@@ -154,6 +164,11 @@ describe('loadCrdValidator on a small CRD', () => {
       'a pattern mismatch',
       { size: 1, items: [{ name: 'ABC' }] },
       ['spec.items[0].name: must match pattern "^[a-z]+$"'],
+    ],
+    [
+      'a duplicate list-map key (a missing key counts as its default)',
+      { size: 1, ports: [{ port: 80 }, { port: 81 }, { port: 80, protocol: 'TCP' }] },
+      ['spec.ports[2]: duplicate value {"port":80,"protocol":"TCP"}'],
     ],
     [
       'an unknown field in an embedded resource',
@@ -281,6 +296,34 @@ describe('loadCrdValidator on the real Argo CRDs', () => {
         'spec.workflowSpec.podGC.foo: unknown field',
         'spec.workflowSpec.templates[0].container.resources.limits.cpu: must be integer or string',
       ]);
+    }
+  });
+
+  it('rejects two env variables of the same name (env is a list-map keyed by name)', () => {
+    for (const version of ['v3.7.18', 'v4.1.2'] as const) {
+      const cron = minimalCron({
+        schedules: ['0 0 * * *'],
+        workflowSpec: {
+          entrypoint: 'main',
+          templates: [
+            {
+              name: 'main',
+              container: {
+                image: 'busybox',
+                env: [
+                  { name: 'A', value: '1' },
+                  { name: 'A', value: '2' },
+                ],
+              },
+            },
+          ],
+        },
+      });
+      const errors = argoValidator(version, 'cronworkflows').validate(cron);
+      expect({ version, errors }).toEqual({
+        version,
+        errors: ['spec.workflowSpec.templates[0].container.env[1]: duplicate value {"name":"A"}'],
+      });
     }
   });
 
