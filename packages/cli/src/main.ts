@@ -1,0 +1,337 @@
+// The `hybrid-runner` CLI. Commands stay thin: each parses its flags and calls a function that tests can
+// call directly; errors end the process with the documented exit codes (exit-codes.ts).
+import { Command, CommanderError, Option } from 'commander';
+import { PIPELINE_TYPES } from '@hybrid-runner/protocol';
+import { CliError, EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
+import { createOutput } from './output.ts';
+import type { Output } from './output.ts';
+import { applyStageEnvironment } from './stage-file.ts';
+// Commands that load the AWS SDK or the Kubernetes client are imported when they run, so `collate …`
+// starts without them.
+import {
+  CollateSession,
+  exitCodeFor,
+  fetchAllLogs,
+  followRun,
+  pipelineFor,
+  readPipelineFile,
+  rememberPipeline,
+  resolveTarget,
+} from './commands/collate.ts';
+import type { ConnectionFlags } from './commands/collate.ts';
+import { readAutomationFile, statusReport } from './commands/collate-extra.ts';
+
+function collectRepeated(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function buildProgram(io: { output?: (json: boolean) => Output } = {}): Command {
+  const program = new Command('hybrid-runner')
+    .description(
+      'Operate the serverless Collate hybrid ingestion runner: talk to it as Collate does, check a stage, manage credentials.',
+    )
+    .option('--json', 'machine-readable output on stdout (one JSON document, or JSON lines when following)')
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
+    .showHelpAfterError()
+    .exitOverride();
+  const outputFor = (command: Command): Output => {
+    const json = Boolean(command.optsWithGlobals().json);
+    return io.output ? io.output(json) : createOutput({ json });
+  };
+
+  const collate = program
+    .command('collate')
+    .description(
+      'act as the Collate server towards a runner over the bridge protocol (default: the local stage of npm start)',
+    )
+    .option('--url <url>', 'WebSocket URL of the runner (default: the local stage, or HYBRID_RUNNER_URL)')
+    .option('--token <jwt>', 'the ingestion bot token (default: the local stage, or HYBRID_RUNNER_TOKEN)')
+    .option('--agent-id <id>', 'the runner agent id (default: the local stage, or HYBRID_RUNNER_AGENT_ID)')
+    .option('--timeout <seconds>', 'how long to wait for each answer', '30');
+
+  /** Opens a bridge session for a `collate` sub-command, runs `body`, and always closes it. */
+  const withSession =
+    (body: (session: CollateSession, out: Output, args: unknown[], command: Command) => Promise<void>) =>
+    async (...args: unknown[]) => {
+      const command = args.at(-1) as Command;
+      const flags = command.optsWithGlobals() as ConnectionFlags;
+      const out = outputFor(command);
+      const timeoutSeconds = Number(flags.timeout ?? '30');
+      if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
+        throw new CliError('--timeout must be a positive number of seconds.', EXIT.usage);
+      }
+      const target = resolveTarget(flags);
+      out.progress(`Connecting to ${target.url} as agent ${target.agentId}…`);
+      const session = await CollateSession.open(target, timeoutSeconds * 1000);
+      try {
+        await body(session, out, args.slice(0, -2), command);
+      } finally {
+        await session.close();
+      }
+    };
+
+  collate
+    .command('ping')
+    .description('check that the runner answers')
+    .action(
+      withSession(async (session, out) => {
+        const result = await session.request('ping', {});
+        out.result(result, `pong from ${result.agentId} (runner ${result.version})`);
+      }),
+    );
+
+  collate
+    .command('status')
+    .description(
+      "the runner's health, Argo's and the cluster's, and the runner's metrics where it reports them",
+    )
+    .action(
+      withSession(async (session, out) => {
+        const report = await statusReport(session);
+        out.result(report.json, report.human);
+        if (report.json.service.status !== 'healthy')
+          throw new CliError('The runner reports itself unhealthy.', EXIT.operationFailed);
+      }),
+    );
+
+  collate
+    .command('deploy <file>')
+    .description(
+      'deploy a pipeline from a YAML/JSON file with `pipeline` and `workflowConfig` (see examples/)',
+    )
+    .action(
+      withSession(async (session, out, [file]) => {
+        const { pipeline, workflowConfig } = readPipelineFile(file as string);
+        const result = await session.request('deployPipeline', { pipeline, workflowConfig });
+        rememberPipeline(pipeline);
+        out.result(
+          result,
+          `deployed ${pipeline.fullyQualifiedName}${result.reason ? ` — ${result.reason}` : ''}`,
+        );
+      }),
+    );
+
+  collate
+    .command('run <fqn>')
+    .description('run a deployed pipeline now')
+    .addOption(
+      new Option('--type <pipelineType>', 'pipeline type when this machine did not deploy it').choices([
+        ...PIPELINE_TYPES,
+      ]),
+    )
+    .option('--follow', 'stream status and logs until the run ends; exit 1 unless it succeeds')
+    .action(
+      withSession(async (session, out, [fqn], command) => {
+        const options = command.opts() as { type?: string; follow?: boolean };
+        const pipeline = pipelineFor(fqn as string, options.type);
+        const result = await session.request('runPipeline', { pipeline });
+        if (!options.follow) {
+          out.result(result, `started run ${result.runId} (workflow ${result.workflowName})`);
+          return;
+        }
+        out.item(
+          { type: 'started', ...result },
+          `started run ${result.runId} (workflow ${result.workflowName})`,
+        );
+        const state = await followRun(session, pipeline, result.runId, out);
+        if (state !== 'success')
+          throw new CliError(`Run ${result.runId} ended ${state}.`, EXIT.operationFailed);
+      }),
+    );
+
+  collate
+    .command('kill <fqn>')
+    .description('stop the running runs of a pipeline (or one, with --run-id); they end `stopped`')
+    .option('--run-id <id>', 'only this run')
+    .addOption(new Option('--type <pipelineType>').choices([...PIPELINE_TYPES]).hideHelp())
+    .action(
+      withSession(async (session, out, [fqn], command) => {
+        const options = command.opts() as { runId?: string; type?: string };
+        const result = await session.request('killIngestion', {
+          pipeline: pipelineFor(fqn as string, options.type),
+          ...(options.runId ? { runId: options.runId } : {}),
+        });
+        out.result(result, `kill sent${result.reason ? ` — ${result.reason}` : ''}`);
+      }),
+    );
+
+  collate
+    .command('toggle <fqn>')
+    .description("enable or disable a pipeline's schedule")
+    .addOption(new Option('--enable', 'resume the schedule').conflicts('disable'))
+    .addOption(new Option('--disable', 'suspend the schedule'))
+    .addOption(new Option('--type <pipelineType>').choices([...PIPELINE_TYPES]).hideHelp())
+    .action(
+      withSession(async (session, out, [fqn], command) => {
+        const options = command.opts() as { enable?: boolean; disable?: boolean; type?: string };
+        if (!options.enable && !options.disable)
+          throw new CliError('toggle needs --enable or --disable.', EXIT.usage);
+        const pipeline = { ...pipelineFor(fqn as string, options.type), enabled: Boolean(options.enable) };
+        const result = await session.request('toggleIngestion', { pipeline });
+        rememberPipeline(pipeline);
+        out.result(
+          result,
+          `${options.enable ? 'enabled' : 'disabled'} ${fqn}${result.reason ? ` — ${result.reason}` : ''}`,
+        );
+      }),
+    );
+
+  collate
+    .command('delete <fqn>')
+    .description('delete a pipeline: its runs, schedule and config secret')
+    .addOption(new Option('--type <pipelineType>').choices([...PIPELINE_TYPES]).hideHelp())
+    .action(
+      withSession(async (session, out, [fqn], command) => {
+        const options = command.opts() as { type?: string };
+        const result = await session.request('deletePipeline', {
+          pipeline: pipelineFor(fqn as string, options.type),
+        });
+        out.result(result, `deleted ${fqn}${result.reason ? ` — ${result.reason}` : ''}`);
+      }),
+    );
+
+  collate
+    .command('logs <fqn>')
+    .description("print a run's logs (default: the latest run)")
+    .option('--run-id <id>', 'the run')
+    .addOption(new Option('--type <pipelineType>').choices([...PIPELINE_TYPES]).hideHelp())
+    .action(
+      withSession(async (session, out, [fqn], command) => {
+        const options = command.opts() as { runId?: string; type?: string };
+        const parts: string[] = [];
+        const chunks = await fetchAllLogs(
+          session,
+          pipelineFor(fqn as string, options.type),
+          options.runId,
+          (text) => {
+            if (out.json) parts.push(text);
+            else process.stdout.write(text);
+          },
+        );
+        if (out.json) out.result({ chunks, text: parts.join('') }, '');
+      }),
+    );
+
+  collate
+    .command('test-connection <file>')
+    .description('run a test-connection automation from a YAML/JSON file with `workflow` (see examples/)')
+    .action(
+      withSession(async (session, out, [file]) => {
+        const workflow = readAutomationFile(file as string);
+        const result = await session.request('runAutomationsWorkflow', { workflow });
+        out.result(
+          result,
+          `test connection submitted: run ${result.runId} (workflow ${result.workflowName})`,
+        );
+      }),
+    );
+
+  program
+    .command('doctor')
+    .description('check a stage and print each check with its fix (default: the local stage of npm start)')
+    .option('--stage-file <path>', 'the local stage file (default: found from the current directory)')
+    .action(async (options: { stageFile?: string }, command: Command) => {
+      const out = outputFor(command);
+      const { runDoctor } = await import('./commands/doctor.ts');
+      const ok = await runDoctor({ out, ...(options.stageFile ? { stageFile: options.stageFile } : {}) });
+      if (!ok) throw new CliError('At least one check failed (see the fixes above).', EXIT.checksFailed);
+    });
+
+  program
+    .command('import-values <values.yaml>')
+    .description(
+      "convert the published Helm chart's values into a stage configuration (secrets are never copied)",
+    )
+    .option('-o, --output <file>', 'write the stage file here instead of stdout')
+    .option('--stage <name>', 'the stage the file is for (used in the printed secret commands)')
+    .action(async (valuesFile: string, options: { output?: string; stage?: string }) => {
+      const { importValuesCommand } = await import('./commands/import-values.ts');
+      const code = importValuesCommand({ valuesFile, ...options });
+      if (code !== 0) throw new CliError('import-values failed (see above).', code);
+    });
+
+  const ecr = program.command('ecr').description("Collate's ECR pull credentials");
+  ecr
+    .command('refresh')
+    .description('log in to the registry and update the pull secret in place in every target namespace')
+    .option('--namespace <ns>', 'the ingestion namespace', process.env.HYBRID_RUNNER_NAMESPACE)
+    .option('--include <pattern>', 'more namespaces (names or * ? patterns), repeatable', collectRepeated)
+    .option('--exclude <pattern>', 'namespaces to leave alone, repeatable', collectRepeated)
+    .option('--registry <host>', 'registry host, repeatable (default Collate’s)', collectRepeated)
+    .option('--secret-name <name>', 'pull secret name (default omd-registry-credentials)')
+    .option(
+      '--service-account <name>',
+      'add the secret to this service account’s imagePullSecrets, repeatable',
+      collectRepeated,
+    )
+    .option(
+      '--keys-secret <arn>',
+      "Secrets Manager secret holding Collate's keys (default: your own AWS credentials)",
+    )
+    .option('--keys-secret-region <region>', 'region of the keys secret')
+    .option('--kubeconfig <path>', 'kubeconfig of the cluster (default: $KUBECONFIG or ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context')
+    .action(async (options: Record<string, unknown>, command: Command) => {
+      applyStageEnvironment();
+      const { runEcrRefreshCommand } = await import('./commands/ecr-refresh.ts');
+      await runEcrRefreshCommand({
+        namespace: (options.namespace as string | undefined) ?? process.env.HYBRID_RUNNER_NAMESPACE ?? '',
+        ...(options.include ? { include: options.include as string[] } : {}),
+        ...(options.exclude ? { exclude: options.exclude as string[] } : {}),
+        ...(options.registry ? { registries: options.registry as string[] } : {}),
+        ...(options.secretName ? { secretName: options.secretName as string } : {}),
+        ...(options.serviceAccount ? { serviceAccounts: options.serviceAccount as string[] } : {}),
+        ...(options.keysSecret ? { keysSecret: options.keysSecret as string } : {}),
+        ...(options.keysSecretRegion ? { keysSecretRegion: options.keysSecretRegion as string } : {}),
+        clusterSource: {
+          mode: 'kubeconfig',
+          ...(options.kubeconfig ? { path: options.kubeconfig as string } : {}),
+          ...(options.context ? { context: options.context as string } : {}),
+        },
+        output: outputFor(command),
+      });
+    });
+
+  const eks = program.command('eks').description('EKS access');
+  eks
+    .command('token')
+    .description('print an ExecCredential like `aws eks get-token`, for a kubeconfig exec entry')
+    .requiredOption('--cluster <name>', 'EKS cluster name')
+    .option(
+      '--region <region>',
+      'the cluster region',
+      process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION,
+    )
+    .action(async (options: { cluster: string; region?: string }) => {
+      const { runEksTokenCommand } = await import('./commands/eks-token.ts');
+      await runEksTokenCommand({ cluster: options.cluster, region: options.region ?? '' });
+    });
+
+  const secrets = program.command('secrets').description("the local stage's Secrets Manager stand-in");
+  secrets
+    .command('put <name>')
+    .description('store a secret (value read from stdin, never from an argument) in the local stage')
+    .action(async (name: string, _options: unknown, command: Command) => {
+      applyStageEnvironment();
+      const { runSecretsCommand } = await import('./commands/secrets.ts');
+      await runSecretsCommand({ action: 'put', name, out: outputFor(command) });
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns the exit code (the bin script exits with it). */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const json = argv.includes('--json');
+    createOutput({ json }).error(error instanceof Error ? error.message : String(error));
+    return exitCodeFor(error);
+  }
+}
