@@ -128,22 +128,33 @@ export function logTextBudget(taskKey: string, maxMessageBytes = MAX_MESSAGE_BYT
   return budget;
 }
 
-/** Serialized JSON bytes of one UTF-16 code unit (a surrogate pair counts 4 on its high half, 0 on its low). */
-function escapedBytes(code: number, next: number): number {
+/** JSON.stringify's output bytes for each ASCII code unit: escapes for quotes, backslash and controls. */
+const ASCII_BYTES = Uint8Array.from({ length: 0x80 }, (_, code) => {
   if (code < 0x20) return code === 8 || code === 9 || code === 10 || code === 12 || code === 13 ? 2 : 6;
-  if (code === 0x22 || code === 0x5c) return 2;
-  if (code < 0x80) return 1;
+  return code === 0x22 || code === 0x5c ? 2 : 1;
+});
+
+/**
+ * Serialized JSON bytes of the code unit at `i`: a surrogate pair counts 4 on its high half (the caller
+ * skips the low one), a lone surrogate 6 (JSON.stringify escapes it as \uDXXX).
+ */
+function unitBytes(text: string, i: number): number {
+  const code = text.charCodeAt(i);
+  if (code < 0x80) return ASCII_BYTES[code] as number;
   if (code < 0x800) return 2;
-  if (code >= 0xd800 && code <= 0xdbff) return next >= 0xdc00 && next <= 0xdfff ? 4 : 6;
-  if (code >= 0xdc00 && code <= 0xdfff) return 6; // a lone low surrogate (only from text input)
-  return 3;
+  if (code < 0xd800 || code > 0xdfff) return 3;
+  if (code <= 0xdbff) {
+    const next = text.charCodeAt(i + 1);
+    return next >= 0xdc00 && next <= 0xdfff ? 4 : 6;
+  }
+  return 6;
 }
 
 /** JSON-serialized UTF-8 size of `text` without the surrounding quotes. */
 export function jsonStringBytes(text: string): number {
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
-    const width = escapedBytes(text.charCodeAt(i), text.charCodeAt(i + 1));
+    const width = unitBytes(text, i);
     if (width === 4) i++;
     bytes += width;
   }
@@ -206,7 +217,7 @@ async function* scanLog(
     }
     let sliceFrom = from;
     for (let i = from; i < piece.length; i++) {
-      const width = escapedBytes(piece.charCodeAt(i), piece.charCodeAt(i + 1));
+      const width = unitBytes(piece, i);
       if (chunkBytes + width > budget && chunkBytes > 0) {
         const end = position + i;
         if (keepText) parts.push(piece.slice(sliceFrom, i));
