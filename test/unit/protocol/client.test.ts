@@ -196,6 +196,23 @@ describe('BridgeClient: requests', () => {
     await expect(result).rejects.toThrow(/payload\.runId/);
   });
 
+  it('passes responses through unchecked when validateResponses is false', async () => {
+    const runner = new FakeRunner();
+    runner.reply = (socket, request) =>
+      socket.send(
+        JSON.stringify({
+          v: 1,
+          id: request.id,
+          type: 'response',
+          op: request.type,
+          ok: true,
+          payload: { code: 200 },
+        }),
+      );
+    const { client } = await setup({ validateResponses: false }, runner);
+    await expect(client.request('runPipeline', { pipeline })).resolves.toEqual({ code: 200 });
+  });
+
   it('refuses to send a request above the message limit', async () => {
     const { client, runner } = await setup();
     const huge = client.request('deployPipeline', {
