@@ -262,14 +262,17 @@ export interface RefreshTargets {
   skipped: SkippedNamespace[];
 }
 
-/** Whether resolving the targets needs the cluster's namespace list. */
+/**
+ * Whether resolving the targets needs the cluster's namespace list: only for patterns, so a runner given
+ * literal names needs no cluster-wide `list namespaces` permission.
+ */
 export function needsNamespaceList(settings: Pick<RegistryRefreshSettings, 'namespaces'>): boolean {
-  return settings.namespaces.length > 0;
+  return settings.namespaces.some(isNamespacePattern);
 }
 
 /**
- * The namespaces to refresh. `existing` is the cluster's namespace list, or `undefined` when it could
- * not be read: then only the ingestion namespace and literal names are targeted.
+ * The namespaces to refresh. `existing` is the cluster's namespace list, or `undefined` when it was not
+ * needed or could not be read: then only the ingestion namespace and literal names are targeted.
  */
 export function selectTargetNamespaces(
   settings: Pick<RegistryRefreshSettings, 'ingestionNamespace' | 'namespaces' | 'excludeNamespaces'>,
@@ -483,12 +486,12 @@ export async function refreshRegistryCredentials(
     return report;
   };
 
-  let existingNamespaces: NamespaceInfo[] | undefined = [];
+  // Without patterns nothing is listed: literal names are targeted as given (a missing one fails there).
+  let existingNamespaces: NamespaceInfo[] | undefined;
   if (needsNamespaceList(settings)) {
     try {
       existingNamespaces = await listNamespaces(deps.cluster);
     } catch (error) {
-      existingNamespaces = undefined;
       report.listError = describeError(error);
     }
   }

@@ -250,7 +250,10 @@ describe('refreshRegistryCredentials', () => {
       settingsFor({ namespaces: ['nope'] }),
     );
     expect(lines.length).toBeGreaterThan(0);
-    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ namespacesUpdated: 1, namespacesFailed: 0 });
+    // A literal name is targeted without listing namespaces; a missing one fails on its own.
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ namespacesUpdated: 1, namespacesFailed: 1 });
+    expect(lines.some((line) => line.includes('"namespace":"nope"'))).toBe(true);
+    expect(cluster.calls.filter((c) => c.verb === 'list')).toEqual([]);
     const annotations = secretIn(cluster, 'collate')!.metadata.annotations!;
     expect(annotations[REGISTRY_CREDENTIALS_ANNOTATIONS.refreshedAt]).toBe(NOW.toISOString());
     for (const line of lines) {
