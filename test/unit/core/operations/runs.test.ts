@@ -11,7 +11,16 @@ import {
   workflowToRunStatus,
 } from '@hybrid-runner/core';
 import type { KubeObject } from '@hybrid-runner/core';
-import { BOT_TOKEN, NOW, PREFIX, WORKFLOW_CONFIG, harness, pipeline, seedRun, configOf } from './setup.ts';
+import {
+  BOT_TOKEN,
+  NOW,
+  PREFIX,
+  WORKFLOW_CONFIG,
+  harness,
+  pipeline,
+  seedRun,
+  parsedConfigOf,
+} from './setup.ts';
 
 const NS = 'collate-ingestion';
 const p = pipeline();
@@ -47,7 +56,7 @@ describe('runPipeline', () => {
     ]);
     expect(h.cluster.criticalPath()).toBe(2);
     const secret = h.cluster.peek(RESOURCES.secret, NS, pipelineConfigSecretName(p.fullyQualifiedName));
-    expect(configOf(secret)).toContain('bulkSize: 3');
+    expect(parsedConfigOf(secret).sink).toEqual(config.sink);
   });
 
   it('creates the Secret of a never-deployed pipeline when a config comes with the run', async () => {

@@ -9,6 +9,7 @@ import {
 } from '@hybrid-runner/core';
 import type { KubeObject, OperationDeps, RunnerSettings, SecretStore } from '@hybrid-runner/core';
 import type { Pipeline } from '@hybrid-runner/protocol';
+import { parse as parseYaml } from 'yaml';
 import { FakeCluster } from '../../../support/fake-cluster.ts';
 
 export const BOT_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.bot-token-that-must-never-leak.signature';
@@ -123,7 +124,12 @@ export function seedPod(
   });
 }
 
-/** The decoded workflow config held by a config Secret. */
+/** The workflow config held by a config Secret, parsed (the text is YAML or JSON; JSON is YAML too). */
+export function parsedConfigOf(secret: KubeObject | undefined): Record<string, unknown> {
+  return parseYaml(configOf(secret)) as Record<string, unknown>;
+}
+
+/** The decoded workflow config text held by a config Secret. */
 export function configOf(secret: KubeObject | undefined): string {
   const data = (secret as { data?: Record<string, string> } | undefined)?.data?.config;
   return Buffer.from(data ?? '', 'base64').toString('utf8');
