@@ -4,3 +4,4 @@ export * from './errors.ts';
 export * from './retry.ts';
 export * from './secret-store.ts';
 export * from './transport.ts';
+export * from './rbac.ts';

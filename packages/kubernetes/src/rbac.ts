@@ -1,0 +1,83 @@
+// The Kubernetes permissions the runner needs, as data: per bridge operation (what each one calls), and
+// folded into the namespace-scoped Role rules the stacks grant the runner's group (EKS access entry →
+// Kubernetes group → RoleBinding). test/contract/rbac.test.ts proves against the emulator that every
+// operation works with exactly these rules and fails without each of its permissions.
+import type { OperationName } from '@hybrid-runner/protocol';
+
+export interface Permission {
+  verb: 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
+  /** `''` is the core group. */
+  apiGroup: string;
+  /** Plural, or `pods/log` for the log subresource. */
+  resource: string;
+}
+
+/** A Role rule in Kubernetes' own shape (rbac.authorization.k8s.io/v1 PolicyRule). */
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+const ARGO = 'argoproj.io';
+const can = (verb: Permission['verb'], resource: string, apiGroup = ''): Permission => ({
+  verb,
+  apiGroup,
+  resource,
+});
+
+/**
+ * What each operation calls in the ingestion namespace. Discovery and /version (getServiceStatus) are
+ * non-resource URLs every authenticated user may read (system:discovery), so they need no rule here.
+ */
+export const OPERATION_PERMISSIONS: Readonly<Record<OperationName, readonly Permission[]>> = {
+  ping: [],
+  getServiceStatus: [],
+  deployPipeline: [
+    can('get', 'secrets'),
+    can('create', 'secrets'),
+    can('update', 'secrets'),
+    can('get', 'cronworkflows', ARGO),
+    can('create', 'cronworkflows', ARGO),
+    can('update', 'cronworkflows', ARGO),
+  ],
+  runPipeline: [can('get', 'secrets'), can('update', 'secrets'), can('create', 'workflows', ARGO)],
+  killIngestion: [can('list', 'workflows', ARGO), can('patch', 'workflows', ARGO)],
+  toggleIngestion: [can('patch', 'cronworkflows', ARGO)],
+  deletePipeline: [
+    can('delete', 'cronworkflows', ARGO),
+    can('delete', 'secrets'),
+    can('list', 'workflows', ARGO),
+    can('delete', 'workflows', ARGO),
+  ],
+  getPipelineStatus: [can('list', 'workflows', ARGO)],
+  getIngestionLogs: [can('list', 'workflows', ARGO), can('list', 'pods'), can('get', 'pods/log')],
+  runAutomationsWorkflow: [
+    can('create', 'secrets'),
+    can('create', 'workflows', ARGO),
+    can('patch', 'secrets'),
+  ],
+  runApplicationFlow: [can('create', 'secrets'), can('create', 'workflows', ARGO), can('patch', 'secrets')],
+};
+
+/** Folds permissions into Role rules: one rule per API group and resource, verbs sorted. */
+export function toPolicyRules(permissions: Iterable<Permission>): PolicyRule[] {
+  const verbsByResource = new Map<string, Set<string>>();
+  for (const { verb, apiGroup, resource } of permissions) {
+    const key = `${apiGroup}\u0000${resource}`;
+    let verbs = verbsByResource.get(key);
+    if (!verbs) verbsByResource.set(key, (verbs = new Set()));
+    verbs.add(verb);
+  }
+  return [...verbsByResource.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, verbs]) => {
+      const [apiGroup = '', resource = ''] = key.split('\u0000');
+      return { apiGroups: [apiGroup], resources: [resource], verbs: [...verbs].sort() };
+    });
+}
+
+/** The Role rules the bridge's operations need in the ingestion namespace. */
+export const RUNNER_RBAC_RULES: readonly PolicyRule[] = toPolicyRules(
+  Object.values(OPERATION_PERMISSIONS).flat(),
+);

@@ -1,0 +1,357 @@
+// The runner's least-privilege RBAC, proven against the Kubernetes emulator's RBAC evaluator and audit
+// log: every bridge operation works with exactly RUNNER_RBAC_RULES (namespace-scoped), the permissions it
+// uses are the ones OPERATION_PERMISSIONS declares, and it fails with a ForbiddenError naming the verb and
+// resource when any one of them is taken away. What this cannot prove: real IAM, the EKS access entry that
+// maps the Lambda role to the Kubernetes group, or a real API server's RBAC edge cases.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ForbiddenError, RESOURCES, createOperations, defaultRunnerSettings } from '@hybrid-runner/core';
+import type { OperationDeps } from '@hybrid-runner/core';
+import { createKubeconfig, startKubernetesEmulator } from '@hybrid-runner/k8s-emulator';
+import type { KubernetesEmulator, RbacRule } from '@hybrid-runner/k8s-emulator';
+import {
+  KubernetesCluster,
+  KubernetesSecretStore,
+  OPERATION_PERMISSIONS,
+  RUNNER_RBAC_RULES,
+  toPolicyRules,
+} from '@hybrid-runner/kubernetes';
+import type { Permission, PolicyRule } from '@hybrid-runner/kubernetes';
+import { OPERATIONS } from '@hybrid-runner/protocol';
+import type { OperationName, Pipeline } from '@hybrid-runner/protocol';
+
+const NAMESPACE = 'collate-ingestion';
+const RUNNER_GROUP = 'hybrid-runner';
+const ADMIN_TOKEN = 'admin-token';
+const RUNNER_TOKEN = 'runner-token';
+
+type Operations = ReturnType<typeof createOperations>;
+
+let emulator: KubernetesEmulator;
+let admin: Operations;
+let runner: Operations;
+const clusters: KubernetesCluster[] = [];
+
+const workflowConfig = (variant = 0) => ({
+  source: {
+    type: 'mysql',
+    serviceName: 'mysql',
+    sourceConfig: { config: { type: 'DatabaseMetadata', variant } },
+  },
+  sink: { type: 'metadata-rest', config: {} },
+  workflowConfig: { openMetadataServerConfig: { hostPort: 'https://collate.example/api' } },
+});
+
+let pipelines = 0;
+function freshPipeline(): Pipeline {
+  pipelines++;
+  return {
+    name: `p${pipelines}`,
+    fullyQualifiedName: `svc.rbac.p${pipelines}`,
+    pipelineType: 'metadata',
+    airflowConfig: { scheduleInterval: '0 3 * * *' },
+  };
+}
+
+function emulatorRules(rules: readonly PolicyRule[]): RbacRule[] {
+  return [
+    { users: ['admin'], verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
+    ...rules.map((rule) => ({ ...rule, groups: [RUNNER_GROUP], namespaces: [NAMESPACE] })),
+  ];
+}
+
+async function operationsFor(token: string): Promise<Operations> {
+  const cluster = await KubernetesCluster.connect({
+    mode: 'kubeconfig',
+    text: createKubeconfig({ server: emulator.url, caCert: emulator.caCert, token }),
+  });
+  clusters.push(cluster);
+  const deps: OperationDeps = {
+    cluster,
+    secrets: new KubernetesSecretStore(cluster, NAMESPACE),
+    clock: { now: () => new Date() },
+    ids: { runId: () => crypto.randomUUID(), correlationId: () => crypto.randomUUID() },
+    settings: defaultRunnerSettings({ namespace: NAMESPACE }),
+    botToken: async () => 'bot-jwt',
+  };
+  return createOperations(deps);
+}
+
+async function waitForState(ops: Operations, pipeline: Pipeline, runId: string, states: string[]) {
+  await expect
+    .poll(
+      async () =>
+        (await ops.getPipelineStatus({ pipeline })).runs.find((run) => run.runId === runId)?.pipelineState,
+      {
+        timeout: 5_000,
+        interval: 20,
+      },
+    )
+    .toSatisfy((state: string | undefined) => state !== undefined && states.includes(state));
+}
+
+interface Scenario {
+  name: string;
+  /** Prepares state with admin rights; returns the call to make with the runner's rights. */
+  prepare(): Promise<(ops: Operations) => Promise<unknown>>;
+}
+
+/** Each operation in the states that exercise all of its permissions (first deploy vs update, etc.). */
+const SCENARIOS: Record<OperationName, Scenario[]> = {
+  ping: [{ name: 'ping', prepare: async () => (ops) => ops.ping({}) }],
+  getServiceStatus: [
+    {
+      name: 'healthy',
+      prepare: async () => async (ops) => {
+        const status = await ops.getServiceStatus({});
+        if (status.status !== 'healthy') throw new Error(`unhealthy: ${status.reason}`);
+      },
+    },
+  ],
+  deployPipeline: [
+    {
+      name: 'first deploy',
+      prepare: async () => {
+        const pipeline = freshPipeline();
+        return (ops) => ops.deployPipeline({ pipeline, workflowConfig: workflowConfig() });
+      },
+    },
+    {
+      name: 'changed deploy',
+      prepare: async () => {
+        const pipeline = freshPipeline();
+        await admin.deployPipeline({ pipeline, workflowConfig: workflowConfig() });
+        return (ops) =>
+          ops.deployPipeline({
+            pipeline: { ...pipeline, airflowConfig: { scheduleInterval: '0 4 * * *' } },
+            workflowConfig: workflowConfig(1),
+          });
+      },
+    },
+  ],
+  runPipeline: [
+    {
+      name: 'deployed pipeline',
+      prepare: async () => {
+        const pipeline = freshPipeline();
+        await admin.deployPipeline({ pipeline, workflowConfig: workflowConfig() });
+        return (ops) => ops.runPipeline({ pipeline });
+      },
+    },
+    {
+      name: 'with a new config',
+      prepare: async () => {
+        const pipeline = freshPipeline();
+        await admin.deployPipeline({ pipeline, workflowConfig: workflowConfig() });
+        return (ops) => ops.runPipeline({ pipeline, workflowConfig: workflowConfig(2) });
+      },
+    },
+  ],
+  killIngestion: [
+    {
+      name: 'a running run',
+      prepare: async () => {
+        const pipeline = freshPipeline();
+        await admin.deployPipeline({ pipeline, workflowConfig: workflowConfig() });
+        const scenario = emulator.controller!.setScenario(
+          { labelSelector: '' },
+          { outcome: 'succeed', durationMs: 60_000 },
+        );
+        const { runId } = await admin.runPipeline({ pipeline });
+        await waitForState(admin, pipeline, runId, ['running']);
+        scenario.remove();
+        return (ops) => ops.killIngestion({ pipeline, runId });
+      },
+    },
+  ],
+  toggleIngestion: [
+    {
+      name: 'scheduled pipeline',
+      prepare: async () => {
+        const pipeline = freshPipeline();
+        await admin.deployPipeline({ pipeline, workflowConfig: workflowConfig() });
+        return (ops) => ops.toggleIngestion({ pipeline: { ...pipeline, enabled: false } });
+      },
+    },
+  ],
+  deletePipeline: [
+    {
+      name: 'pipeline with a run',
+      prepare: async () => {
+        const pipeline = freshPipeline();
+        await admin.deployPipeline({ pipeline, workflowConfig: workflowConfig() });
+        await admin.runPipeline({ pipeline });
+        return (ops) => ops.deletePipeline({ pipeline });
+      },
+    },
+  ],
+  getPipelineStatus: [
+    {
+      name: 'a run stuck pulling its image',
+      prepare: async () => {
+        const pipeline = freshPipeline();
+        await admin.deployPipeline({ pipeline, workflowConfig: workflowConfig() });
+        const scenario = emulator.controller!.setScenario(
+          { labelSelector: '' },
+          { outcome: 'imagePullError' },
+        );
+        const { runId } = await admin.runPipeline({ pipeline });
+        await expect
+          .poll(
+            async () =>
+              (await admin.getPipelineStatus({ pipeline })).runs.find((r) => r.runId === runId)?.reason,
+            {
+              timeout: 5_000,
+              interval: 20,
+            },
+          )
+          .toBeTruthy();
+        scenario.remove();
+        return (ops) => ops.getPipelineStatus({ pipeline });
+      },
+    },
+  ],
+  getIngestionLogs: [
+    {
+      name: 'a finished run',
+      prepare: async () => {
+        const pipeline = freshPipeline();
+        await admin.deployPipeline({ pipeline, workflowConfig: workflowConfig() });
+        const { runId } = await admin.runPipeline({ pipeline });
+        await waitForState(admin, pipeline, runId, ['success']);
+        return async (ops) => {
+          const logs = await ops.getIngestionLogs({ pipeline, runId });
+          if (!logs.total) throw new Error('no logs');
+        };
+      },
+    },
+  ],
+  runAutomationsWorkflow: [
+    {
+      name: 'test connection',
+      prepare: async () => (ops) =>
+        ops.runAutomationsWorkflow({
+          workflow: {
+            id: crypto.randomUUID(),
+            name: `test-connection-${++pipelines}`,
+            workflowType: 'TEST_CONNECTION',
+            request: { connection: { config: { type: 'Mysql' } } },
+          },
+        }),
+    },
+  ],
+  runApplicationFlow: [
+    {
+      name: 'application',
+      prepare: async () => (ops) => ops.runApplicationFlow({ application: { name: `App${++pipelines}` } }),
+    },
+  ],
+};
+
+const key = (p: { verb: string; apiGroup: string; resource: string }) =>
+  `${p.verb} ${p.apiGroup || 'core'}/${p.resource}`;
+
+beforeAll(async () => {
+  emulator = await startKubernetesEmulator({
+    auth: {
+      mode: 'static',
+      tokens: {
+        [ADMIN_TOKEN]: { username: 'admin' },
+        [RUNNER_TOKEN]: { username: 'runner', groups: [RUNNER_GROUP] },
+      },
+    },
+    rbac: emulatorRules(RUNNER_RBAC_RULES),
+    namespaces: [NAMESPACE],
+    controller: { pendingMs: 5, podRunMs: 20, cronTickMs: 0 },
+  });
+  admin = await operationsFor(ADMIN_TOKEN);
+  runner = await operationsFor(RUNNER_TOKEN);
+  const adminCluster = clusters[0]!;
+  await adminCluster.create(RESOURCES.serviceAccount, NAMESPACE, {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: 'ingestion' },
+  });
+  await adminCluster.create(RESOURCES.secret, NAMESPACE, {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'omd-registry-credentials' },
+    type: 'kubernetes.io/dockerconfigjson',
+    stringData: { '.dockerconfigjson': '{"auths":{}}' },
+  });
+});
+afterAll(async () => {
+  for (const cluster of clusters) await cluster.close();
+  await emulator?.close();
+});
+
+describe('runner RBAC against the emulator (not real IAM or a real API server)', () => {
+  it('folds the per-operation permissions into namespace-scoped Role rules', () => {
+    expect(RUNNER_RBAC_RULES).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+      { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'delete', 'get', 'patch', 'update'] },
+      {
+        apiGroups: ['argoproj.io'],
+        resources: ['cronworkflows'],
+        verbs: ['create', 'delete', 'get', 'patch', 'update'],
+      },
+      { apiGroups: ['argoproj.io'], resources: ['workflows'], verbs: ['create', 'delete', 'list', 'patch'] },
+    ]);
+    expect(Object.keys(OPERATION_PERMISSIONS).sort()).toEqual([...OPERATIONS].sort());
+  });
+
+  it.each(OPERATIONS.map((operation) => [operation]))(
+    '%s works with exactly the declared rules and uses exactly the declared permissions',
+    async (operation) => {
+      emulator.rules.replace(emulatorRules(RUNNER_RBAC_RULES));
+      const used = new Set<string>();
+      for (const scenario of SCENARIOS[operation]) {
+        const call = await scenario.prepare();
+        emulator.audit.clear();
+        await call(runner);
+        for (const permission of emulator.audit.permissionsUsed('runner')) {
+          expect(permission.namespace, `${operation} stays in its namespace`).toBe(NAMESPACE);
+          used.add(key(permission));
+        }
+      }
+      expect([...used].sort()).toEqual(OPERATION_PERMISSIONS[operation].map(key).sort());
+    },
+  );
+
+  const removals = OPERATIONS.flatMap((operation) =>
+    OPERATION_PERMISSIONS[operation].map((permission) => [operation, key(permission), permission] as const),
+  );
+  it.each(removals)(
+    '%s fails without "%s", with an error naming it',
+    async (operation, _label, permission: Permission) => {
+      const others = Object.values(OPERATION_PERMISSIONS)
+        .flat()
+        .filter((p) => key(p) !== key(permission));
+      const failures: unknown[] = [];
+      for (const scenario of SCENARIOS[operation]) {
+        emulator.rules.replace(emulatorRules(RUNNER_RBAC_RULES));
+        const call = await scenario.prepare();
+        emulator.rules.replace(emulatorRules(toPolicyRules(others)));
+        try {
+          await call(runner);
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+      emulator.rules.replace(emulatorRules(RUNNER_RBAC_RULES));
+      const resource = permission.apiGroup
+        ? `${permission.resource}.${permission.apiGroup}`
+        : permission.resource;
+      expect(
+        failures.length,
+        `${operation} should fail in some scenario without ${key(permission)}`,
+      ).toBeGreaterThan(0);
+      expect(
+        failures.some(
+          (error) =>
+            error instanceof ForbiddenError && error.verb === permission.verb && error.resource === resource,
+        ),
+      ).toBe(true);
+    },
+  );
+});
