@@ -4,7 +4,7 @@
 // env `config` / `pipelineType` / `pipelineRunId`, an `exit_handler.py` onExit step.
 // The bot JWT lives only in the Secret; Workflow specs reference it by name (secretKeyRef).
 import type { Application, AutomationWorkflow, Pipeline } from '@hybrid-runner/protocol';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import { BadRequestError, RunnerError } from './errors.ts';
 import {
   TEMPLATES,
@@ -138,6 +138,53 @@ function describePosition(error: Error): string {
   return ` (line ${position.line}, column ${position.col}${kind})`;
 }
 
+/** Characters PyYAML will not read raw (C1 controls, U+FFFE/U+FFFF) or folds (NEL, U+2028/U+2029). */
+const PYYAML_UNSAFE = /[\u007f-\u009f\u2028\u2029\ufffe\uffff]/g;
+
+function quote(text: string): string {
+  return JSON.stringify(text).replace(
+    PYYAML_UNSAFE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** YAML 1.1 floats need a dot and a signed exponent (`1.0e+21`); JSON accepts that form too. */
+function number(value: number): string {
+  if (!Number.isFinite(value)) return 'null'; // as JSON.stringify does
+  const text = String(value);
+  const match = /^(-?\d+)(\.\d+)?e([+-]?)(\d+)$/.exec(text);
+  if (!match) return text;
+  return `${match[1]}${match[2] ?? '.0'}e${match[3] || '+'}${match[4]}`;
+}
+
+function podJson(value: unknown): string | undefined {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return quote(value);
+  if (typeof value === 'number') return number(value);
+  if (typeof value === 'boolean') return String(value);
+  if (typeof value !== 'object') return undefined; // undefined, functions, symbols: left out as in JSON
+  const json = (value as { toJSON?: () => unknown }).toJSON;
+  if (typeof json === 'function') return podJson(json.call(value));
+  if (Array.isArray(value)) return `[${value.map((item) => podJson(item) ?? 'null').join(',')}]`;
+  const members: string[] = [];
+  for (const [key, member] of Object.entries(value)) {
+    const text = podJson(member);
+    if (text !== undefined) members.push(`${quote(key)}:${text}`);
+  }
+  return `{${members.join(',')}}`;
+}
+
+/**
+ * Config text for the pod's `config` variable. The ingestion code reads it with PyYAML's `safe_load`
+ * (YAML 1.1), which turns plain `yes`/`on`/dates into booleans and dates, refuses some plain scalars,
+ * folds some characters and reads `1e-7` as a string. So we write JSON (JSON is YAML) with every string
+ * quoted, those characters escaped and exponents in the YAML 1.1 float form: text that JSON.parse and
+ * yaml.safe_load read to the same value.
+ */
+export function podConfigText(config: Record<string, unknown>): string {
+  return podJson(config) ?? '{}';
+}
+
 /** `https://<serverHost>/api` (http when secure protocols are off). */
 export function serverApiUrl(settings: RunnerSettings): string {
   return `${settings.useSecureProtocols ? 'https' : 'http'}://${settings.serverHost}/api`;
@@ -169,7 +216,7 @@ function completeServerConnection(connection: unknown, options: ServerConnection
 }
 
 /**
- * The ingestion workflow config as the pod's `config` env expects it (YAML text): the given config with
+ * The ingestion workflow config as the pod's `config` env expects it (podConfigText): the given config with
  * the server connection completed (bot token where it has none), secrets manager settings from the
  * runner, `ingestionPipelineFQN`, `enableStreamableLogs` and `ingestionRunnerName`.
  */
@@ -183,7 +230,7 @@ export function renderWorkflowConfig(workflowConfig: unknown, options: RenderWor
     options.enableStreamableLogs ??
     (typeof config.enableStreamableLogs === 'boolean' ? config.enableStreamableLogs : false);
   config.ingestionRunnerName = options.ingestionRunnerName ?? options.settings.agentId;
-  return stringifyYaml(config, { lineWidth: 0 });
+  return podConfigText(config);
 }
 
 /** The automation workflow JSON for `run_automation.py`, with `openMetadataServerConnection` completed. */
@@ -196,7 +243,7 @@ export function renderAutomationConfig(
     config.openMetadataServerConnection,
     options,
   );
-  return JSON.stringify(config);
+  return podConfigText(config);
 }
 
 /** The application config JSON for the applications runner, with its server connection completed. */
@@ -206,7 +253,7 @@ export function renderApplicationConfig(application: Application, options: Serve
   workflow.openMetadataServerConfig = completeServerConnection(workflow.openMetadataServerConfig, options);
   config.workflowConfig = workflow;
   config.ingestionRunnerName ??= options.settings.agentId;
-  return JSON.stringify(config);
+  return podConfigText(config);
 }
 
 // ---------------------------------------------------------------------------------------------------

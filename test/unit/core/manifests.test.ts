@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { PIPELINE_TYPES, type Pipeline } from '@hybrid-runner/protocol';
@@ -20,6 +21,7 @@ import {
   pipelineConfigSecretName,
   pipelineLabelValue,
   pipelineResourceName,
+  podConfigText,
   renderApplicationConfig,
   renderAutomationConfig,
   renderWorkflowConfig,
@@ -159,7 +161,7 @@ describe('renderWorkflowConfig', () => {
     const options = { pipeline: pipeline(), settings: defaultRunnerSettings(), botToken: BOT_TOKEN };
     const fromObject = renderWorkflowConfig(given, options);
     expect(renderWorkflowConfig(JSON.stringify(given), options)).toBe(fromObject);
-    expect(renderWorkflowConfig('source:\n  type: mysql\n', options)).toContain('type: mysql');
+    expect(renderWorkflowConfig('source:\n  type: mysql\n', options)).toContain('"source":{"type":"mysql"}');
     expect(given.workflowConfig).toEqual({ loggerLevel: 'INFO' });
   });
 
@@ -194,6 +196,46 @@ describe('renderWorkflowConfig', () => {
       /payload\.workflowConfig is neither valid JSON nor valid YAML \(line \d+, column \d+: [A-Z_]+\)/,
     );
     expect((error as Error).message).not.toContain('hunter2');
+  });
+});
+
+describe('podConfigText', () => {
+  it('writes strings PyYAML would misread (yes, on, dates, =) quoted, and YAML 1.1 floats', () => {
+    const text = podConfigText({
+      a: 'yes',
+      b: 'on',
+      c: '2001-01-01',
+      d: '=',
+      e: 1e-7,
+      f: 1e21,
+      g: 2.5,
+      h: '\u0085\u2028',
+    });
+    expect(text).toBe(
+      '{"a":"yes","b":"on","c":"2001-01-01","d":"=","e":1.0e-7,"f":1.0e+21,"g":2.5,"h":"\\u0085\\u2028"}',
+    );
+  });
+
+  it('is JSON that reads back to the same value, with no raw character PyYAML rejects or folds (property)', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ unit: 'binary' }), fc.jsonValue()), (value) => {
+        const text = podConfigText(value);
+        expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(value)));
+        expect(text).not.toMatch(/[\u007f-\u009f\u2028\u2029\ufffe\uffff]/);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('writes every number as a JSON number PyYAML reads as one: plain, or with a dot and a signed exponent (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.double(), fc.integer(), fc.maxSafeInteger()), (n) => {
+        const text = podConfigText({ n }).slice('{"n":'.length, -1);
+        expect(text).toMatch(/^(null|-?\d+(\.\d+)?|-?\d+\.\d+e[+-]\d+)$/);
+        expect(JSON.parse(text)).toBe(Number.isFinite(n) ? n + 0 : null); // -0 is written as 0, as JSON does
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
