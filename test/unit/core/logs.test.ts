@@ -134,6 +134,8 @@ describe('chunkLogStream', () => {
         pageCounts.push(pages.length);
         expect(pages.map((p) => p.text).join('')).toBe(text);
         for (const page of pages) {
+          // Never a split surrogate pair at either end of a chunk.
+          expect(page.text.isWellFormed()).toBe(true);
           expect(page.total).toBe(pages.length);
           expect(envelopeBytes(page)).toBeLessThan(maxMessageBytes);
           expect(jsonStringBytes(page.text)).toBeLessThanOrEqual(budget);
