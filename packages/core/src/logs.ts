@@ -103,6 +103,16 @@ export function decodeLogCursor(cursor: string, scope = ''): CursorPosition {
   return position;
 }
 
+/** Whether `cursor` is a valid cursor issued for `scope` (e.g. to tell which run a cursor belongs to). */
+export function isLogCursorFor(cursor: string, scope: string): boolean {
+  try {
+    decodeLogCursor(cursor, scope);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Bytes left for the log text (as JSON-escaped UTF-8, without its quotes) in a response of at most
  * `maxMessageBytes`, assuming the longest request id, the largest total and the longest cursor.
@@ -175,9 +185,10 @@ interface ScannedChunk {
 
 async function* decodedPieces(source: LogSource): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8');
+  const encoder = new TextEncoder();
   for await (const piece of source) {
     // Strings are re-encoded so that lone surrogates become U+FFFD exactly as bytes would.
-    const bytes = typeof piece === 'string' ? new TextEncoder().encode(piece) : piece;
+    const bytes = typeof piece === 'string' ? encoder.encode(piece) : piece;
     const text = decoder.decode(bytes, { stream: true });
     if (text) yield text;
   }

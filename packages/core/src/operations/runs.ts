@@ -2,7 +2,7 @@
 import { MAX_MESSAGE_BYTES } from '@hybrid-runner/protocol';
 import type { OperationPayload, OperationResult } from '@hybrid-runner/protocol';
 import { ConflictError, NotFoundError } from '../errors.ts';
-import { chunkLogStream, logTaskKey } from '../logs.ts';
+import { chunkLogStream, isLogCursorFor, logTaskKey } from '../logs.ts';
 import {
   buildConfigSecret,
   buildRunWorkflow,
@@ -197,7 +197,13 @@ export async function getIngestionLogs(
   const { pipeline, runId } = payload;
   const namespace = settings.namespace;
   const runs = await listPipelineRuns(deps, pipeline);
-  const run = runId !== undefined ? findRun(runs, runId) : newestFirst(runs)[0];
+  // Without a run id, a cursor keeps reading the run it was issued for, even after a newer run started.
+  const run =
+    runId !== undefined
+      ? findRun(runs, runId)
+      : ((payload.after !== undefined
+          ? runs.find((candidate) => isLogCursorFor(payload.after as string, candidate.metadata.name ?? ''))
+          : undefined) ?? newestFirst(runs)[0]);
   if (!run) {
     if (runId !== undefined) throw runNotFound(pipeline, runId, settings);
     throw new NotFoundError(

@@ -80,6 +80,21 @@ describe('getIngestionLogs', () => {
     ).rejects.toThrow(BadRequestError);
   });
 
+  it('keeps paging the run a cursor came from when a newer run starts meanwhile', async () => {
+    const h = harness();
+    const first = seedRun(h, p, 'run-1', { phase: 'Running' }, new Date(NOW.getTime() - HOUR));
+    h.cluster.setPodLog(NS, seedPod(h, first).metadata.name as string, `${'1'.repeat(200_000)}END`);
+    const page1 = await h.operations.getIngestionLogs({ pipeline: p });
+    const second = seedRun(h, p, 'run-2', { phase: 'Running' });
+    h.cluster.setPodLog(NS, seedPod(h, second).metadata.name as string, 'second run\n');
+    const page2 = await h.operations.getIngestionLogs({ pipeline: p, after: page1.after as string });
+    expect(`${page1.ingestion_task}${page2.ingestion_task}`).toBe(`${'1'.repeat(200_000)}END`);
+    expect(await h.operations.getIngestionLogs({ pipeline: p })).toEqual({
+      ingestion_task: 'second run\n',
+      total: 1,
+    });
+  });
+
   it('explains garbage-collected pods, runs not started, unknown runs and pipelines without runs', async () => {
     const h = harness();
     await expect(h.operations.getIngestionLogs({ pipeline: p })).rejects.toThrow(
