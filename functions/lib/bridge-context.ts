@@ -47,6 +47,8 @@ export interface BridgeContextOverrides {
   /** Fixed management endpoint (the local stage serves it over plain HTTP). */
   managementEndpoint?: string;
   management?: ManagementClientOptions;
+  /** A ready sender for every connection (tests and benchmarks that exclude I/O). */
+  sender?: Sender;
 }
 
 /** Builds the per-endpoint sender cache; gone connections are dropped from the store by the sender. */
@@ -82,7 +84,9 @@ function fromOverrides(overrides: BridgeContextOverrides): BridgeContext {
     connections: overrides.connections,
     authorizer: overrides.authorizer,
     clock: overrides.clock ?? systemClock,
-    senderFor: senderFactory(overrides.connections, overrides.managementEndpoint, overrides.management),
+    senderFor: overrides.sender
+      ? () => overrides.sender as Sender
+      : senderFactory(overrides.connections, overrides.managementEndpoint, overrides.management),
   };
 }
 

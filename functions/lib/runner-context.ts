@@ -68,6 +68,12 @@ function assemble(
 ) {
   const clock = overrides.clock ?? systemClock;
   const ids = overrides.ids ?? randomIds;
+  // The bot token is redacted from every response; it is read once, ahead of the first request.
+  const secretValues: string[] = [];
+  overrides.botToken().then(
+    (token) => secretValues.push(token),
+    (error: unknown) => logger.warn('Bot token not readable yet', { error: describeError(error) }),
+  );
   const operations =
     overrides.operations ??
     createOperations({
@@ -89,6 +95,7 @@ function assemble(
       clock,
       ids,
       onUnexpectedError: logUnexpected,
+      secretValues: () => secretValues,
       ...overrides.dispatcher,
     }),
     ...(overrides.ecrCredentialsExpireAt ? { ecrCredentialsExpireAt: overrides.ecrCredentialsExpireAt } : {}),

@@ -61,6 +61,11 @@ export interface DispatcherOptions {
   idempotency: IdempotencyStore;
   clock: Clock;
   ids: Ids;
+  /**
+   * Values that must never leave the runner (the bot JWT): any occurrence in a response, even one the
+   * client put in its own request, is replaced before the response is stored or sent.
+   */
+  secretValues?: () => readonly string[];
   /** Logs an unexpected error (the response only says `internal` and the correlation id). */
   onUnexpectedError?: (report: UnexpectedErrorReport) => void;
   /** A repeated request id is answered from memory for this long (protocol: 24 hours). */
@@ -83,6 +88,20 @@ const DEFAULT_POLL_INTERVAL_MS = 100;
  * error: nothing was done (the cluster was unreachable) or we failed unexpectedly mid-way.
  */
 const RETRYABLE_CODES = new Set<ProtocolError['code']>(['cluster_unavailable', 'internal']);
+
+export const REDACTED = '[redacted]';
+
+/** Replaces each secret (as it appears inside JSON text) with REDACTED. */
+export function redactSecrets(jsonText: string, secrets: readonly string[]): string {
+  let text = jsonText;
+  for (const secret of secrets) {
+    // Short values would redact ordinary words; a secret worth hiding is long.
+    if (secret.length < 8) continue;
+    const encoded = JSON.stringify(secret).slice(1, -1);
+    if (text.includes(encoded)) text = text.split(encoded).join(REDACTED);
+  }
+  return text;
+}
 
 /** Same id, same operation and payload: the fingerprint tells a retry from an id reused for another request. */
 export function requestFingerprint(request: BridgeRequest): string {
@@ -130,12 +149,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
   function fresh(response: ResponseMessage): DispatchResult {
-    const text = serializeBounded(response);
-    // serializeBounded swaps an oversized ok response for a payload_too_large error; report what is sent.
-    // (Parsing back is exact either way, and only ever happens for responses that mention the code.)
-    const sent =
-      response.ok && text.includes('payload_too_large') ? (JSON.parse(text) as ResponseMessage) : response;
-    return { response: sent, text, replayed: false };
+    const bounded = serializeBounded(response);
+    const text = redactSecrets(bounded, options.secretValues?.() ?? []);
+    // serializeBounded swaps an oversized ok response for a payload_too_large error, and redaction may have
+    // changed the text: report what is sent. (Parsing back is exact, and only done when it may differ.)
+    const changed = text !== bounded || (response.ok && text.includes('payload_too_large'));
+    return { response: changed ? (JSON.parse(text) as ResponseMessage) : response, text, replayed: false };
   }
 
   function internal(

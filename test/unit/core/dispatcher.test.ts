@@ -5,6 +5,7 @@ import {
   ClusterUnavailableError,
   NotFoundError,
   createDispatcher,
+  redactSecrets,
   type Clock,
   type DispatcherOptions,
   type IdempotencyStore,
@@ -263,5 +264,28 @@ describe('dispatcher', () => {
     expect(result.response).toMatchObject({ id: 'big-1', ok: false, error: { code: 'payload_too_large' } });
     expect(JSON.parse(result.text)).toEqual(result.response);
     expect(Buffer.byteLength(result.text)).toBeLessThanOrEqual(128 * 1024);
+  });
+
+  it('redacts the bot token from any response, even when the client sent it', async () => {
+    const token = 'eyJhbGciOiJSUzI1NiJ9.the-bot-token.sig';
+    const operations = fakeOperations({
+      killIngestion: async () => {
+        throw new NotFoundError(`No pipeline ${token} is deployed: deploy it first.`);
+      },
+    });
+    const result = await dispatcher({ operations, secretValues: () => [token] }).handleFrame(
+      frame('redact-1', 'killIngestion', { pipeline: { ...pipeline, fullyQualifiedName: token } }),
+    );
+    expect(result.text).not.toContain(token);
+    expect(result.response).toMatchObject({
+      error: { message: 'No pipeline [redacted] is deployed: deploy it first.' },
+    });
+  });
+});
+
+describe('redactSecrets', () => {
+  it('replaces JSON-escaped occurrences and ignores values too short to be secrets', () => {
+    const text = JSON.stringify({ a: 'pa"ss\\word-123', b: 'abc' });
+    expect(redactSecrets(text, ['pa"ss\\word-123', 'abc'])).toBe('{"a":"[redacted]","b":"abc"}');
   });
 });

@@ -1,0 +1,106 @@
+// The scheduled heartbeat function: runnerStatus to every connection, gone ones pruned, and
+// pipelineStatus events for runs whose state changed (including one whose image cannot be pulled).
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ANNOTATIONS, LABELS, MANAGED_BY, REPORTED_STATE_ANNOTATION, RESOURCES } from '@hybrid-runner/core';
+import { handleHeartbeat } from '../../../functions/schedule/heartbeat.ts';
+import {
+  AGENT_ID,
+  installHarness,
+  lambdaContext,
+  uninstallHarness,
+  type FunctionHarness,
+} from './harness.ts';
+
+let h: FunctionHarness;
+beforeAll(() => {
+  h = installHarness();
+});
+afterAll(uninstallHarness);
+beforeEach(() => {
+  h.reset();
+  h.connections.records.clear();
+  h.gone.clear();
+});
+
+async function connect(id: string) {
+  await h.connections.put({
+    connectionId: id,
+    agentId: AGENT_ID,
+    connectedAt: Date.now(),
+    ttl: Date.now() / 1000 + 3600,
+  });
+}
+
+function seedRun(name: string, phase: string) {
+  return h.cluster.seed(RESOURCES.workflow, h.settings.namespace, {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Workflow',
+    metadata: {
+      name,
+      labels: { [LABELS.managedBy]: MANAGED_BY, [LABELS.kind]: 'ingestion' },
+      annotations: { [ANNOTATIONS.pipelineFqn]: `svc.${name}`, [ANNOTATIONS.runId]: `run-${name}` },
+    },
+    status: { phase },
+  });
+}
+
+const events = (name: string) =>
+  h.sent
+    .map((s) => JSON.parse(s.text) as { event: string; payload: Record<string, unknown> })
+    .filter((e) => e.event === name);
+
+describe('heartbeat function', () => {
+  it('sends runnerStatus to every connection and prunes the gone ones', async () => {
+    await connect('a');
+    await connect('b');
+    await connect('gone');
+    h.gone.add('gone');
+    const result = await handleHeartbeat({}, lambdaContext());
+    expect(result.heartbeat).toMatchObject({ connections: 3, sent: 2, gone: ['gone'], failed: 0 });
+    expect(await h.connections.get('gone')).toBeUndefined();
+    expect(events('runnerStatus').map((e) => e.payload)).toEqual([
+      expect.objectContaining({ agentId: AGENT_ID, status: 'active', connections: 3 }),
+      expect.objectContaining({ agentId: AGENT_ID, status: 'active', connections: 3 }),
+    ]);
+  });
+
+  it('pushes pipelineStatus for changed runs to every connection, once per change', async () => {
+    await connect('a');
+    await connect('b');
+    seedRun('wf-ok', 'Succeeded');
+    const pulled = seedRun('wf-pull', 'Pending');
+    h.cluster.seed(RESOURCES.pod, h.settings.namespace, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'wf-pull-main-1', labels: { 'workflows.argoproj.io/workflow': 'wf-pull' } },
+      status: {
+        phase: 'Pending',
+        containerStatuses: [
+          { name: 'main', state: { waiting: { reason: 'ErrImagePull', message: 'pull access denied' } } },
+        ],
+      },
+    });
+    const first = await handleHeartbeat({}, lambdaContext());
+    expect(first.reconcile).toMatchObject({ examined: 2, reported: 2, finished: true });
+    const statuses = events('pipelineStatus');
+    expect(statuses).toHaveLength(4);
+    expect(statuses.find((e) => e.payload.workflowName === 'wf-pull')?.payload).toMatchObject({
+      pipelineFQN: 'svc.wf-pull',
+      pipelineState: 'failed',
+      reason: expect.stringMatching(/ErrImagePull/),
+    });
+    const stored = await h.cluster.get(RESOURCES.workflow, h.settings.namespace, pulled.metadata.name!);
+    expect(stored?.metadata.annotations?.[REPORTED_STATE_ANNOTATION]).toBe('failed');
+
+    h.reset();
+    expect((await handleHeartbeat({}, lambdaContext())).reconcile).toMatchObject({ reported: 0 });
+    expect(events('pipelineStatus')).toHaveLength(0);
+  });
+
+  it('skips reconciliation when nobody is connected', async () => {
+    seedRun('wf-alone', 'Succeeded');
+    const result = await handleHeartbeat({}, lambdaContext());
+    expect(result.reconcile).toBeUndefined();
+    expect(h.sent).toHaveLength(0);
+  });
+});

@@ -1,0 +1,175 @@
+// $default handler: one response per frame through the sender, idempotent, base64 frames, and a fuzz
+// (fast-check) over random JSON and random bytes: never throws, always exactly one well-formed response
+// of at most 128 KiB, never the token.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { MAX_MESSAGE_BYTES, OPERATIONS, responseEnvelopeSchema } from '@hybrid-runner/protocol';
+import { handler as message } from '../../../functions/bridge/message.ts';
+import {
+  installHarness,
+  lambdaContext,
+  TOKEN,
+  uninstallHarness,
+  webSocketEvent,
+  type FunctionHarness,
+} from './harness.ts';
+
+let h: FunctionHarness;
+beforeAll(() => {
+  h = installHarness();
+});
+afterAll(uninstallHarness);
+beforeEach(() => h.reset());
+
+async function send(body: string | Buffer, connectionId = 'conn-1') {
+  const event =
+    typeof body === 'string'
+      ? webSocketEvent('$default', { connectionId, body })
+      : webSocketEvent('$default', { connectionId, body: body.toString('base64'), isBase64Encoded: true });
+  return message(event, lambdaContext());
+}
+
+function lastResponse(): Record<string, unknown> {
+  const last = h.sent.at(-1);
+  if (!last) throw new Error('nothing was sent');
+  return JSON.parse(last.text) as Record<string, unknown>;
+}
+
+function expectOneWellFormedResponse(before: number): Record<string, unknown> {
+  expect(h.sent.length).toBe(before + 1);
+  const frame = h.sent.at(-1)!;
+  expect(Buffer.byteLength(frame.text)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+  expect(frame.text).not.toContain(TOKEN);
+  const parsed: unknown = JSON.parse(frame.text);
+  expect(responseEnvelopeSchema.safeParse(parsed).success).toBe(true);
+  return parsed as Record<string, unknown>;
+}
+
+describe('$default', () => {
+  it('answers on the same connection', async () => {
+    expect(await send(JSON.stringify({ v: 1, id: 'p-1', type: 'ping', payload: {} }), 'conn-42')).toEqual({
+      statusCode: 200,
+    });
+    expect(h.sent).toHaveLength(1);
+    expect(h.sent[0]?.connectionId).toBe('conn-42');
+    expect(lastResponse()).toMatchObject({ id: 'p-1', op: 'ping', ok: true, payload: { pong: true } });
+  });
+
+  it('decodes base64 (binary) frames', async () => {
+    await send(Buffer.from(JSON.stringify({ v: 1, id: 'b-1', type: 'ping' })));
+    expect(lastResponse()).toMatchObject({ id: 'b-1', ok: true });
+  });
+
+  it('replays a repeated id without running it again', async () => {
+    const run = JSON.stringify({
+      v: 1,
+      id: 'run-1',
+      type: 'runPipeline',
+      payload: {
+        pipeline: { name: 'p', fullyQualifiedName: 'svc.p', pipelineType: 'metadata' },
+        workflowConfig: { source: { type: 'mysql' } },
+      },
+    });
+    await send(run);
+    const workflowsAfterFirst = h.cluster.callsOf('create', 'workflows').length;
+    await send(run);
+    expect(h.sent[1]?.text).toBe(h.sent[0]?.text);
+    expect(h.cluster.callsOf('create', 'workflows').length).toBe(workflowsAfterFirst);
+    expect(workflowsAfterFirst).toBe(1);
+  });
+
+  it('answers cluster_unavailable with the request id when the cluster cannot be reached', async () => {
+    h.cluster.reachable = false;
+    try {
+      await send(JSON.stringify({ v: 1, id: 'down-1', type: 'getServiceStatus', payload: {} }));
+      const response = lastResponse();
+      expect(response.id).toBe('down-1');
+      // getServiceStatus reports an unreachable cluster as unhealthy rather than failing.
+      expect(
+        response.ok
+          ? (response.payload as { status: string }).status
+          : (response.error as { code: string }).code,
+      ).toMatch(/unhealthy|cluster_unavailable/);
+    } finally {
+      h.cluster.reachable = true;
+    }
+  });
+
+  it('still answers (internal, correlation id) when the runner cannot be assembled', async () => {
+    const { configureRunner, runnerContext } = await import('../../../functions/lib/runner-context.ts');
+    configureRunner(undefined);
+    // No environment: building from it fails with the missing variable's name, at invocation time.
+    await expect(runnerContext({})).rejects.toThrow(/HYBRID_RUNNER_SETTINGS/);
+    configureRunner(undefined);
+    const env = process.env.HYBRID_RUNNER_SETTINGS;
+    delete process.env.HYBRID_RUNNER_SETTINGS;
+    try {
+      await send(JSON.stringify({ v: 1, id: 'cold-1', type: 'ping', payload: {} }));
+      expect(lastResponse()).toMatchObject({
+        id: 'cold-1',
+        ok: false,
+        error: { code: 'internal', correlationId: expect.any(String) },
+      });
+    } finally {
+      if (env !== undefined) process.env.HYBRID_RUNNER_SETTINGS = env;
+      h = installHarness();
+    }
+  });
+});
+
+describe('$default fuzz', () => {
+  const runs = 2000;
+
+  it(`random JSON values (${runs} cases): one well-formed response, never the token`, async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue(), async (value) => {
+        const before = h.sent.length;
+        await expect(send(JSON.stringify(value))).resolves.toEqual({ statusCode: 200 });
+        expectOneWellFormedResponse(before);
+      }),
+      { numRuns: runs },
+    );
+  });
+
+  it(`random bytes (${runs} cases), as text and as binary frames`, async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 512 }), fc.boolean(), async (bytes, binary) => {
+        const before = h.sent.length;
+        const body = binary ? Buffer.from(bytes) : Buffer.from(bytes).toString('latin1');
+        await expect(send(body)).resolves.toEqual({ statusCode: 200 });
+        expectOneWellFormedResponse(before);
+      }),
+      { numRuns: runs },
+    );
+  });
+
+  it(`request-shaped frames carrying the token anywhere (${runs} cases)`, async () => {
+    const id = fc.oneof(fc.stringMatching(/^[A-Za-z0-9._:-]{1,20}$/), fc.constant(TOKEN), fc.jsonValue());
+    const type = fc.oneof(fc.constantFrom(...OPERATIONS), fc.constant(TOKEN), fc.string());
+    const payload = fc.oneof(
+      fc.dictionary(fc.string(), fc.oneof(fc.jsonValue(), fc.constant(TOKEN))),
+      fc.record({
+        pipeline: fc.record({
+          name: fc.oneof(fc.string(), fc.constant(TOKEN)),
+          fullyQualifiedName: fc.oneof(fc.string(), fc.constant(TOKEN)),
+          pipelineType: fc.oneof(fc.constantFrom('metadata', 'usage'), fc.constant(TOKEN)),
+        }),
+        workflowConfig: fc.oneof(fc.constant({ securityConfig: { jwtToken: TOKEN } }), fc.constant(TOKEN)),
+        runId: fc.oneof(fc.uuid(), fc.constant(TOKEN)),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(1, 2, '1'), id, type, payload, async (v, requestId, op, body) => {
+        const before = h.sent.length;
+        await expect(send(JSON.stringify({ v, id: requestId, type: op, payload: body }))).resolves.toEqual({
+          statusCode: 200,
+        });
+        const response = expectOneWellFormedResponse(before);
+        if (typeof requestId === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(requestId)) {
+          expect(response.id).toBe(requestId);
+        }
+      }),
+      { numRuns: runs },
+    );
+  }, 60_000);
+});
