@@ -39,7 +39,7 @@ const CRON_FIELDS: readonly CronField[] = [
   { name: 'hour', min: 0, max: 23 },
   { name: 'day of month', min: 1, max: 31 },
   { name: 'month', min: 1, max: 12, names: MONTH_NAMES },
-  // 7 is Sunday too, as in Argo's (robfig) parser and Airflow's croniter.
+  // Collate (croniter) accepts 7 for Sunday; Argo's parser (robfig/cron) stops at 6, so 7 is rewritten as 0.
   { name: 'day of week', min: 0, max: 7, names: DAY_NAMES },
 ];
 
@@ -101,13 +101,37 @@ function checkField(text: string, field: CronField, expression: string): void {
   }
 }
 
-/** Checks a 5-field cron expression and returns it normalised to single spaces. */
+/**
+ * Day-of-week with Sunday as 0 only, because Argo's parser refuses 7: `7` → `0`, `5-7` → `5-6,0`,
+ * `1-7/2` → `1-6/2,0`. Runs on an already validated field; names (SUN = 0) and `a/n` (which ends at 6
+ * in both croniter and Argo) are left as they are.
+ */
+function sundayAsZero(field: string): string {
+  return field
+    .split(',')
+    .map((part) => {
+      const [range = '', step] = part.split('/');
+      if (range === '7') return '0'; // `7` and `7/n` (which reaches no further than 7) are Sunday alone
+      const bounds = /^(\d+)-7$/.exec(range);
+      if (!bounds) return part;
+      const low = Number(bounds[1]);
+      if (low === 7) return '0';
+      const every = step === undefined ? 1 : Number(step);
+      const upToSaturday =
+        low === 6 && step === undefined ? '6' : `${low}-6${step === undefined ? '' : `/${step}`}`;
+      return (7 - low) % every === 0 ? `${upToSaturday},0` : upToSaturday;
+    })
+    .join(',');
+}
+
+/** Checks a 5-field cron expression; returns it with single spaces and Sunday written as 0 (for Argo). */
 export function validateCronExpression(expression: string): string {
   const fields = expression.trim().split(/\s+/);
   if (fields.length !== CRON_FIELDS.length) {
     throw invalidCron(expression, `it has ${fields.length} field${fields.length === 1 ? '' : 's'}, not 5`);
   }
   fields.forEach((text, index) => checkField(text, CRON_FIELDS[index] as CronField, expression));
+  fields[4] = sundayAsZero(fields[4] as string);
   return fields.join(' ');
 }
 
