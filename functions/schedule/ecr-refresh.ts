@@ -7,14 +7,15 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import {
+  BadRequestError,
+  REGISTRY_REFRESH_DEFAULTS,
   RegistryRefreshError,
   hoursUntil,
   readEcrCredentialsExpireAt,
   refreshRegistryCredentials,
-  registryRefreshSettingsFromEnv,
+  resolveRegistryRefreshSettings,
   systemClock,
 } from '@hybrid-runner/core';
 import type {
@@ -26,6 +27,8 @@ import type {
 } from '@hybrid-runner/core';
 import { createEcrRegistryAuth } from '@hybrid-runner/aws';
 import { KubernetesCluster } from '@hybrid-runner/kubernetes';
+import { FUNCTION_ENV } from '@hybrid-runner/config';
+import type { RegistryRefreshSettings as RegistryEnvironment } from '@hybrid-runner/config';
 
 export type EcrRefreshTrigger = 'schedule' | 'deploy' | 'manual';
 
@@ -60,10 +63,12 @@ export interface EcrRefreshDeps {
 /** Time kept free after the delay for the refresh itself (the stack sets the timeout to jitter + this). */
 export const ECR_REFRESH_WORK_BUDGET_MS = 120_000;
 
+const TRIGGERS: readonly EcrRefreshTrigger[] = ['schedule', 'deploy', 'manual'];
+
+/** `{trigger}` (or `{source}`, as the stack's deploy invocation sends) names it; EventBridge events are schedules. */
 export function refreshTrigger(event: EcrRefreshEvent): EcrRefreshTrigger {
-  if (event?.trigger === 'schedule' || event?.trigger === 'deploy' || event?.trigger === 'manual') {
-    return event.trigger;
-  }
+  const named = event?.trigger ?? event?.source;
+  if (named && (TRIGGERS as readonly string[]).includes(named)) return named as EcrRefreshTrigger;
   if (
     event?.['detail-type'] === 'Scheduled Event' ||
     event?.source === 'aws.events' ||
@@ -154,47 +159,97 @@ export function createEcrRefreshHandler(deps: EcrRefreshDeps) {
     .use(logMetrics(deps.metrics));
 }
 
-/** Builds the dependencies from the function's environment (see REGISTRY_REFRESH_ENV in core). */
-export function ecrRefreshDepsFromEnv(env: Record<string, string | undefined> = process.env): EcrRefreshDeps {
-  const { settings, keysSecretArn, maxJitterSeconds } = registryRefreshSettingsFromEnv(env);
-  let cluster: Promise<ClusterPort> | undefined;
+export interface EcrRefreshEnvironment {
+  settings: RegistryRefreshSettings;
+  keysSecretArn?: string;
+  maxJitterMs: number;
+  clusterName: string;
+  clusterRegion: string;
+}
+
+/**
+ * Reads what the stack set (the FUNCTION_ENV contract of @hybrid-runner/config): the registry settings,
+ * the ingestion namespace from the runner settings, the keys secret and the cluster. Errors name the
+ * variable to fix.
+ */
+export function ecrRefreshEnvironment(env: Record<string, string | undefined>): EcrRefreshEnvironment {
+  const required = (key: keyof typeof FUNCTION_ENV): string => {
+    const value = env[FUNCTION_ENV[key]]?.trim();
+    if (!value)
+      throw new BadRequestError(
+        `${FUNCTION_ENV[key]} is not set: deploy the function with the stack (sst deploy).`,
+      );
+    return value;
+  };
+  const json = <T>(key: keyof typeof FUNCTION_ENV): T => {
+    try {
+      return JSON.parse(required(key)) as T;
+    } catch (error) {
+      if (error instanceof BadRequestError) throw error;
+      throw new BadRequestError(`${FUNCTION_ENV[key]} does not hold JSON: redeploy the stack.`);
+    }
+  };
+  const registry = json<RegistryEnvironment & { maxJitterSeconds?: number; concurrency?: number }>(
+    'registry',
+  );
+  const runner = json<{ namespace?: string }>('settings');
+  let settings: RegistryRefreshSettings;
+  try {
+    settings = resolveRegistryRefreshSettings({
+      ingestionNamespace: runner.namespace ?? '',
+      registries: [registry.registry],
+      secretName: registry.pullSecretName,
+      namespaces: registry.include ?? [],
+      excludeNamespaces: registry.exclude ?? [],
+      serviceAccounts: registry.patchServiceAccount ? (registry.serviceAccounts ?? []) : [],
+      ...(registry.concurrency !== undefined ? { concurrency: registry.concurrency } : {}),
+    });
+  } catch (error) {
+    throw new BadRequestError(`Invalid ${FUNCTION_ENV.registry}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const maxJitterSeconds = registry.maxJitterSeconds ?? REGISTRY_REFRESH_DEFAULTS.maxJitterMinutes * 60;
+  if (!Number.isFinite(maxJitterSeconds) || maxJitterSeconds < 0) {
+    throw new BadRequestError(`Invalid ${FUNCTION_ENV.registry}: maxJitterSeconds must be 0 or more.`);
+  }
+  const keysSecretArn = env[FUNCTION_ENV.ecrKeysSecret]?.trim();
   return {
     settings,
     maxJitterMs: maxJitterSeconds * 1000,
+    clusterName: required('clusterName'),
+    clusterRegion: required('clusterRegion'),
+    ...(keysSecretArn ? { keysSecretArn } : {}),
+  };
+}
+
+/** Builds the dependencies from the function's environment; the cluster is connected on first use. */
+export function ecrRefreshDepsFromEnv(env: Record<string, string | undefined> = process.env): EcrRefreshDeps {
+  const environment = ecrRefreshEnvironment(env);
+  let cluster: Promise<ClusterPort> | undefined;
+  return {
+    settings: environment.settings,
+    maxJitterMs: environment.maxJitterMs,
     cluster: () => {
-      cluster ??= connectCluster(env);
+      cluster ??= KubernetesCluster.connect({
+        mode: 'eks',
+        clusterName: environment.clusterName,
+        region: environment.clusterRegion,
+      });
       cluster.catch(() => {
         cluster = undefined;
       });
       return cluster;
     },
-    auth: createEcrRegistryAuth({
-      ...(keysSecretArn ? { keysSecretId: keysSecretArn } : {}),
-      ...(env.ECR_ENDPOINT ? { ecrEndpoint: env.ECR_ENDPOINT } : {}),
-      secretsManager: new SecretsManagerClient(
-        env.SECRETS_MANAGER_ENDPOINT ? { endpoint: env.SECRETS_MANAGER_ENDPOINT } : {},
-      ),
-    }),
+    auth: createEcrRegistryAuth(environment.keysSecretArn ? { keysSecretId: environment.keysSecretArn } : {}),
     clock: systemClock,
-    logger: new Logger({ serviceName: 'ecr-refresh' }),
-    metrics: new Metrics({ namespace: env.METRICS_NAMESPACE ?? 'HybridRunner', serviceName: 'ecr-refresh' }),
+    // Powertools reads POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE when the stack sets them.
+    logger: new Logger(env[FUNCTION_ENV.serviceName] ? {} : { serviceName: 'ecr-refresh' }),
+    metrics: new Metrics({
+      serviceName: env[FUNCTION_ENV.serviceName] ?? 'ecr-refresh',
+      ...(env.POWERTOOLS_METRICS_NAMESPACE ? {} : { namespace: 'HybridRunner' }),
+    }),
   };
-}
-
-async function connectCluster(env: Record<string, string | undefined>): Promise<ClusterPort> {
-  const clusterName = env.EKS_CLUSTER_NAME;
-  if (clusterName) {
-    return KubernetesCluster.connect({
-      mode: 'eks',
-      clusterName,
-      region: env.EKS_REGION ?? env.AWS_REGION ?? '',
-      ...(env.EKS_ENDPOINT ? { endpointOverride: env.EKS_ENDPOINT } : {}),
-    });
-  }
-  return KubernetesCluster.connect({
-    mode: 'kubeconfig',
-    ...(env.KUBECONFIG ? { path: env.KUBECONFIG } : {}),
-  });
 }
 
 let deployed: ReturnType<typeof createEcrRefreshHandler> | undefined;

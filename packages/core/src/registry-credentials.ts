@@ -318,8 +318,8 @@ export type SecretWritePlan =
 
 /**
  * How to bring a namespace's pull secret to `desired`: create it, or replace it in place (same uid),
- * keeping labels, annotations and owners that others put there. A Secret of another type cannot be
- * replaced (Kubernetes makes `type` immutable) and is left alone with a reason.
+ * keeping labels, annotations and owners that others put there. A Secret of another type, or an
+ * immutable one, cannot be replaced (Kubernetes refuses) and is left alone with a reason.
  */
 export function planSecretWrite(existing: KubeObject | undefined, desired: KubeObject): SecretWritePlan {
   if (!existing) return { action: 'create', secret: desired };
@@ -330,6 +330,14 @@ export function planSecretWrite(existing: KubeObject | undefined, desired: KubeO
       reason:
         `Secret ${desired.metadata.name} exists with type ${String(existingType)}, not ${DOCKER_CONFIG_JSON_TYPE}; ` +
         `delete it (kubectl delete secret ${desired.metadata.name} -n ${desired.metadata.namespace}) or choose another secret name.`,
+    };
+  }
+  if ((existing as { immutable?: unknown }).immutable === true) {
+    return {
+      action: 'refuse',
+      reason:
+        `Secret ${desired.metadata.name} is immutable, so its token cannot be renewed in place; delete it ` +
+        `(kubectl delete secret ${desired.metadata.name} -n ${desired.metadata.namespace}) and the next refresh recreates it.`,
     };
   }
   return {
@@ -646,101 +654,4 @@ export async function readEcrCredentialsExpireAt(
 /** Hours until `expiresAt` (negative once expired), for the expiry metric. */
 export function hoursUntil(expiresAt: string | Date, now: Date): number {
   return (new Date(expiresAt).getTime() - now.getTime()) / 3_600_000;
-}
-
-// ----------------------------------------------------------------------------------------------------
-// The refresh function's environment (the stack writes it, the handler reads it): one mapping, both ways.
-
-/** Environment variables of the ECR refresh function. Values are never secrets (the keys stay in Secrets Manager). */
-export const REGISTRY_REFRESH_ENV = {
-  /** ARN of the Secrets Manager secret with Collate's keys (JSON); absent: the function's own role. */
-  keysSecretArn: 'ECR_KEYS_SECRET_ARN',
-  /** Comma-separated registry hosts. */
-  registries: 'ECR_REGISTRIES',
-  secretName: 'ECR_PULL_SECRET_NAME',
-  ingestionNamespace: 'INGESTION_NAMESPACE',
-  /** Comma-separated names or patterns. */
-  namespaces: 'ECR_NAMESPACES',
-  excludeNamespaces: 'ECR_EXCLUDE_NAMESPACES',
-  /** Comma-separated service accounts to add the secret to; empty: none are patched. */
-  serviceAccounts: 'ECR_SERVICE_ACCOUNTS',
-  concurrency: 'ECR_REFRESH_CONCURRENCY',
-  /** Upper bound of the random delay before a scheduled refresh. */
-  maxJitterSeconds: 'ECR_REFRESH_MAX_JITTER_SECONDS',
-} as const;
-
-export interface RegistryRefreshEnvironmentSettings {
-  settings: RegistryRefreshSettings;
-  keysSecretArn?: string;
-  maxJitterSeconds: number;
-}
-
-const listFromEnv = (value: string | undefined) =>
-  (value ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
-
-function integerFromEnv(env: Record<string, string | undefined>, name: string): number | undefined {
-  const text = env[name]?.trim();
-  if (!text) return undefined;
-  if (!/^\d+$/.test(text)) throw new BadRequestError(`${name} must be a whole number, got "${text}".`);
-  return Number(text);
-}
-
-/** Reads and checks the function's settings; errors name the environment variable to fix. */
-export function registryRefreshSettingsFromEnv(
-  env: Record<string, string | undefined>,
-): RegistryRefreshEnvironmentSettings {
-  const names = REGISTRY_REFRESH_ENV;
-  const ingestionNamespace = env[names.ingestionNamespace]?.trim();
-  if (!ingestionNamespace) {
-    throw new BadRequestError(`${names.ingestionNamespace} is not set: it names the ingestion namespace.`);
-  }
-  const concurrency = integerFromEnv(env, names.concurrency);
-  const maxJitterSeconds =
-    integerFromEnv(env, names.maxJitterSeconds) ?? REGISTRY_REFRESH_DEFAULTS.maxJitterMinutes * 60;
-  const input: RegistryRefreshInput = {
-    ingestionNamespace,
-    registries: listFromEnv(env[names.registries]),
-    namespaces: listFromEnv(env[names.namespaces]),
-    excludeNamespaces: listFromEnv(env[names.excludeNamespaces]),
-    serviceAccounts: listFromEnv(env[names.serviceAccounts]),
-    ...(env[names.secretName]?.trim() ? { secretName: env[names.secretName]!.trim() } : {}),
-    ...(concurrency !== undefined ? { concurrency } : {}),
-  };
-  let settings: RegistryRefreshSettings;
-  try {
-    settings = resolveRegistryRefreshSettings(input);
-  } catch (error) {
-    // Messages start with the setting's name; name the variable that carries it instead.
-    const field = describeError(error).split(/[\s[]/)[0] as keyof typeof names;
-    const variable = names[field] ?? 'ECR refresh environment';
-    throw new BadRequestError(`Invalid ${variable}: ${describeError(error)}`, { cause: error });
-  }
-  const keysSecretArn = env[names.keysSecretArn]?.trim();
-  return { settings, maxJitterSeconds, ...(keysSecretArn ? { keysSecretArn } : {}) };
-}
-
-/** The environment the stack gives the function, from the same settings (inverse of the reader above). */
-export function registryRefreshEnv(options: {
-  settings: RegistryRefreshInput;
-  keysSecretArn?: string;
-  maxJitterSeconds?: number;
-}): Record<string, string> {
-  const settings = resolveRegistryRefreshSettings(options.settings);
-  const names = REGISTRY_REFRESH_ENV;
-  return {
-    [names.ingestionNamespace]: settings.ingestionNamespace,
-    [names.registries]: settings.registries.join(','),
-    [names.secretName]: settings.secretName,
-    [names.namespaces]: settings.namespaces.join(','),
-    [names.excludeNamespaces]: settings.excludeNamespaces.join(','),
-    [names.serviceAccounts]: settings.serviceAccounts.join(','),
-    [names.concurrency]: String(settings.concurrency),
-    [names.maxJitterSeconds]: String(
-      options.maxJitterSeconds ?? REGISTRY_REFRESH_DEFAULTS.maxJitterMinutes * 60,
-    ),
-    ...(options.keysSecretArn ? { [names.keysSecretArn]: options.keysSecretArn } : {}),
-  };
 }

@@ -17,8 +17,6 @@ import {
   matchesNamespacePattern,
   parseRegistryHost,
   planSecretWrite,
-  registryRefreshEnv,
-  registryRefreshSettingsFromEnv,
   resolveRegistryRefreshSettings,
   selectTargetNamespaces,
 } from '@hybrid-runner/core';
@@ -162,6 +160,10 @@ describe('pull secret', () => {
     if (plan.action !== 'replace') return;
     expect(plan.secret.metadata).toMatchObject({ uid: 'u-1', resourceVersion: '7', labels: { team: 'a' } });
     expect(plan.secret.data).toEqual(desired.data);
+    expect(planSecretWrite({ ...existing, immutable: true }, desired)).toMatchObject({
+      action: 'refuse',
+      reason: expect.stringContaining('is immutable'),
+    });
     const refused = planSecretWrite({ ...existing, type: 'Opaque' }, desired);
     expect(refused).toMatchObject({
       action: 'refuse',
@@ -287,46 +289,5 @@ describe('helpers', () => {
       '  b: failed: forbidden',
       '  c: skipped (excluded)',
     ]);
-  });
-});
-
-describe('function environment', () => {
-  it('round-trips settings through the environment the stack writes', () => {
-    const input = {
-      ingestionNamespace: 'collate',
-      registries: [DEFAULT_REGISTRY_HOST, '118146679784.dkr.ecr.us-east-1.amazonaws.com'],
-      namespaces: ['team-*'],
-      excludeNamespaces: ['team-x'],
-      serviceAccounts: ['ingestion'],
-      concurrency: 4,
-    };
-    const env = registryRefreshEnv({
-      settings: input,
-      keysSecretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:k',
-      maxJitterSeconds: 90,
-    });
-    expect(registryRefreshSettingsFromEnv(env)).toEqual({
-      settings: resolveRegistryRefreshSettings(input),
-      keysSecretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:k',
-      maxJitterSeconds: 90,
-    });
-  });
-
-  it.each([
-    [
-      { INGESTION_NAMESPACE: 'c', ECR_REGISTRIES: 'quay.io' },
-      /Invalid ECR_REGISTRIES: registries\[0\] "quay.io"/,
-    ],
-    [
-      { INGESTION_NAMESPACE: 'c', ECR_REFRESH_CONCURRENCY: 'many' },
-      /ECR_REFRESH_CONCURRENCY must be a whole number/,
-    ],
-    [{ INGESTION_NAMESPACE: 'c', ECR_PULL_SECRET_NAME: 'Bad Name' }, /Invalid ECR_PULL_SECRET_NAME/],
-    [
-      { INGESTION_NAMESPACE: 'c', ECR_EXCLUDE_NAMESPACES: 'a,B' },
-      /Invalid ECR_EXCLUDE_NAMESPACES: excludeNamespaces\[1\]/,
-    ],
-  ])('names the variable to fix: %j', (env, message) => {
-    expect(() => registryRefreshSettingsFromEnv(env)).toThrow(message);
   });
 });

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { FUNCTION_ENV } from '@hybrid-runner/config';
 import {
   RegistryLoginError,
   RegistryRefreshError,
@@ -13,6 +14,7 @@ import type { RegistryAuth } from '@hybrid-runner/core';
 import {
   createEcrRefreshHandler,
   ecrRefreshDepsFromEnv,
+  ecrRefreshEnvironment,
   jitterDelayMs,
   refreshTrigger,
 } from '../../../functions/schedule/ecr-refresh.ts';
@@ -172,6 +174,8 @@ describe('handler helpers', () => {
   it('classifies triggers', () => {
     expect(refreshTrigger({ source: 'aws.scheduler' })).toBe('schedule');
     expect(refreshTrigger({ trigger: 'deploy' })).toBe('deploy');
+    expect(refreshTrigger({ source: 'deploy' })).toBe('deploy');
+    expect(refreshTrigger({ source: 'aws.events', 'detail-type': 'Scheduled Event' })).toBe('schedule');
     expect(refreshTrigger(undefined)).toBe('manual');
     expect(refreshTrigger({})).toBe('manual');
   });
@@ -182,20 +186,58 @@ describe('handler helpers', () => {
     expect(jitterDelayMs(600_000, 60_000, () => 1)).toBe(0);
   });
 
-  it('reads its settings from the environment and names the variable that is wrong', () => {
-    const deps = ecrRefreshDepsFromEnv({
-      INGESTION_NAMESPACE: 'collate',
-      ECR_NAMESPACES: 'team-*, extra',
-      ECR_REFRESH_MAX_JITTER_SECONDS: '30',
-      ECR_KEYS_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:x',
-      EKS_CLUSTER_NAME: 'c',
-      AWS_REGION: 'eu-west-1',
+  it('reads its settings from the environment the stack writes and names the variable that is wrong', () => {
+    const env = {
+      [FUNCTION_ENV.settings]: JSON.stringify({ namespace: 'collate' }),
+      [FUNCTION_ENV.registry]: JSON.stringify({
+        registry: '118146679784.dkr.ecr.eu-west-1.amazonaws.com',
+        region: 'eu-west-1',
+        pullSecretName: 'omd-registry-credentials',
+        include: ['team-*', 'extra'],
+        exclude: ['team-x'],
+        patchServiceAccount: true,
+        serviceAccounts: ['ingestion'],
+        maxJitterSeconds: 30,
+      }),
+      [FUNCTION_ENV.ecrKeysSecret]: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:keys',
+      [FUNCTION_ENV.clusterName]: 'collate-eks',
+      [FUNCTION_ENV.clusterRegion]: 'eu-west-1',
+    };
+    expect(ecrRefreshEnvironment(env)).toEqual({
+      settings: resolveRegistryRefreshSettings({
+        ingestionNamespace: 'collate',
+        namespaces: ['team-*', 'extra'],
+        excludeNamespaces: ['team-x'],
+        serviceAccounts: ['ingestion'],
+      }),
+      keysSecretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:keys',
+      maxJitterMs: 30_000,
+      clusterName: 'collate-eks',
+      clusterRegion: 'eu-west-1',
     });
-    expect(deps.settings.namespaces).toEqual(['team-*', 'extra']);
-    expect(deps.maxJitterMs).toBe(30_000);
-    expect(() => ecrRefreshDepsFromEnv({})).toThrow(/INGESTION_NAMESPACE is not set/);
-    expect(() => ecrRefreshDepsFromEnv({ INGESTION_NAMESPACE: 'c', ECR_NAMESPACES: 'Bad' })).toThrow(
-      /Invalid ECR_NAMESPACES: namespaces\[0\] "Bad"/,
+    expect(ecrRefreshDepsFromEnv(env).settings.serviceAccounts).toEqual(['ingestion']);
+    expect(() => ecrRefreshEnvironment({ ...env, [FUNCTION_ENV.registry]: '' })).toThrow(
+      `${FUNCTION_ENV.registry} is not set`,
     );
+    expect(() => ecrRefreshEnvironment({ ...env, [FUNCTION_ENV.settings]: '{' })).toThrow(
+      `${FUNCTION_ENV.settings} does not hold JSON`,
+    );
+    expect(() =>
+      ecrRefreshEnvironment({
+        ...env,
+        [FUNCTION_ENV.registry]: JSON.stringify({ registry: 'quay.io', include: [] }),
+      }),
+    ).toThrow(`Invalid ${FUNCTION_ENV.registry}: registries[0] "quay.io" is not an ECR registry host`);
+    expect(() =>
+      ecrRefreshEnvironment({
+        ...env,
+        [FUNCTION_ENV.registry]: JSON.stringify({
+          registry: '118146679784.dkr.ecr.eu-west-1.amazonaws.com',
+          include: ['Bad'],
+        }),
+      }),
+    ).toThrow(`Invalid ${FUNCTION_ENV.registry}: namespaces[0] "Bad"`);
+    const { [FUNCTION_ENV.clusterName]: _omitted, ...withoutCluster } = env;
+    expect(() => ecrRefreshEnvironment(withoutCluster)).toThrow(`${FUNCTION_ENV.clusterName} is not set`);
   });
 });
