@@ -110,7 +110,11 @@ class Execution {
   readonly name: string;
   readonly uid: string;
   workflow: KubeObject;
+  /** The interruption in force: the running step is cut short while it is set. */
   shutdown: 'Stop' | 'Terminate' | undefined;
+  /** The latest shutdown strategy asked for in spec.shutdown (kept while the exit handler runs). */
+  requestedShutdown: 'Stop' | 'Terminate' | undefined;
+  inExitHandler = false;
   deadlineExceeded = false;
   deleted = false;
   suspended = false;
@@ -329,9 +333,13 @@ export class SimulatedArgoController {
     if (execution) {
       execution.workflow = event.object;
       const shutdown = spec['shutdown'];
-      if ((shutdown === 'Stop' || shutdown === 'Terminate') && !execution.shutdown) {
-        execution.shutdown = shutdown;
-        execution.wake();
+      if ((shutdown === 'Stop' || shutdown === 'Terminate') && shutdown !== execution.requestedShutdown) {
+        execution.requestedShutdown = shutdown;
+        // Stop lets a running exit handler finish; Terminate cuts everything short.
+        if (shutdown === 'Terminate' || !execution.inExitHandler) {
+          execution.shutdown = shutdown;
+          execution.wake();
+        }
       }
       const suspended = spec['suspend'] === true;
       if (suspended !== execution.suspended) {
@@ -344,6 +352,7 @@ export class SimulatedArgoController {
       const created = new Execution(event.object);
       created.suspended = spec['suspend'] === true;
       this.executions.set(key, created);
+      this.setPhase(created, 'Pending');
       void this.execute(created)
         .catch((error: unknown) => this.report(error, `running workflow ${key}`))
         .finally(() => {
@@ -506,6 +515,7 @@ export class SimulatedArgoController {
       const stillInterruptedBy = { shutdown: execution.shutdown, deadline: execution.deadlineExceeded };
       execution.shutdown = undefined;
       execution.deadlineExceeded = false;
+      execution.inExitHandler = true;
       try {
         await this.runTemplate(execution, onExit, `${execution.name}.onExit`, undefined, undefined, {
           exitHandler: true,
@@ -515,6 +525,7 @@ export class SimulatedArgoController {
       } catch (error) {
         if (!(error instanceof Interrupted)) throw error;
       }
+      execution.inExitHandler = false;
       execution.shutdown ??= stillInterruptedBy.shutdown;
       execution.deadlineExceeded ||= stillInterruptedBy.deadline;
     }
@@ -1227,9 +1238,7 @@ export class SimulatedArgoController {
     const hasError = conditions.some((c) => c['type'] === 'SpecError' && c['message'] === problem);
     if ((problem && !hasError) || (!problem && conditions.some((c) => c['type'] === 'SpecError'))) {
       this.writeCron(String(metadata['namespace']), String(metadata['name']), (s) => {
-        s['conditions'] = problem
-          ? [{ type: 'SpecError', status: 'True', message: problem, lastTransitionTime: timestamp() }]
-          : [];
+        s['conditions'] = problem ? [{ type: 'SpecError', status: 'True', message: problem }] : [];
       });
     }
   }
