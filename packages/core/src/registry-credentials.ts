@@ -21,10 +21,8 @@ export const REGISTRY_CREDENTIALS_ANNOTATIONS = {
   registries: 'hybrid-runner.getcollate.io/ecr-registries',
 } as const;
 
-/** Defaults of the refresh; the stack uses the interval and jitter for its schedule. */
+/** Defaults of the refresh (its schedule, every 4 hours, is the stage configuration's `ecr.schedule`). */
 export const REGISTRY_REFRESH_DEFAULTS = {
-  /** Tokens live 12 h: refreshing every 4 h leaves two retries before pods see an expired token. */
-  intervalHours: 4,
   /** Spreads many runners' logins (and ours after an outage) over this many minutes. */
   maxJitterMinutes: 10,
   concurrency: 8,
