@@ -337,10 +337,11 @@ export async function startLocalApiGateway(options: LocalApiGatewayOptions): Pro
       return;
     }
     if (request.method === 'GET') {
+      // The wire names are camelCase (the model's jsonName), as API Gateway answers.
       sendJson(response, 200, {
-        ConnectedAt: new Date(open.connectedAt).toISOString(),
-        LastActiveAt: new Date(open.lastActiveAt).toISOString(),
-        Identity: { SourceIp: open.sourceIp, ...(open.userAgent ? { UserAgent: open.userAgent } : {}) },
+        connectedAt: new Date(open.connectedAt).toISOString(),
+        lastActiveAt: new Date(open.lastActiveAt).toISOString(),
+        identity: { sourceIp: open.sourceIp, ...(open.userAgent ? { userAgent: open.userAgent } : {}) },
       });
       return;
     }
