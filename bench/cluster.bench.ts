@@ -22,6 +22,7 @@ import {
 import type { ClusterPort, KubeObject, OperationDeps, ResourceType } from '@hybrid-runner/core';
 import { createKubeconfig, startKubernetesEmulator } from '@hybrid-runner/k8s-emulator';
 import { KubernetesCluster } from '@hybrid-runner/kubernetes';
+import type { KubeObject as StoredObject } from '@hybrid-runner/k8s-emulator';
 import type { Pipeline } from '@hybrid-runner/protocol';
 import { measure, printFigures, printRatio } from './lib.ts';
 
@@ -186,7 +187,7 @@ const workflows = emulator.cluster.resource('argoproj.io', 'workflows');
 const seedStart = performance.now();
 for (let i = 0; i < STATUS_RUNS; i++) {
   const workflow = buildRunWorkflow({ pipeline: big, settings, runId: `run-${String(i).padStart(5, '0')}` });
-  const created = emulator.cluster.create(workflows, NAMESPACE, structuredClone(workflow) as KubeObject);
+  const created = emulator.cluster.create(workflows, NAMESPACE, structuredClone(workflow) as StoredObject);
   emulator.cluster.mutate(workflows, NAMESPACE, String(created.metadata?.name), (object) => {
     object['status'] = {
       phase: i % 10 === 0 ? 'Failed' : 'Succeeded',
