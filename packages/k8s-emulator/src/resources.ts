@@ -8,10 +8,16 @@ import { loadCrdValidator } from './crd-schema.ts';
 import type { StatusCause } from './status.ts';
 import { badRequest } from './status.ts';
 
-export type KubeObject = Record<string, unknown> & {
+/**
+ * Any Kubernetes object as JSON. `metadata` is `Record<string, any>` so that interface-typed objects (such as
+ * core's KubeObject, whose ObjectMeta has no index signature) can be passed in without casts.
+ */
+export type KubeObject = {
   apiVersion?: string;
   kind?: string;
-  metadata?: Record<string, unknown>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  metadata?: Record<string, any>;
+  [field: string]: unknown;
 };
 
 export interface ResourceDefinition {
