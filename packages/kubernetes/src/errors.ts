@@ -66,6 +66,9 @@ export class UnauthenticatedError extends ForbiddenError {
   }
 }
 
+/** 410 Gone on a paged list: the continue token outlived etcd's compaction; the caller lists again from the start. */
+export class ExpiredListError extends ConflictError {}
+
 /** Error of a response with status `status`; `text` is the response body. */
 export function errorForStatus(status: number, text: string, call: CallDescription): RunnerError {
   const body = parseStatus(text);
@@ -86,7 +89,7 @@ export function errorForStatus(status: number, text: string, call: CallDescripti
         cause,
       );
     case 410:
-      return new ConflictError(
+      return new ExpiredListError(
         `The list of ${target(call)} expired while paging; list again from the start${detail}`,
         cause,
       );
@@ -101,8 +104,8 @@ export function errorForStatus(status: number, text: string, call: CallDescripti
     default:
       if (status >= 500) {
         return new ClusterUnavailableError(
-          `The Kubernetes API of ${call.cluster} failed with ${status} for ${call.verb} ${target(call)} after ` +
-            `retries${detail}: check the control plane's health and retry later.`,
+          `The Kubernetes API of ${call.cluster} failed with ${status} for ${call.verb} ${target(call)}${detail}: ` +
+            "check the control plane's health and retry later.",
           cause,
         );
       }

@@ -10,6 +10,7 @@ import {
 import type { KubeObject } from '@hybrid-runner/core';
 import {
   KubernetesCluster,
+  ExpiredListError,
   MERGE_PATCH_CONTENT_TYPE,
   UnauthenticatedError,
   kubeConfigWithTokenProvider,
@@ -270,6 +271,31 @@ describe('KubernetesCluster faults', () => {
     expect(error).toBeInstanceOf(ClusterUnavailableError);
     expect((error as Error).message).toMatch(/may or may not have been created/);
     expect(server.requests).toHaveLength(1);
+  });
+
+  it('does not repeat a generateName create after a 500 (it may have applied), but reports it', async () => {
+    server.handle((_request, response) => sendStatus(response, 500, 'InternalError', 'etcd leader changed'));
+    const object = {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Workflow',
+      metadata: { generateName: 'run-' },
+    };
+    const error = await cluster.create(RESOURCES.workflow, 'ingest', object).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ClusterUnavailableError);
+    expect((error as Error).message).toContain('etcd leader changed');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('reports an expired list continue token (410) so the caller can list again from the start', async () => {
+    server.handle((_request, response) =>
+      sendStatus(response, 410, 'Expired', 'The provided continue parameter is too old'),
+    );
+    const error = await cluster
+      .list(RESOURCES.workflow, 'ingest', { continue: 'old' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExpiredListError);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect((error as Error).message).toMatch(/list again from the start/);
   });
 
   it('maps 409 on an update to ConflictError, and retryOnConflict re-reads and wins', async () => {
