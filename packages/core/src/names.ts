@@ -51,8 +51,11 @@ export const MAX_LABEL_VALUE_LENGTH = 63;
 const HASH_LENGTH = 10;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-/** A value that already ends like one of our hash suffixes is hashed too, so no raw value can equal a hashed one. */
-const HASH_SUFFIX = new RegExp(`-[0-9a-f]{${HASH_LENGTH}}$`);
+/**
+ * A value that already looks like one of our hashed results (`…-<hash>` or a bare hash) is hashed too,
+ * so no value kept as it is can equal another input's hashed one.
+ */
+const HASH_SUFFIX = new RegExp(`(^|-)[0-9a-f]{${HASH_LENGTH}}$`);
 
 /**
  * A short, stable digest of the exact input (not of its normalised form). Hashes UTF-16 code units, not

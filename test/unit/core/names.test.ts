@@ -58,6 +58,10 @@ describe('pipeline names', () => {
     const hashed = pipelineResourceName('Svc.Pipeline');
     expect(pipelineResourceName(hashed)).not.toBe(hashed);
     expect(isDnsLabel(pipelineResourceName(hashed))).toBe(true);
+    const bare = pipelineResourceName('"');
+    expect(bare).toMatch(/^[0-9a-f]{10}$/);
+    expect(pipelineResourceName(bare)).not.toBe(bare);
+    expect(pipelineLabelValue(pipelineLabelValue('"'))).not.toBe(pipelineLabelValue('"'));
   });
 
   it('gives empty and symbol-only FQNs a pure hash', () => {
