@@ -1,0 +1,188 @@
+// The one metric catalog. Every metric the functions emit is declared here, as data: its name, unit, the
+// dimensions beyond the common ones, what it means and which function emits it. The metrics wrapper only
+// accepts these names; the dashboard, the alarms and the docs are derived from this table, and a test
+// cross-checks all of them against it.
+
+/** The CloudWatch namespace of every runner metric. */
+export const METRICS_NAMESPACE = 'CollateHybridRunner';
+
+/** Dimensions every runner metric carries, in this order: one dashboard per stage and agent. */
+export const COMMON_DIMENSIONS = ['stage', 'agentId'] as const;
+export type CommonDimension = (typeof COMMON_DIMENSIONS)[number];
+
+/** The Lambda functions of the stack, as the catalog names them (keys of the stack's HANDLERS). */
+export const EMITTERS = ['connect', 'disconnect', 'message', 'heartbeat', 'registryRefresh'] as const;
+export type Emitter = (typeof EMITTERS)[number];
+
+/** CloudWatch units the catalog uses (a subset of Powertools' MetricUnit values). */
+export type CatalogUnit = 'Count' | 'Milliseconds' | 'Seconds' | 'None';
+
+export interface MetricDefinition {
+  unit: CatalogUnit;
+  /** Dimensions beyond COMMON_DIMENSIONS. A metric is always emitted with exactly these. */
+  dimensions: readonly string[];
+  /** Known values of a dimension, when the set is closed (the dashboard then lists one line per value). */
+  dimensionValues?: Readonly<Record<string, readonly string[]>>;
+  /** The statistic that makes sense for it on a dashboard. */
+  statistic: 'Sum' | 'Maximum' | 'Minimum' | 'Average' | 'p99';
+  description: string;
+  emittedBy: readonly Emitter[];
+}
+
+/** Final run states (protocol pipelineState values a run ends in). */
+export const FINAL_RUN_STATES = ['success', 'failed', 'partialSuccess', 'stopped'] as const;
+
+export const METRIC_CATALOG = {
+  OpenConnections: {
+    unit: 'Count',
+    dimensions: [],
+    statistic: 'Maximum',
+    description:
+      'Open Collate connections, counted by every heartbeat (every minute). 0 means Collate shows the runner as disconnected.',
+    emittedBy: ['heartbeat'],
+  },
+  ConnectionsOpened: {
+    unit: 'Count',
+    dimensions: [],
+    statistic: 'Sum',
+    description: 'WebSocket handshakes accepted ($connect answered 200).',
+    emittedBy: ['connect'],
+  },
+  ConnectionsRefused: {
+    unit: 'Count',
+    dimensions: [],
+    statistic: 'Sum',
+    description: 'WebSocket handshakes refused with 401 (wrong or missing token) or 403 (other agent id).',
+    emittedBy: ['connect'],
+  },
+  Requests: {
+    unit: 'Count',
+    dimensions: ['operation', 'outcome'],
+    statistic: 'Sum',
+    description:
+      'Bridge requests answered, by operation and outcome (`ok` or the protocol error code). Replayed answers count too.',
+    emittedBy: ['message'],
+  },
+  OperationLatency: {
+    unit: 'Milliseconds',
+    dimensions: ['operation'],
+    statistic: 'p99',
+    description:
+      'Time from a frame arriving to its response being handed to API Gateway (the server response time).',
+    emittedBy: ['message'],
+  },
+  KubernetesApiLatency: {
+    unit: 'Milliseconds',
+    dimensions: [],
+    statistic: 'p99',
+    description:
+      'Duration of one Kubernetes API call of the cluster port, retries included (the executor response time).',
+    emittedBy: ['message', 'heartbeat', 'registryRefresh'],
+  },
+  KubernetesApiErrors: {
+    unit: 'Count',
+    dimensions: [],
+    statistic: 'Sum',
+    description: 'Kubernetes API calls that failed after their retries (not-found answers excluded).',
+    emittedBy: ['message', 'heartbeat', 'registryRefresh'],
+  },
+  RunsStarted: {
+    unit: 'Count',
+    dimensions: [],
+    statistic: 'Sum',
+    description:
+      'Runs created: runPipeline, runAutomationsWorkflow and runApplicationFlow answered ok (not replays).',
+    emittedBy: ['message'],
+  },
+  RunsFinished: {
+    unit: 'Count',
+    dimensions: ['state'],
+    dimensionValues: { state: FINAL_RUN_STATES },
+    statistic: 'Sum',
+    description: 'Runs reported to Collate in a final state, by that state (pipelineStatus events).',
+    emittedBy: ['heartbeat'],
+  },
+  RunsFailedBeforeStart: {
+    unit: 'Count',
+    dimensions: [],
+    statistic: 'Sum',
+    description:
+      'Runs reported failed because their pod could never start (image pull errors, unschedulable, deadline before start).',
+    emittedBy: ['heartbeat'],
+  },
+  ReconciliationLag: {
+    unit: 'Seconds',
+    dimensions: [],
+    statistic: 'Maximum',
+    description:
+      'Seconds between a run changing state and the runner reporting it to Collate (largest per pass).',
+    emittedBy: ['heartbeat'],
+  },
+  EcrTokenHoursRemaining: {
+    unit: 'None',
+    dimensions: [],
+    statistic: 'Minimum',
+    description:
+      'Hours until the registry pull credentials in the cluster expire (ECR tokens live 12 hours). Below 2 pods start failing to pull soon.',
+    emittedBy: ['registryRefresh', 'heartbeat'],
+  },
+  EcrRefreshFailed: {
+    unit: 'Count',
+    dimensions: [],
+    statistic: 'Maximum',
+    description: '1 when a registry refresh failed (login, listing or any namespace), 0 when it succeeded.',
+    emittedBy: ['registryRefresh'],
+  },
+  EcrNamespacesUpdated: {
+    unit: 'Count',
+    dimensions: [],
+    statistic: 'Sum',
+    description: 'Namespaces whose pull secret a refresh wrote.',
+    emittedBy: ['registryRefresh'],
+  },
+  EcrNamespacesFailed: {
+    unit: 'Count',
+    dimensions: [],
+    statistic: 'Sum',
+    description: 'Namespaces whose pull secret a refresh could not write.',
+    emittedBy: ['registryRefresh'],
+  },
+  EcrRefreshDuration: {
+    unit: 'Milliseconds',
+    dimensions: [],
+    statistic: 'Maximum',
+    description: 'Duration of one registry refresh (login and every namespace).',
+    emittedBy: ['registryRefresh'],
+  },
+} as const satisfies Record<string, MetricDefinition>;
+
+export type MetricCatalog = Readonly<Record<string, MetricDefinition>>;
+export type MetricName = keyof typeof METRIC_CATALOG;
+
+/** The dimensions a metric needs beyond the common ones, as an object type (`{}` when none). */
+export type ExtraDimensions<Name extends MetricName> = {
+  [Key in (typeof METRIC_CATALOG)[Name]['dimensions'][number]]: string;
+};
+
+/** Metrics without extra dimensions (they need no dimension argument). */
+export type PlainMetricName = {
+  [Name in MetricName]: (typeof METRIC_CATALOG)[Name]['dimensions'] extends readonly [] ? Name : never;
+}[MetricName];
+
+export function isMetricName(name: string): name is MetricName {
+  return Object.hasOwn(METRIC_CATALOG, name);
+}
+
+/** The full dimension set of a metric, in emission order (common ones first). */
+export function dimensionNames(name: MetricName, catalog: MetricCatalog = METRIC_CATALOG): string[] {
+  const definition = catalog[name];
+  if (!definition) throw new Error(`${name} is not in the metric catalog: add it to METRIC_CATALOG first.`);
+  return [...COMMON_DIMENSIONS, ...definition.dimensions];
+}
+
+/** The catalog entries a given function emits. */
+export function metricsEmittedBy(emitter: Emitter, catalog: MetricCatalog = METRIC_CATALOG): string[] {
+  return Object.entries(catalog)
+    .filter(([, definition]) => definition.emittedBy.includes(emitter))
+    .map(([name]) => name);
+}
