@@ -22,6 +22,8 @@ export interface EcrFakeCluster extends ClusterPort {
   /** Makes the next `count` writes of `verb` answer 409 (as if another writer got there first). */
   conflictNext(verb: 'create' | 'replace' | 'mergePatch', count: number): void;
   addNamespace(name: string, options?: { terminating?: boolean }): void;
+  /** Makes the next `count` list calls that carry a continue token answer 410 (as a ConflictError, like the adapter). */
+  expireContinueTokens(count: number): void;
   inFlight: { current: number; max: number };
 }
 
@@ -32,6 +34,7 @@ export function createEcrFakeCluster(options: EcrFakeClusterOptions = {}): EcrFa
   const objects = new Map<string, KubeObject>();
   const forbidden = new Set(options.forbiddenNamespaces ?? []);
   const pendingConflicts = { create: 0, replace: 0, mergePatch: 0 };
+  let expiringContinueTokens = 0;
   const calls: EcrFakeCluster['calls'] = [];
   const inFlight = { current: 0, max: 0 };
   let resourceVersion = 1000;
@@ -91,6 +94,9 @@ export function createEcrFakeCluster(options: EcrFakeClusterOptions = {}): EcrFa
     objects,
     inFlight,
     addNamespace,
+    expireContinueTokens(count) {
+      expiringContinueTokens += count;
+    },
     conflictNext(verb, count) {
       pendingConflicts[verb] += count;
     },
@@ -149,6 +155,12 @@ export function createEcrFakeCluster(options: EcrFakeClusterOptions = {}): EcrFa
       call('list', type, namespace, undefined, (): ListPage<T> => {
         if (type.plural === 'namespaces' && options.forbidNamespaceList) {
           throw new ForbiddenError('list', 'namespaces', undefined);
+        }
+        if (listOptions?.continue && expiringContinueTokens > 0) {
+          expiringContinueTokens--;
+          throw new ConflictError(
+            `The list of ${type.plural} expired while paging; list again from the start`,
+          );
         }
         const prefix = `${type.plural}/${namespace ?? ''}/`;
         const all = [...objects.entries()].filter(([k]) => k.startsWith(prefix)).map(([, v]) => v as T);

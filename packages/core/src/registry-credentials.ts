@@ -535,6 +535,18 @@ export async function refreshRegistryCredentials(
 }
 
 async function listNamespaces(cluster: ClusterPort): Promise<NamespaceInfo[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await listNamespacePages(cluster);
+    } catch (error) {
+      // A continue token that outlived the server's history answers 410, which the port reports as a
+      // conflict: the snapshot is gone, so list again from the start.
+      if (!(error instanceof ConflictError) || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function listNamespacePages(cluster: ClusterPort): Promise<NamespaceInfo[]> {
   const namespaces: NamespaceInfo[] = [];
   let continueToken: string | undefined;
   do {

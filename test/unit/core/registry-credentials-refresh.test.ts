@@ -176,6 +176,26 @@ describe('refreshRegistryCredentials', () => {
     expect(cluster.inFlight.max).toBeLessThanOrEqual(16);
   });
 
+  it('lists again from the start when a continue token expired (410), up to a bound', async () => {
+    const names = Array.from({ length: 700 }, (_, i) => `team-${i}`);
+    const cluster = createEcrFakeCluster({ namespaces: ['collate', ...names] });
+    cluster.expireContinueTokens(1);
+    const report = await refreshRegistryCredentials(
+      { cluster, auth: fakeAuth(), clock },
+      settingsFor({ namespaces: ['team-*'], concurrency: 16 }),
+    );
+    expect(report).toMatchObject({ ok: true, updated: 701 });
+    expect(cluster.calls.filter((c) => c.verb === 'list')).toHaveLength(4);
+
+    cluster.expireContinueTokens(3);
+    const gaveUp = await refreshRegistryCredentials(
+      { cluster, auth: fakeAuth(), clock },
+      settingsFor({ namespaces: ['team-*'] }),
+    );
+    expect(gaveUp.listError).toContain('expired while paging');
+    expect(gaveUp.outcomes.map((o) => o.namespace)).toEqual(['collate']);
+  });
+
   it('adds the secret to service accounts once, keeping their other pull secrets', async () => {
     const cluster = createEcrFakeCluster({ namespaces: ['collate', 'team-a'] });
     await cluster.create(RESOURCES.serviceAccount, 'collate', {
