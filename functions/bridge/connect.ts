@@ -6,6 +6,7 @@ import {
   type ApiGatewayWebSocketEvent,
   type ApiGatewayWebSocketResult,
 } from '@hybrid-runner/aws';
+import { authorizer } from '../lib/authorizer.ts';
 import { bridgeContext } from '../lib/bridge-context.ts';
 import { logger } from '../lib/logger.ts';
 import { connectionLogContext, webSocketErrorBoundary } from '../lib/middleware.ts';
@@ -14,7 +15,7 @@ const REFUSED_BODY = { 401: 'Unauthorized', 403: 'Forbidden' } as const;
 
 export async function handleConnect(event: ApiGatewayWebSocketEvent): Promise<ApiGatewayWebSocketResult> {
   const context = bridgeContext();
-  const decision = await context.authorizer.authorize(event.headers);
+  const decision = await authorizer().authorize(event.headers);
   const { connectionId, identity } = event.requestContext;
   if (decision.status !== 200) {
     logger.warn('Connection refused', {

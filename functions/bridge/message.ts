@@ -4,10 +4,10 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { ApiGatewayWebSocketEvent, ApiGatewayWebSocketResult } from '@hybrid-runner/aws';
 import { failedDispatchResult, randomIds, type DispatchResult } from '@hybrid-runner/core';
-import { bridgeContext } from '../lib/bridge-context.ts';
 import { describeError, logger } from '../lib/logger.ts';
 import { connectionLogContext, webSocketErrorBoundary } from '../lib/middleware.ts';
 import { runnerContext } from '../lib/runner-context.ts';
+import { senderFor } from '../lib/senders.ts';
 
 /** API Gateway hands binary frames over base64-encoded; parseFrame takes the bytes and checks the UTF-8. */
 function frameOf(event: ApiGatewayWebSocketEvent): string | Buffer {
@@ -34,7 +34,7 @@ export async function handleMessage(
     );
   }
   const { connectionId } = event.requestContext;
-  const delivery = await bridgeContext().senderFor(event.requestContext).send(connectionId, result.text);
+  const delivery = await senderFor(event.requestContext).send(connectionId, result.text);
   logger.debug('Request answered', {
     requestId: result.response.id,
     op: result.response.op,

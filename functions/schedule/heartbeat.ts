@@ -12,6 +12,7 @@ import {
 import { bridgeContext } from '../lib/bridge-context.ts';
 import { describeError, logger } from '../lib/logger.ts';
 import { runnerContext } from '../lib/runner-context.ts';
+import { senderFor } from '../lib/senders.ts';
 
 export interface HeartbeatResult {
   heartbeat: Omit<HeartbeatOutcome, 'reachable' | 'failed'> & { failed: number };
@@ -23,7 +24,7 @@ export async function handleHeartbeat(
   context: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<HeartbeatResult> {
   const bridge = bridgeContext();
-  const sender = bridge.senderFor(undefined);
+  const sender = senderFor(undefined);
   // The heartbeat needs no cluster: connections stay alive even when the cluster is unreachable.
   const beat = await heartbeat({
     settings: { agentId: bridge.agentId, runnerVersion: bridge.runnerVersion },
