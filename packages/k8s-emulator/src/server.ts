@@ -410,7 +410,8 @@ class EmulatorServer {
       }
       case 'update': {
         const object = this.checkBody(definition, namespace, parseJsonObject(await readBody(request)));
-        sendJson(response, 200, this.cluster.update(definition, namespace, name ?? '', object));
+        const scoped = this.scopeToSubresource(route, object);
+        sendJson(response, 200, this.cluster.update(definition, namespace, name ?? '', scoped));
         return;
       }
       case 'patch': {
@@ -424,7 +425,11 @@ class EmulatorServer {
         // A resourceVersion in the patch is a precondition; otherwise the patch applies to the current object.
         if (patchedMeta['resourceVersion'] === undefined)
           patchedMeta['resourceVersion'] = (current.metadata as Record<string, unknown>)['resourceVersion'];
-        sendJson(response, 200, this.cluster.update(definition, namespace, name ?? '', patched));
+        sendJson(
+          response,
+          200,
+          this.cluster.update(definition, namespace, name ?? '', this.scopeToSubresource(route, patched)),
+        );
         return;
       }
       case 'delete': {
@@ -471,6 +476,21 @@ class EmulatorServer {
       default:
         throw methodNotAllowed(method);
     }
+  }
+
+  /**
+   * For kinds with a status subresource, writes to the main resource keep the stored status and writes to
+   * `/status` change only the status, as on a real server.
+   */
+  private scopeToSubresource(route: Route, next: KubeObject): KubeObject {
+    if (!route.definition.subresources.includes('status')) return next;
+    const current = this.cluster.get(route.definition, route.namespace, route.name ?? '');
+    if (!current) throw notFound(route.definition, route.name ?? '');
+    const resourceVersion = (next.metadata as Record<string, unknown> | undefined)?.['resourceVersion'];
+    if (route.subresource === 'status') {
+      return { ...current, status: next['status'], metadata: { ...current.metadata, resourceVersion } };
+    }
+    return { ...next, status: current['status'] };
   }
 
   private checkBody(
@@ -626,6 +646,8 @@ class EmulatorServer {
       'Transfer-Encoding': 'chunked',
       'Cache-Control': 'no-cache',
     });
+    // Clients wait for the headers before reading events; send them now even if nothing follows yet.
+    response.flushHeaders();
     const since = query.get('resourceVersion');
     if (since === null || since === '' || since === '0') {
       for (const object of this.cluster.store.list(definition, {
@@ -647,7 +669,8 @@ class EmulatorServer {
         return;
       }
       try {
-        // Objects that existed at `revision` count as already seen by the client.
+        // Objects that existed at `revision` count as already seen by the client: those unchanged since, and
+        // those whose first later event is not their creation.
         for (const object of this.cluster.store.list(definition, {
           ...(namespace !== undefined ? { namespace } : {}),
           labels: listQuery.labels,
@@ -656,7 +679,15 @@ class EmulatorServer {
           const rv = Number((object.metadata as Record<string, unknown>)['resourceVersion']);
           if (rv <= revision) sent.add(keyOf(object));
         }
-        for (const event of this.cluster.store.eventsSince(revision)) deliver(event);
+        const replay = this.cluster.store.eventsSince(revision).filter(matches);
+        const decided = new Set<string>();
+        for (const event of replay) {
+          const key = keyOf(event.object);
+          if (decided.has(key)) continue;
+          decided.add(key);
+          if (event.type !== 'ADDED' && selected(event.object)) sent.add(key);
+        }
+        for (const event of replay) deliver(event);
       } catch (error) {
         if (error instanceof KubeApiError) {
           write('ERROR', error.toStatus());
@@ -734,6 +765,8 @@ class EmulatorServer {
     request.on('close', () => abort.abort());
     response.on('close', () => abort.abort());
     response.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+    // A follower waits for the headers before reading; send them even if the log is still empty.
+    response.flushHeaders();
     for await (const chunk of this.cluster.logs.read(namespace, name, container, {
       follow: isTrue(query, 'follow'),
       timestamps: isTrue(query, 'timestamps'),

@@ -62,7 +62,8 @@ function keyOf(namespace: string | undefined, name: string): string {
 }
 
 const GENERATE_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-const HISTORY_LIMIT = 20_000;
+/** Watch events kept for replay from a resourceVersion; older ones answer 410 Expired, as after compaction. */
+const DEFAULT_HISTORY_LIMIT = 20_000;
 
 export class ObjectStore {
   private revision = 0;
@@ -73,7 +74,10 @@ export class ObjectStore {
   private draining = false;
   private readonly definitions: ResourceDefinition[];
 
-  constructor(definitions: ResourceDefinition[]) {
+  private readonly historyLimit: number;
+
+  constructor(definitions: ResourceDefinition[], options: { historyLimit?: number } = {}) {
+    this.historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
     this.definitions = definitions;
     for (const definition of definitions) this.tables.set(definition, new Map());
   }
@@ -109,7 +113,8 @@ export class ObjectStore {
   private emit(type: WatchEventType, definition: ResourceDefinition, object: KubeObject): void {
     const event: StoreEvent = { type, definition, object, resourceVersion: this.revision };
     this.history.push(event);
-    if (this.history.length > HISTORY_LIMIT) this.history.splice(0, this.history.length - HISTORY_LIMIT);
+    if (this.history.length > this.historyLimit)
+      this.history.splice(0, this.history.length - this.historyLimit);
     // Listeners may write (the controller does); queueing keeps every listener's view in revision order.
     this.queue.push(event);
     if (this.draining) return;

@@ -301,6 +301,84 @@ describe('Kubernetes emulator with the real client (contract)', () => {
     expect(seen).toEqual(['ADDED w1', 'MODIFIED w1 2', 'DELETED w1 2']);
   });
 
+  it('replays a watch from an older resourceVersion: MODIFIED for objects that existed, ADDED for new ones', async () => {
+    await core.createNamespacedConfigMap({
+      namespace: NS,
+      body: { metadata: { name: 'before', labels: { set: 'replay' } } },
+    });
+    const list = await core.listNamespacedConfigMap({ namespace: NS, labelSelector: 'set=replay' });
+    await core.patchNamespacedConfigMap(
+      { namespace: NS, name: 'before', body: { data: { v: '1' } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    await core.createNamespacedConfigMap({
+      namespace: NS,
+      body: { metadata: { name: 'after', labels: { set: 'replay' } } },
+    });
+    const seen: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      void new k8s.Watch(kc)
+        .watch(
+          `/api/v1/namespaces/${NS}/configmaps`,
+          { resourceVersion: list.metadata?.resourceVersion, labelSelector: 'set=replay' },
+          (type, object: k8s.V1ConfigMap) => {
+            seen.push(`${type} ${object.metadata?.name}`);
+            if (seen.length === 2) resolve();
+          },
+          (error: unknown) => (error ? reject(error as Error) : undefined),
+        )
+        .then((abort) => setTimeout(() => abort.abort(), 500));
+    });
+    expect(seen).toEqual(['MODIFIED before', 'ADDED after']);
+  });
+
+  it('keeps pod status out of main-resource writes and changes only status through /status', async () => {
+    await core.createNamespacedPod({
+      namespace: NS,
+      body: { metadata: { name: 'status-pod' }, spec: { containers: [{ name: 'main', image: 'x' }] } },
+    });
+    const patched = await core.patchNamespacedPod(
+      {
+        namespace: NS,
+        name: 'status-pod',
+        body: { metadata: { labels: { l: '1' } }, status: { phase: 'Succeeded' } },
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    expect(patched.status?.phase).toBe('Pending');
+    expect(patched.metadata?.labels).toEqual({ l: '1' });
+    const viaStatus = await core.patchNamespacedPodStatus(
+      {
+        namespace: NS,
+        name: 'status-pod',
+        body: { metadata: { labels: { ignored: 'yes' } }, status: { phase: 'Running' } },
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    expect(viaStatus.status?.phase).toBe('Running');
+    expect(viaStatus.metadata?.labels).toEqual({ l: '1' });
+  });
+
+  it('feeds a client-node informer (list then watch)', async () => {
+    const informer = k8s.makeInformer(kc, `/api/v1/namespaces/${NS}/serviceaccounts`, () =>
+      core.listNamespacedServiceAccount({ namespace: NS }),
+    );
+    const added: string[] = [];
+    informer.on('add', (object: k8s.V1ServiceAccount) => added.push(object.metadata?.name ?? ''));
+    await informer.start();
+    try {
+      await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 'informed' } } });
+      const deadline = Date.now() + 2000;
+      while (!added.includes('informed') && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(added).toContain('default');
+      expect(added).toContain('informed');
+      expect(informer.get('informed', NS)?.metadata?.name).toBe('informed');
+    } finally {
+      await informer.stop();
+    }
+  });
+
   it('garbage-collects a Secret and pods owned by a deleted Workflow', async () => {
     const created = (await custom.createNamespacedCustomObject({ ...wfParams, body: workflow('owner') })) as {
       metadata: { uid: string };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '@hybrid-runner/k8s-emulator';
-import { EmulatedCluster, builtinResources } from '@hybrid-runner/k8s-emulator';
+import { EmulatedCluster, ObjectStore, builtinResources } from '@hybrid-runner/k8s-emulator';
 
 function newCluster(): EmulatedCluster {
   const cluster = new EmulatedCluster(builtinResources());
@@ -156,6 +156,17 @@ describe('object store semantics', () => {
       .eventsSince(Number(meta(created).resourceVersion) - 1)
       .filter((e) => e.definition === configmaps);
     expect(events.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
+  });
+
+  it('answers a watch from a resourceVersion older than the kept history with 410 Expired', () => {
+    const store = new ObjectStore(builtinResources(), { historyLimit: 3 });
+    const configmaps = store.definitionFor('', 'configmaps');
+    if (!configmaps) throw new Error('configmaps not served');
+    for (let i = 0; i < 6; i++) store.create(configmaps, 'ns', { metadata: { name: `c${i}` } });
+    expect(() => store.eventsSince(1)).toThrow(
+      expect.objectContaining({ code: 410, reason: 'Expired', message: 'too old resource version: 1 (3)' }),
+    );
+    expect(store.eventsSince(3).map((e) => e.resourceVersion)).toEqual([4, 5, 6]);
   });
 
   it('garbage-collects dependents: Background after the owner, Foreground first, Orphan keeps them', async () => {
