@@ -3,3 +3,4 @@ export * from './errors.ts';
 export * from './load.ts';
 export * from './settings.ts';
 export * from './helm-import.ts';
+export * from './function-env.ts';

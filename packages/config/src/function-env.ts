@@ -1,0 +1,113 @@
+// The contract between the stack and the Lambda handlers: which environment variables the stack sets and
+// how a handler reads them back. One place for both sides, so a renamed variable breaks a type, not a deploy.
+import type { RunnerSettings } from '@hybrid-runner/core';
+import type { StageConfig } from './schema.ts';
+import { toRunnerSettings } from './settings.ts';
+
+export const FUNCTION_ENV = {
+  /** JSON of core's RunnerSettings. */
+  settings: 'HYBRID_RUNNER_SETTINGS',
+  clusterName: 'HYBRID_RUNNER_CLUSTER_NAME',
+  clusterRegion: 'HYBRID_RUNNER_CLUSTER_REGION',
+  connectionsTable: 'HYBRID_RUNNER_CONNECTIONS_TABLE',
+  stateTable: 'HYBRID_RUNNER_STATE_TABLE',
+  /** Secrets Manager ARN of the ingestion bot JWT (plain text). */
+  authTokenSecret: 'HYBRID_RUNNER_AUTH_TOKEN_SECRET',
+  /** Secrets Manager ARN of Collate's ECR keys (JSON accessKeyId/secretAccessKey); registry function only. */
+  ecrKeysSecret: 'HYBRID_RUNNER_ECR_KEYS_SECRET',
+  /** JSON of RegistryRefreshSettings; registry function only. */
+  registry: 'HYBRID_RUNNER_REGISTRY',
+  /** https://{apiId}.execute-api.{region}.amazonaws.com/{stage}, for PostToConnection outside a WebSocket event. */
+  managementEndpoint: 'HYBRID_RUNNER_MANAGEMENT_ENDPOINT',
+  logLevel: 'POWERTOOLS_LOG_LEVEL',
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+} as const;
+
+/** Lambda allows 4 KB of environment in total; the settings must leave room for the rest. */
+export const MAX_SETTINGS_ENV_BYTES = 3 * 1024;
+
+export interface RegistryRefreshSettings {
+  registry: string;
+  /** ECR tokens are per region: the registry's own region. */
+  region: string;
+  pullSecretName: string;
+  /** Namespace names or patterns with `*`; default: the ingestion namespace. */
+  include: string[];
+  exclude: string[];
+  patchServiceAccount: boolean;
+  /** Service accounts to patch with the pull secret when patchServiceAccount is true. */
+  serviceAccounts: string[];
+}
+
+export function registryRegion(registry: string): string {
+  const match = /^\d{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/.exec(registry);
+  if (!match?.[1])
+    throw new Error(`${registry} is not an ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com)`);
+  return match[1];
+}
+
+export function registryRefreshSettings(config: StageConfig): RegistryRefreshSettings {
+  return {
+    registry: config.ecr.registry,
+    region: registryRegion(config.ecr.registry),
+    pullSecretName: config.ecr.pullSecretName,
+    include: config.ecr.targetNamespaces.include ?? [config.namespaces.ingestion],
+    exclude: config.ecr.targetNamespaces.exclude,
+    patchServiceAccount: config.ecr.patchServiceAccount,
+    serviceAccounts: [config.ingestionPods.serviceAccount.name],
+  };
+}
+
+/** The settings JSON for the environment; throws with a fix when it would not fit Lambda's limit. */
+export function settingsEnvironmentValue(config: StageConfig, context: { region?: string } = {}): string {
+  const json = JSON.stringify(toRunnerSettings(config, context));
+  const bytes = Buffer.byteLength(json);
+  if (bytes > MAX_SETTINGS_ENV_BYTES) {
+    throw new Error(
+      `The runner settings take ${bytes} bytes, over the ${MAX_SETTINGS_ENV_BYTES} that fit in a Lambda environment: shorten ingestionPods (affinity, customConfig, tolerations, extraEnv).`,
+    );
+  }
+  return json;
+}
+
+export interface FunctionEnvironment {
+  settings: RunnerSettings;
+  clusterName: string;
+  clusterRegion: string;
+  connectionsTable: string;
+  stateTable: string;
+  authTokenSecret: string;
+  managementEndpoint: string;
+  ecrKeysSecret?: string;
+  registry?: RegistryRefreshSettings;
+}
+
+/** For handlers: reads what the stack set, failing at cold start with the variable's name if one is missing. */
+export function readFunctionEnvironment(env: NodeJS.ProcessEnv = process.env): FunctionEnvironment {
+  const required = (key: keyof typeof FUNCTION_ENV): string => {
+    const value = env[FUNCTION_ENV[key]];
+    if (!value)
+      throw new Error(`${FUNCTION_ENV[key]} is not set: deploy the function with the stack (sst deploy).`);
+    return value;
+  };
+  const json = <T>(key: keyof typeof FUNCTION_ENV, text: string): T => {
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new Error(`${FUNCTION_ENV[key]} does not hold JSON: redeploy the stack.`);
+    }
+  };
+  const registry = env[FUNCTION_ENV.registry];
+  const ecrKeysSecret = env[FUNCTION_ENV.ecrKeysSecret];
+  return {
+    settings: json<RunnerSettings>('settings', required('settings')),
+    clusterName: required('clusterName'),
+    clusterRegion: required('clusterRegion'),
+    connectionsTable: required('connectionsTable'),
+    stateTable: required('stateTable'),
+    authTokenSecret: required('authTokenSecret'),
+    managementEndpoint: required('managementEndpoint'),
+    ...(ecrKeysSecret ? { ecrKeysSecret } : {}),
+    ...(registry ? { registry: json<RegistryRefreshSettings>('registry', registry) } : {}),
+  };
+}

@@ -1,0 +1,163 @@
+// Kubernetes RBAC of the stack as plain data: what the functions (through their EKS access entries) and
+// the ingestion pods may do. Namespaced Roles wherever the API allows it; cluster-wide rules only for the
+// registry refresh when its targets are patterns (new namespaces matching them must be served at once).
+import type { RegistryRefreshSettings } from '@hybrid-runner/config';
+
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+export interface RbacObject {
+  apiVersion: 'rbac.authorization.k8s.io/v1';
+  kind: 'Role' | 'ClusterRole' | 'RoleBinding' | 'ClusterRoleBinding';
+  metadata: { name: string; namespace?: string; labels: Record<string, string> };
+  rules?: PolicyRule[];
+  roleRef?: { apiGroup: 'rbac.authorization.k8s.io'; kind: 'Role' | 'ClusterRole'; name: string };
+  subjects?: Array<{ kind: 'Group' | 'ServiceAccount'; name: string; namespace?: string; apiGroup?: string }>;
+}
+
+/** Kubernetes groups the EKS access entries put the functions' roles in (never `system:`-prefixed). */
+export const FUNCTION_GROUPS = {
+  bridge: 'hybrid-runner:bridge',
+  registry: 'hybrid-runner:registry',
+} as const;
+
+export const STACK_LABELS = { 'app.kubernetes.io/managed-by': 'hybrid-runner-stack' } as const;
+
+/**
+ * What the operations and the heartbeat do in the ingestion namespace: Workflows and CronWorkflows (create,
+ * read, stop/suspend by patch, delete), config Secrets, and pods, their logs and events for status.
+ */
+export const BRIDGE_RULES: PolicyRule[] = [
+  {
+    apiGroups: ['argoproj.io'],
+    resources: ['workflows', 'cronworkflows'],
+    verbs: ['create', 'get', 'list', 'update', 'patch', 'delete'],
+  },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'list', 'update', 'patch', 'delete'] },
+  { apiGroups: [''], resources: ['pods', 'events'], verbs: ['get', 'list'] },
+  { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+];
+
+/** Argo's executor in each ingestion pod reports step results (Argo 3.4+). */
+export const EXECUTOR_RULES: PolicyRule[] = [
+  { apiGroups: ['argoproj.io'], resources: ['workflowtaskresults'], verbs: ['create', 'patch'] },
+];
+
+/** With secretsManager `kubernetes`, the ingestion code reads referenced secrets from its own namespace. */
+export const KUBERNETES_SECRETS_READER_RULES: PolicyRule[] = [
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+];
+
+/** The registry refresh: update the pull secret in place (create when missing), optionally patch SAs. */
+export function registryRules(
+  settings: RegistryRefreshSettings,
+  options: { clusterWide: boolean },
+): PolicyRule[] {
+  const rules: PolicyRule[] = [
+    // `create` cannot be limited by name in Kubernetes RBAC; reading and updating can.
+    { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+    {
+      apiGroups: [''],
+      resources: ['secrets'],
+      verbs: ['get', 'update', 'patch'],
+      resourceNames: [settings.pullSecretName],
+    },
+  ];
+  if (settings.patchServiceAccount) {
+    rules.push({
+      apiGroups: [''],
+      resources: ['serviceaccounts'],
+      verbs: ['get', 'patch'],
+      resourceNames: [...settings.serviceAccounts],
+    });
+  }
+  if (options.clusterWide) rules.push({ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] });
+  return rules;
+}
+
+export function isPattern(namespace: string): boolean {
+  return namespace.includes('*');
+}
+
+function role(name: string, namespace: string, rules: PolicyRule[]): RbacObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name, namespace, labels: { ...STACK_LABELS } },
+    rules,
+  };
+}
+
+function binding(
+  name: string,
+  namespace: string | undefined,
+  roleKind: 'Role' | 'ClusterRole',
+  subject: NonNullable<RbacObject['subjects']>[number],
+): RbacObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: namespace ? 'RoleBinding' : 'ClusterRoleBinding',
+    metadata: { name, ...(namespace ? { namespace } : {}), labels: { ...STACK_LABELS } },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: roleKind, name },
+    subjects: [subject],
+  };
+}
+
+const group = (name: string) => ({ kind: 'Group' as const, name, apiGroup: 'rbac.authorization.k8s.io' });
+
+export interface ClusterAccessInput {
+  ingestionNamespace: string;
+  serviceAccount: string;
+  secretsProvider: 'managed-aws' | 'kubernetes';
+  /** Absent when the registry refresh is disabled. */
+  registry?: RegistryRefreshSettings;
+}
+
+/** Every RBAC object the stack applies, in dependency order (roles before their bindings). */
+export function clusterAccessObjects(input: ClusterAccessInput): RbacObject[] {
+  const objects: RbacObject[] = [];
+  const ns = input.ingestionNamespace;
+  objects.push(role('hybrid-runner-bridge', ns, BRIDGE_RULES));
+  objects.push(binding('hybrid-runner-bridge', ns, 'Role', group(FUNCTION_GROUPS.bridge)));
+
+  const executorRules = [
+    ...EXECUTOR_RULES,
+    ...(input.secretsProvider === 'kubernetes' ? KUBERNETES_SECRETS_READER_RULES : []),
+  ];
+  objects.push(role('hybrid-runner-executor', ns, executorRules));
+  objects.push(
+    binding('hybrid-runner-executor', ns, 'Role', {
+      kind: 'ServiceAccount',
+      name: input.serviceAccount,
+      namespace: ns,
+    }),
+  );
+
+  if (input.registry) {
+    const clusterWide = input.registry.include.some(isPattern);
+    if (clusterWide) {
+      objects.push({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: 'hybrid-runner-registry', labels: { ...STACK_LABELS } },
+        rules: registryRules(input.registry, { clusterWide: true }),
+      });
+      objects.push(
+        binding('hybrid-runner-registry', undefined, 'ClusterRole', group(FUNCTION_GROUPS.registry)),
+      );
+    } else {
+      for (const target of input.registry.include) {
+        if (input.registry.exclude.includes(target)) continue;
+        objects.push(
+          role('hybrid-runner-registry', target, registryRules(input.registry, { clusterWide: false })),
+        );
+        objects.push(binding('hybrid-runner-registry', target, 'Role', group(FUNCTION_GROUPS.registry)));
+      }
+    }
+  }
+  return objects;
+}

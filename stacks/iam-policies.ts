@@ -1,0 +1,270 @@
+// IAM documents of the stack as plain data, built from resolved ARNs so they can be checked without AWS.
+// Least privilege: every statement names its resources. The only `*` resources are actions AWS offers no
+// resource-level scoping for, and each appears only when its feature is on (see WILDCARD_ACTIONS).
+
+export interface PolicyStatement {
+  Sid: string;
+  Effect: 'Allow';
+  Action: string[];
+  Resource: string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: PolicyStatement[];
+}
+
+export interface TrustStatement {
+  Effect: 'Allow';
+  Principal: Record<string, string>;
+  Action: string[];
+  Condition?: Record<string, Record<string, string>>;
+}
+
+export interface TrustDocument {
+  Version: '2012-10-17';
+  Statement: TrustStatement[];
+}
+
+/** Actions that only accept `Resource: "*"` in IAM. */
+export const WILDCARD_ACTIONS = {
+  ecrLogin: ['ecr:GetAuthorizationToken'],
+  tracing: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+  vpcNetworking: [
+    'ec2:CreateNetworkInterface',
+    'ec2:DescribeNetworkInterfaces',
+    'ec2:DeleteNetworkInterface',
+    'ec2:AssignPrivateIpAddresses',
+    'ec2:UnassignPrivateIpAddresses',
+  ],
+} as const;
+
+export const CONNECTION_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:Scan',
+] as const;
+export const STATE_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+] as const;
+
+export interface AccountContext {
+  partition: string;
+  region: string;
+  accountId: string;
+}
+
+/** `arn:…:secret:<prefix>*`: every secret whose name starts with the prefix (the IAM-enforced scope). */
+export function secretPrefixArn(account: AccountContext, prefix: string, region = account.region): string {
+  return `arn:${account.partition}:secretsmanager:${region}:${account.accountId}:secret:${prefix}*`;
+}
+
+export function clusterArn(account: AccountContext, clusterName: string, region = account.region): string {
+  return `arn:${account.partition}:eks:${region}:${account.accountId}:cluster/${clusterName}`;
+}
+
+export function lambdaTrustPolicy(): TrustDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: ['sts:AssumeRole'] },
+    ],
+  };
+}
+
+function logStatement(account: AccountContext, functionNames: string[]): PolicyStatement {
+  return {
+    Sid: 'WriteOwnLogs',
+    Effect: 'Allow',
+    Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    Resource: functionNames.map(
+      (name) =>
+        `arn:${account.partition}:logs:${account.region}:${account.accountId}:log-group:/aws/lambda/${name}:*`,
+    ),
+  };
+}
+
+function optionalStatements(options: { tracing: boolean; vpc: boolean }): PolicyStatement[] {
+  const statements: PolicyStatement[] = [];
+  if (options.tracing) {
+    statements.push({
+      Sid: 'Tracing',
+      Effect: 'Allow',
+      Action: [...WILDCARD_ACTIONS.tracing],
+      Resource: ['*'],
+    });
+  }
+  if (options.vpc) {
+    statements.push({
+      Sid: 'VpcNetworkInterfaces',
+      Effect: 'Allow',
+      Action: [...WILDCARD_ACTIONS.vpcNetworking],
+      Resource: ['*'],
+    });
+  }
+  return statements;
+}
+
+export interface BridgePolicyInput {
+  account: AccountContext;
+  /** connect, disconnect, message and heartbeat: they share this role. */
+  functionNames: string[];
+  connectionsTableArn: string;
+  stateTableArn: string;
+  /** `arn:…:execute-api:<region>:<account>:<apiId>`. */
+  apiExecutionArn: string;
+  authTokenSecretArn: string;
+  clusterName: string;
+  clusterRegion: string;
+  /** DescribeSecret on the prefix for secret-reference checks; only with managed-aws. */
+  secretReferencePrefixArn?: string;
+  tracing: boolean;
+  vpc: boolean;
+}
+
+/** The bridge and heartbeat functions: connections, idempotency, replies, the token, the cluster. */
+export function bridgePolicy(input: BridgePolicyInput): PolicyDocument {
+  const statements: PolicyStatement[] = [
+    logStatement(input.account, input.functionNames),
+    {
+      Sid: 'Connections',
+      Effect: 'Allow',
+      Action: [...CONNECTION_TABLE_ACTIONS],
+      Resource: [input.connectionsTableArn],
+    },
+    {
+      Sid: 'RunnerState',
+      Effect: 'Allow',
+      Action: [...STATE_TABLE_ACTIONS],
+      Resource: [input.stateTableArn],
+    },
+    {
+      Sid: 'ReplyOnThisApiOnly',
+      Effect: 'Allow',
+      Action: ['execute-api:ManageConnections'],
+      Resource: [`${input.apiExecutionArn}/*/*/@connections/*`],
+    },
+    {
+      Sid: 'ReadRunnerToken',
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: [input.authTokenSecretArn],
+    },
+    {
+      Sid: 'FindCluster',
+      Effect: 'Allow',
+      Action: ['eks:DescribeCluster'],
+      Resource: [clusterArn(input.account, input.clusterName, input.clusterRegion)],
+    },
+  ];
+  if (input.secretReferencePrefixArn) {
+    statements.push({
+      Sid: 'CheckSecretReferences',
+      Effect: 'Allow',
+      Action: ['secretsmanager:DescribeSecret'],
+      Resource: [input.secretReferencePrefixArn],
+    });
+  }
+  return { Version: '2012-10-17', Statement: [...statements, ...optionalStatements(input)] };
+}
+
+export interface RegistryPolicyInput {
+  account: AccountContext;
+  functionName: string;
+  ecrKeysSecretArn: string;
+  clusterName: string;
+  clusterRegion: string;
+  tracing: boolean;
+  vpc: boolean;
+}
+
+/** The registry refresh function: Collate's keys, an ECR login, the cluster. */
+export function registryPolicy(input: RegistryPolicyInput): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      logStatement(input.account, [input.functionName]),
+      {
+        Sid: 'ReadCollateRegistryKeys',
+        Effect: 'Allow',
+        Action: ['secretsmanager:GetSecretValue'],
+        Resource: [input.ecrKeysSecretArn],
+      },
+      // GetAuthorizationToken has no resource-level permissions in IAM.
+      { Sid: 'RegistryLogin', Effect: 'Allow', Action: [...WILDCARD_ACTIONS.ecrLogin], Resource: ['*'] },
+      {
+        Sid: 'FindCluster',
+        Effect: 'Allow',
+        Action: ['eks:DescribeCluster'],
+        Resource: [clusterArn(input.account, input.clusterName, input.clusterRegion)],
+      },
+      ...optionalStatements(input),
+    ],
+  };
+}
+
+/**
+ * The ingestion pods' role: read secrets under the prefix, nothing else. ListSecrets is left out: IAM
+ * cannot scope it to a prefix and the ingestion code looks secrets up by name (GetSecretValue).
+ */
+export function ingestionPodsPolicy(secretPrefixResource: string): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'ReadRunnerSecrets',
+        Effect: 'Allow',
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Resource: [secretPrefixResource],
+      },
+    ],
+  };
+}
+
+/** IRSA: only the one service account, through the cluster's OIDC provider. */
+export function irsaTrustPolicy(input: {
+  account: AccountContext;
+  /** Issuer URL as EKS reports it (`https://oidc.eks.<region>.amazonaws.com/id/<id>`). */
+  oidcIssuer: string;
+  namespace: string;
+  serviceAccount: string;
+}): TrustDocument {
+  const issuer = input.oidcIssuer.replace(/^https:\/\//, '');
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: {
+          Federated: `arn:${input.account.partition}:iam::${input.account.accountId}:oidc-provider/${issuer}`,
+        },
+        Action: ['sts:AssumeRoleWithWebIdentity'],
+        Condition: {
+          StringEquals: {
+            [`${issuer}:sub`]: `system:serviceaccount:${input.namespace}:${input.serviceAccount}`,
+            [`${issuer}:aud`]: 'sts.amazonaws.com',
+          },
+        },
+      },
+    ],
+  };
+}
+
+/** EKS Pod Identity: the agent assumes the role and tags the session; the association picks the pod. */
+export function podIdentityTrustPolicy(): TrustDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'pods.eks.amazonaws.com' },
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+      },
+    ],
+  };
+}
