@@ -114,7 +114,15 @@ export function createEcrRefreshHandler(deps: EcrRefreshDeps) {
       deps.logger.info('Waiting before the scheduled refresh', { delayMs: delay });
       await sleep(delay);
     }
-    const cluster = await deps.cluster();
+    let cluster: ClusterPort;
+    try {
+      cluster = await deps.cluster();
+    } catch (error) {
+      // Unreachable cluster: nothing was written; the failure metric still fires the alarm.
+      deps.metrics.addMetric('RefreshFailed', MetricUnit.Count, 1);
+      deps.logger.error('ECR refresh could not reach the cluster', { error: (error as Error).message });
+      throw error;
+    }
     const report = await refreshRegistryCredentials(
       { cluster, auth: deps.auth, clock: deps.clock, logger: deps.logger },
       deps.settings,

@@ -6,6 +6,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { FUNCTION_ENV } from '@hybrid-runner/config';
 import {
+  ClusterUnavailableError,
   RegistryLoginError,
   RegistryRefreshError,
   resolveRegistryRefreshSettings,
@@ -167,6 +168,22 @@ describe('ECR refresh handler', () => {
     expect(emfValues('EcrTokenHoursRemaining')).toEqual([8]);
     expect(stdout.join('')).toContain('ECR login failed; no pull secret was touched');
     expect(stdout.join('')).not.toContain(PASSWORD);
+  });
+
+  it('publishes the failure metric when the cluster cannot be reached', async () => {
+    const handler = createEcrRefreshHandler({
+      settings: resolveRegistryRefreshSettings({ ingestionNamespace: 'collate' }),
+      maxJitterMs: 0,
+      cluster: async () => {
+        throw new ClusterUnavailableError('EKS cluster "c" could not be described: retry later.');
+      },
+      auth: workingAuth,
+      clock: { now: () => NOW },
+      logger: new Logger({ serviceName: 'ecr-refresh-test' }),
+      metrics: new Metrics({ namespace: 'HybridRunnerTest' }),
+    });
+    await expect(handler({ trigger: 'manual' }, context())).rejects.toThrow(/could not be described/);
+    expect(emfValues('RefreshFailed')).toEqual([1]);
   });
 });
 
