@@ -4,7 +4,13 @@
 // resource when any one of them is taken away. What this cannot prove: real IAM, the EKS access entry that
 // maps the Lambda role to the Kubernetes group, or a real API server's RBAC edge cases.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ForbiddenError, RESOURCES, createOperations, defaultRunnerSettings } from '@hybrid-runner/core';
+import {
+  ForbiddenError,
+  RESOURCES,
+  createOperations,
+  defaultRunnerSettings,
+  reconcileRuns,
+} from '@hybrid-runner/core';
 import type { OperationDeps } from '@hybrid-runner/core';
 import { createKubeconfig, startKubernetesEmulator } from '@hybrid-runner/k8s-emulator';
 import type { KubernetesEmulator, RbacRule } from '@hybrid-runner/k8s-emulator';
@@ -12,6 +18,7 @@ import {
   KubernetesCluster,
   KubernetesSecretStore,
   OPERATION_PERMISSIONS,
+  RECONCILE_PERMISSIONS,
   RUNNER_RBAC_RULES,
   toPolicyRules,
 } from '@hybrid-runner/kubernetes';
@@ -315,6 +322,51 @@ describe('runner RBAC against the emulator (not real IAM or a real API server)',
         }
       }
       expect([...used].sort()).toEqual(OPERATION_PERMISSIONS[operation].map(key).sort());
+    },
+  );
+
+  /** A run stuck before its pod starts: reconciliation lists workflows and pods and marks what it reported. */
+  async function prepareReconcile(): Promise<() => Promise<unknown>> {
+    const pipeline = freshPipeline();
+    await admin.deployPipeline({ pipeline, workflowConfig: workflowConfig() });
+    const scenario = emulator.controller!.setScenario({ labelSelector: '' }, { outcome: 'imagePullError' });
+    const { runId } = await admin.runPipeline({ pipeline });
+    await waitForState(admin, pipeline, runId, ['queued', 'running', 'failed']);
+    scenario.remove();
+    const runnerCluster = clusters[1]!;
+    return () =>
+      reconcileRuns({
+        cluster: runnerCluster,
+        settings: { namespace: NAMESPACE },
+        clock: { now: () => new Date() },
+        cursor: { get: async () => undefined, set: async () => undefined },
+        publish: async () => undefined,
+        remainingMs: () => 60_000,
+      });
+  }
+
+  it('the scheduled reconciliation works with the rules and uses exactly RECONCILE_PERMISSIONS', async () => {
+    emulator.rules.replace(emulatorRules(RUNNER_RBAC_RULES));
+    const reconcile = await prepareReconcile();
+    emulator.audit.clear();
+    await reconcile();
+    const used = emulator.audit.permissionsUsed('runner').map(key).sort();
+    expect(used).toEqual(RECONCILE_PERMISSIONS.map(key).sort());
+  });
+
+  it.each(RECONCILE_PERMISSIONS.map((permission) => [key(permission), permission] as const))(
+    'the scheduled reconciliation fails without "%s"',
+    async (_label, permission: Permission) => {
+      emulator.rules.replace(emulatorRules(RUNNER_RBAC_RULES));
+      const reconcile = await prepareReconcile();
+      const others = [...Object.values(OPERATION_PERMISSIONS).flat(), ...RECONCILE_PERMISSIONS].filter(
+        (p) => key(p) !== key(permission),
+      );
+      emulator.rules.replace(emulatorRules(toPolicyRules(others)));
+      const error = await reconcile().catch((e: unknown) => e);
+      emulator.rules.replace(emulatorRules(RUNNER_RBAC_RULES));
+      expect(error).toBeInstanceOf(ForbiddenError);
+      expect(error).toMatchObject({ verb: permission.verb });
     },
   );
 

@@ -60,6 +60,13 @@ export const OPERATION_PERMISSIONS: Readonly<Record<OperationName, readonly Perm
   runApplicationFlow: [can('create', 'secrets'), can('create', 'workflows', ARGO), can('patch', 'secrets')],
 };
 
+/** The scheduled reconciliation (pipelineStatus events): walk Workflows, read pods of unfinished runs, mark reported. */
+export const RECONCILE_PERMISSIONS: readonly Permission[] = [
+  can('list', 'workflows', ARGO),
+  can('list', 'pods'),
+  can('patch', 'workflows', ARGO),
+];
+
 /** Folds permissions into Role rules: one rule per API group and resource, verbs sorted. */
 export function toPolicyRules(permissions: Iterable<Permission>): PolicyRule[] {
   const verbsByResource = new Map<string, Set<string>>();
@@ -77,7 +84,11 @@ export function toPolicyRules(permissions: Iterable<Permission>): PolicyRule[] {
     });
 }
 
-/** The Role rules the bridge's operations need in the ingestion namespace. */
-export const RUNNER_RBAC_RULES: readonly PolicyRule[] = toPolicyRules(
-  Object.values(OPERATION_PERMISSIONS).flat(),
-);
+/**
+ * The Role rules the bridge's operations and the reconciliation need in the ingestion namespace. (The ECR
+ * pull-secret refresh works across namespaces and needs its own ClusterRole; it is not part of this list.)
+ */
+export const RUNNER_RBAC_RULES: readonly PolicyRule[] = toPolicyRules([
+  ...Object.values(OPERATION_PERMISSIONS).flat(),
+  ...RECONCILE_PERMISSIONS,
+]);

@@ -36,6 +36,8 @@ beforeAll(async () => {
         groups: ['hybrid-runner'],
       },
     },
+    // No CRDs needed here: only authentication is under test.
+    crdFiles: [],
     controller: false,
   });
   eks = await startEksStandIn({
