@@ -42,11 +42,12 @@ export const eventNameSchema = z.enum(EVENT_NAMES);
 // does not need but may pass the whole object on (for example into an automation's config).
 
 export const airflowConfigSchema = z.looseObject({
+  // Collate serialises an unset schedule or zone as null as well as leaving it out: both mean "none".
   scheduleInterval: z
     .string()
-    .optional()
-    .describe('Cron expression or @hourly/@daily/@weekly/@monthly/@yearly; absent: not scheduled'),
-  pipelineTimezone: z.string().optional().describe('IANA time zone of the schedule, e.g. Europe/Paris'),
+    .nullish()
+    .describe('Cron expression or @hourly/@daily/@weekly/@monthly/@yearly; absent or null: not scheduled'),
+  pipelineTimezone: z.string().nullish().describe('IANA time zone of the schedule, e.g. Europe/Paris'),
 });
 
 export const pipelineSchema = z

@@ -323,6 +323,18 @@ describe('parseFrame: valid frames', () => {
     }
   });
 
+  it('accepts a null schedule and time zone, as Collate sends for an on-demand pipeline', () => {
+    const onDemand = { ...pipeline, airflowConfig: { scheduleInterval: null, pipelineTimezone: null } };
+    expect(
+      parseFrame(frame({ type: 'deployPipeline', payload: { pipeline: onDemand, workflowConfig: {} } })),
+    ).toMatchObject({
+      ok: true,
+      request: {
+        payload: { pipeline: { airflowConfig: { scheduleInterval: null, pipelineTimezone: null } } },
+      },
+    });
+  });
+
   it('accepts the workflow config as an object or as text', () => {
     for (const workflowConfig of [{ source: { type: 'mysql' } }, 'source:\n  type: mysql\n']) {
       expect(parseFrame(frame({ type: 'deployPipeline', payload: { pipeline, workflowConfig } })).ok).toBe(
