@@ -13,7 +13,8 @@ import type { KubeObject, ResourceDefinition } from './resources.ts';
 import type { LabelRequirement } from './selectors.ts';
 import { matchesLabels, parseLabelSelector } from './selectors.ts';
 import type { StoreEvent } from './store.ts';
-import { KubeApiError } from './status.ts';
+import type { AccessRequest } from './rbac.ts';
+import { KubeApiError, forbidden } from './status.ts';
 
 export const LABEL_WORKFLOW = 'workflows.argoproj.io/workflow';
 export const LABEL_COMPLETED = 'workflows.argoproj.io/completed';
@@ -40,7 +41,16 @@ export interface ControllerOptions {
   now?: () => Date;
   /** Scenario for workflows no other scenario matches. Default: succeed with generated logs. */
   defaultScenario?: Scenario;
+  /**
+   * Check executor RBAC as Argo ≥ 3.4 needs it: the workflow's service account must be allowed to create and
+   * patch `workflowtaskresults`, or the node ends in Error with the API server's Forbidden message. Off by
+   * default so that tests focused on other permissions need not grant it.
+   */
+  requireExecutorRbac?: boolean;
 }
+
+/** Decides whether a user may do something; the emulator passes its RBAC rules (and audit log). */
+export type Authorizer = (request: AccessRequest) => boolean;
 
 /** How a workflow's pods behave. */
 export interface Scenario {
@@ -215,8 +225,11 @@ export class SimulatedArgoController {
   /** Problems the controller hit (e.g. a status write the CRD schema rejected): tests assert it stays empty. */
   readonly errors: string[] = [];
 
-  constructor(cluster: EmulatedCluster, options: ControllerOptions = {}) {
+  private readonly authorize: Authorizer;
+
+  constructor(cluster: EmulatedCluster, options: ControllerOptions = {}, authorize: Authorizer = () => true) {
     this.cluster = cluster;
+    this.authorize = authorize;
     this.workflows = cluster.store.definitionFor('argoproj.io', 'workflows');
     this.cronWorkflows = cluster.store.definitionFor('argoproj.io', 'cronworkflows');
     this.pods = cluster.resource('', 'pods');
@@ -228,6 +241,7 @@ export class SimulatedArgoController {
       cronTickMs: options.cronTickMs ?? 1000,
       now: options.now ?? (() => new Date()),
       defaultScenario: options.defaultScenario ?? { outcome: 'succeed' },
+      requireExecutorRbac: options.requireExecutorRbac ?? false,
     };
   }
 
@@ -1025,6 +1039,15 @@ export class SimulatedArgoController {
       exitCode = 143;
       message = 'Step exceeded its deadline';
     }
+    const executorDenied = this.executorDenied(
+      execution,
+      String((podObject['spec'] as Json)['serviceAccountName']),
+    );
+    if (executorDenied && !execution.shutdown && !execution.deadlineExceeded) {
+      // The wait container cannot report results: Argo marks the node Error whatever main did.
+      exitCode = exitCode === 0 ? 64 : exitCode;
+      message = `Error (exit code 64): ${executorDenied}`;
+    }
     const finished = timestamp();
     const podPhase = exitCode === 0 ? 'Succeeded' : 'Failed';
     this.cluster.logs.finish(ns, podName, 'main');
@@ -1047,10 +1070,39 @@ export class SimulatedArgoController {
       });
     });
     node.outputs = { exitCode: String(exitCode) };
-    this.finishNode(node, exitCode === 0 ? 'Succeeded' : 'Failed', message);
+    this.finishNode(node, executorDenied ? 'Error' : exitCode === 0 ? 'Succeeded' : 'Failed', message);
     this.writeWorkflow(execution, () => {});
     this.podCompleted(execution, podName, podPhase);
     return node;
+  }
+
+  /** The Forbidden message when the pod's service account may not write workflowtaskresults, if checked. */
+  private executorDenied(execution: Execution, serviceAccount: string): string | undefined {
+    if (!this.options.requireExecutorRbac) return undefined;
+    const namespace = execution.namespace;
+    const user = `system:serviceaccount:${namespace}:${serviceAccount}`;
+    const groups = ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'];
+    for (const verb of ['create', 'patch']) {
+      const request = {
+        user,
+        groups,
+        verb,
+        apiGroup: 'argoproj.io',
+        resource: 'workflowtaskresults',
+        namespace,
+        name: undefined,
+      };
+      if (!this.authorize(request)) {
+        return forbidden(
+          user,
+          verb,
+          { group: 'argoproj.io', plural: 'workflowtaskresults' },
+          namespace,
+          undefined,
+        ).message;
+      }
+    }
+    return undefined;
   }
 
   /** A pod that cannot start waits until the run is stopped, terminated, deleted or past its deadline. */

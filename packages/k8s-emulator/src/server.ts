@@ -10,7 +10,7 @@ import { EmulatedCluster } from './cluster.ts';
 import type { InjectedFault } from './faults.ts';
 import { FaultInjector } from './faults.ts';
 import { applyPatchBody } from './patch.ts';
-import type { AuditEntry, RbacRule } from './rbac.ts';
+import type { AccessRequest, AuditEntry, RbacRule } from './rbac.ts';
 import { AuditLog, RbacRules } from './rbac.ts';
 import type { CrdSource, KubeObject, ResourceDefinition } from './resources.ts';
 import { apiVersionOf, builtinResources, bundledArgoCrds, loadCustomResource } from './resources.ts';
@@ -325,6 +325,13 @@ class EmulatorServer {
     if (!definition || rest.length > 2) return undefined;
     if (definition.namespaced && rest.length === 2) return undefined;
     return { definition, namespace: undefined, name: rest[1], subresource: undefined };
+  }
+
+  /** Decides and audits a request made inside the cluster (the simulated executor's). */
+  authorizeInternal(request: AccessRequest): boolean {
+    const allowed = this.rules.allows(request);
+    this.audit.record({ ...request, allowed, at: new Date().toISOString() });
+    return allowed;
   }
 
   private authorize(user: UserInfo, verb: string, route: Route): void {
@@ -825,7 +832,11 @@ export async function startKubernetesEmulator(
   const port = typeof address === 'object' && address ? address.port : options.port;
   server.setAddress(`127.0.0.1:${port}`);
   const controller =
-    options.controller === false ? undefined : new SimulatedArgoController(cluster, options.controller ?? {});
+    options.controller === false
+      ? undefined
+      : new SimulatedArgoController(cluster, options.controller ?? {}, (request) =>
+          server.authorizeInternal(request),
+        );
   controller?.start();
   return {
     url: `https://127.0.0.1:${port}`,

@@ -546,3 +546,64 @@ describe('the emulator with the Argo v4.1.2 CRDs from the shared fixtures', () =
     });
   });
 });
+
+describe('executor RBAC check (requireExecutorRbac)', () => {
+  let strict: KubernetesEmulator;
+
+  beforeAll(async () => {
+    strict = await startKubernetesEmulator({
+      auth: { mode: 'static', tokens: { t: { username: 'u' } } },
+      namespaces: [NS],
+      rbac: [
+        { users: ['u'], verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
+        {
+          users: [`system:serviceaccount:${NS}:ingestion`],
+          verbs: ['create', 'patch'],
+          apiGroups: ['argoproj.io'],
+          resources: ['workflowtaskresults'],
+          namespaces: [NS],
+        },
+      ],
+      controller: { pendingMs: 5, podRunMs: 10, cronTickMs: 0, requireExecutorRbac: true },
+    });
+    strict.cluster.create(strict.cluster.resource('', 'serviceaccounts'), NS, {
+      metadata: { name: 'ingestion' },
+    });
+    strict.cluster.create(strict.cluster.resource('', 'secrets'), NS, {
+      metadata: { name: 'pipeline-config' },
+      stringData: { config: 'x' },
+    });
+  });
+
+  afterAll(async () => {
+    await strict?.close();
+  });
+
+  it('fails the node with the Forbidden message when the service account may not write workflowtaskresults', async () => {
+    const workflows = strict.cluster.resource('argoproj.io', 'workflows');
+    const strictController = strict.controller as SimulatedArgoController;
+    strict.cluster.create(workflows, NS, {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Workflow',
+      metadata: { name: 'granted' },
+      spec: ingestionSpec({ onExit: undefined }),
+    });
+    strict.cluster.create(workflows, NS, {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Workflow',
+      metadata: { name: 'not-granted' },
+      spec: ingestionSpec({ onExit: undefined, serviceAccountName: 'default' }),
+    });
+    expect(status(await strictController.waitForPhase(NS, 'granted'))['phase']).toBe('Succeeded');
+    const denied = await strictController.waitForPhase(NS, 'not-granted');
+    expect(status(denied)['phase']).toBe('Error');
+    expect((status(denied)['nodes'] as Record<string, Json>)['not-granted']?.['message']).toBe(
+      `Error (exit code 64): workflowtaskresults.argoproj.io is forbidden: User "system:serviceaccount:${NS}:default" cannot create resource "workflowtaskresults" in API group "argoproj.io" in the namespace "${NS}"`,
+    );
+    expect(strict.audit.permissionsUsed(`system:serviceaccount:${NS}:ingestion`)).toEqual([
+      { verb: 'create', apiGroup: 'argoproj.io', resource: 'workflowtaskresults', namespace: NS },
+      { verb: 'patch', apiGroup: 'argoproj.io', resource: 'workflowtaskresults', namespace: NS },
+    ]);
+    expect(strictController.errors).toEqual([]);
+  });
+});
