@@ -92,3 +92,35 @@ export const RUNNER_RBAC_RULES: readonly PolicyRule[] = toPolicyRules([
   ...Object.values(OPERATION_PERMISSIONS).flat(),
   ...RECONCILE_PERMISSIONS,
 ]);
+
+/** Kubernetes group the EKS access entry maps the runner's IAM role to (bound to the Role below). */
+export const RUNNER_KUBERNETES_GROUP = 'hybrid-runner';
+
+/**
+ * The Role and RoleBinding that grant RUNNER_RBAC_RULES to the runner's group in the ingestion namespace,
+ * as manifests the stacks (or kubectl) apply.
+ */
+export function runnerRoleManifests(options: { namespace: string; group?: string; name?: string }) {
+  const name = options.name ?? 'hybrid-runner';
+  return [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name, namespace: options.namespace },
+      rules: RUNNER_RBAC_RULES.map((rule) => ({ ...rule })),
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name, namespace: options.namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [
+        {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'Group',
+          name: options.group ?? RUNNER_KUBERNETES_GROUP,
+        },
+      ],
+    },
+  ] as const;
+}
