@@ -93,14 +93,11 @@ export const RUNNER_RBAC_RULES: readonly PolicyRule[] = toPolicyRules([
   ...RECONCILE_PERMISSIONS,
 ]);
 
-/** Kubernetes group the EKS access entry maps the runner's IAM role to (bound to the Role below). */
-export const RUNNER_KUBERNETES_GROUP = 'hybrid-runner';
-
 /**
- * The Role and RoleBinding that grant RUNNER_RBAC_RULES to the runner's group in the ingestion namespace,
- * as manifests the stacks (or kubectl) apply.
+ * The Role and RoleBinding that grant RUNNER_RBAC_RULES to `group` (the Kubernetes group the EKS access
+ * entry puts the functions' role in; the stacks name it) in the ingestion namespace, as manifests.
  */
-export function runnerRoleManifests(options: { namespace: string; group?: string; name?: string }) {
+export function runnerRoleManifests(options: { namespace: string; group: string; name?: string }) {
   const name = options.name ?? 'hybrid-runner';
   return [
     {
@@ -118,7 +115,7 @@ export function runnerRoleManifests(options: { namespace: string; group?: string
         {
           apiGroup: 'rbac.authorization.k8s.io',
           kind: 'Group',
-          name: options.group ?? RUNNER_KUBERNETES_GROUP,
+          name: options.group,
         },
       ],
     },

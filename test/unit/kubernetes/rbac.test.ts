@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  RUNNER_KUBERNETES_GROUP,
-  RUNNER_RBAC_RULES,
-  runnerRoleManifests,
-  toPolicyRules,
-} from '@hybrid-runner/kubernetes';
+import { RUNNER_RBAC_RULES, runnerRoleManifests, toPolicyRules } from '@hybrid-runner/kubernetes';
 
 describe('runner RBAC data', () => {
   it('folds permissions per API group and resource with sorted, unique verbs', () => {
@@ -22,7 +17,10 @@ describe('runner RBAC data', () => {
   });
 
   it('builds a namespaced Role and a RoleBinding to the runner group from the same rules', () => {
-    const [role, binding] = runnerRoleManifests({ namespace: 'collate-ingestion' });
+    const [role, binding] = runnerRoleManifests({
+      namespace: 'collate-ingestion',
+      group: 'hybrid-runner:bridge',
+    });
     expect(role).toMatchObject({ kind: 'Role', metadata: { namespace: 'collate-ingestion' } });
     expect(role.rules).toEqual(RUNNER_RBAC_RULES);
     expect(binding.roleRef).toEqual({
@@ -31,7 +29,7 @@ describe('runner RBAC data', () => {
       name: role.metadata.name,
     });
     expect(binding.subjects).toEqual([
-      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: RUNNER_KUBERNETES_GROUP },
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'hybrid-runner:bridge' },
     ]);
     // No wildcard and nothing cluster-wide: least privilege.
     expect(JSON.stringify(role.rules)).not.toContain('*');
