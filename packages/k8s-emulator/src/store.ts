@@ -63,7 +63,7 @@ function keyOf(namespace: string | undefined, name: string): string {
 
 const GENERATE_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 /** Watch events kept for replay from a resourceVersion; older ones answer 410 Expired, as after compaction. */
-const DEFAULT_HISTORY_LIMIT = 20_000;
+const DEFAULT_HISTORY_LIMIT = 5_000;
 
 export class ObjectStore {
   private revision = 0;
