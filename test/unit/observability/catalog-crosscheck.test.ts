@@ -1,0 +1,220 @@
+// The cross-check of the issue's "done when": every metric on the dashboard and in every alarm is one the
+// code emits, with the same name, namespace and dimensions; and every catalog metric has an emitter.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  EMITTERS,
+  METRICS_NAMESPACE,
+  METRIC_CATALOG,
+  alarmDefinitions,
+  createMetrics,
+  dashboardBody,
+  dashboardMetricReferences,
+  samplesOf,
+  type EmfDocument,
+  type MetricName,
+} from '@hybrid-runner/observability';
+
+const STAGE = 'prod';
+const AGENT = 'agent-7';
+const FUNCTIONS = {
+  connect: 'hr-prod-connect',
+  disconnect: 'hr-prod-disconnect',
+  message: 'hr-prod-message',
+  heartbeat: 'hr-prod-heartbeat',
+  registryRefresh: 'hr-prod-registry-refresh',
+};
+const TABLES = { connections: 'Connections-abc', state: 'RunnerState-def' };
+const body = dashboardBody(METRIC_CATALOG, {
+  region: 'eu-west-1',
+  stage: STAGE,
+  agentId: AGENT,
+  functionNames: FUNCTIONS,
+  tableNames: TABLES,
+  registryEnabled: true,
+});
+const alarms = alarmDefinitions({
+  namePrefix: 'hybrid-runner-prod',
+  stage: STAGE,
+  agentId: AGENT,
+  functionNames: FUNCTIONS,
+  registryEnabled: true,
+});
+
+/** What the metrics wrapper actually emits for one value of each catalog metric: namespace, name, dimensions. */
+function emittedSeries(): Map<MetricName, { namespace: string; dimensions: Record<string, string> }> {
+  const documents: EmfDocument[] = [];
+  const metrics = createMetrics({
+    stage: STAGE,
+    agentId: AGENT,
+    sink: (document) => documents.push(document),
+  });
+  for (const [name, definition] of Object.entries(METRIC_CATALOG)) {
+    const extra = Object.fromEntries(
+      definition.dimensions.map((dimension) => [dimension, `${dimension}-value`]),
+    );
+    (metrics.add as (n: string, v: number, d: Record<string, string>) => void)(name, 1, extra);
+  }
+  metrics.flush();
+  return new Map(
+    documents
+      .flatMap(samplesOf)
+      .map((sample) => [
+        sample.name as MetricName,
+        { namespace: sample.namespace, dimensions: sample.dimensions },
+      ]),
+  );
+}
+
+describe('dashboard and alarms use only metrics the code emits', () => {
+  const emitted = emittedSeries();
+  const ours = dashboardMetricReferences(body).filter(
+    (reference) => reference.namespace === METRICS_NAMESPACE,
+  );
+
+  it('emits every catalog metric (sanity of the comparison below)', () => {
+    expect([...emitted.keys()].sort()).toEqual(Object.keys(METRIC_CATALOG).sort());
+  });
+
+  it('every dashboard reference matches an emitted series: name, namespace and the full dimension set', () => {
+    expect(ours.length).toBeGreaterThan(10);
+    for (const reference of ours) {
+      const series = emitted.get(reference.metricName as MetricName);
+      expect(series, `${reference.metricName} is on the dashboard but never emitted`).toBeDefined();
+      expect(reference.namespace).toBe(series!.namespace);
+      expect(Object.keys(reference.dimensions).sort()).toEqual(Object.keys(series!.dimensions).sort());
+      expect(reference.dimensions.stage).toBe(STAGE);
+      expect(reference.dimensions.agentId).toBe(AGENT);
+    }
+  });
+
+  it('no other namespace of ours slips in: the rest are AWS metrics of the stack’s own functions and tables', () => {
+    const others = dashboardMetricReferences(body).filter(
+      (reference) => reference.namespace !== METRICS_NAMESPACE,
+    );
+    for (const reference of others) {
+      if (reference.namespace === 'AWS/Lambda') {
+        expect(Object.values(FUNCTIONS)).toContain(reference.dimensions.FunctionName);
+        expect(Object.keys(reference.dimensions)).toEqual(['FunctionName']);
+      } else {
+        expect(reference.namespace).toBe('AWS/DynamoDB');
+        expect(Object.values(TABLES)).toContain(reference.dimensions.TableName);
+        expect(Object.keys(reference.dimensions)).toEqual(['TableName']);
+      }
+    }
+    const lambdaMetrics = new Set(
+      others.filter((r) => r.namespace === 'AWS/Lambda').map((r) => r.metricName),
+    );
+    expect([...lambdaMetrics].sort()).toEqual(['ConcurrentExecutions', 'Duration', 'Errors', 'Throttles']);
+    // Each function appears on each Lambda panel.
+    for (const name of Object.values(FUNCTIONS)) {
+      expect(others.filter((r) => r.dimensions.FunctionName === name)).toHaveLength(4);
+    }
+  });
+
+  it('shows every catalog metric somewhere on the dashboard', () => {
+    const shown = new Set(ours.map((reference) => reference.metricName));
+    expect([...shown].sort()).toEqual(Object.keys(METRIC_CATALOG).sort());
+  });
+
+  it('every alarm on a runner metric matches an emitted series exactly (a concrete time series)', () => {
+    const runnerAlarms = alarms.filter((alarm) => alarm.namespace === METRICS_NAMESPACE);
+    expect(runnerAlarms.map((alarm) => alarm.metricName).sort()).toEqual(
+      ['EcrRefreshFailed', 'EcrTokenHoursRemaining', 'OpenConnections', 'ReconciliationLag'].sort(),
+    );
+    for (const alarm of runnerAlarms) {
+      const series = emitted.get(alarm.metricName as MetricName);
+      expect(series).toBeDefined();
+      expect(alarm.namespace).toBe(series!.namespace);
+      expect(alarm.dimensions).toEqual(series!.dimensions);
+    }
+  });
+
+  it('function error alarms watch exactly the stack’s functions', () => {
+    const functionAlarms = alarms.filter((alarm) => alarm.namespace === 'AWS/Lambda');
+    expect(functionAlarms.map((alarm) => alarm.dimensions.FunctionName).sort()).toEqual(
+      Object.values(FUNCTIONS).sort(),
+    );
+    expect(new Set(functionAlarms.map((alarm) => alarm.metricName))).toEqual(new Set(['Errors']));
+  });
+
+  it('the SEARCH expressions name the exact dimension schema of the metric (CloudWatch matches it exactly)', () => {
+    const searches = ours.filter((reference) => reference.source === 'search');
+    expect(searches.map((reference) => reference.metricName).sort()).toEqual([
+      'OperationLatency',
+      'Requests',
+    ]);
+  });
+});
+
+// Where the functions emit metrics. A metric counts as wired when its name appears as a string literal in a
+// source file outside the observability package that uses the catalog's metrics API (a name emitted through
+// another Metrics instance lands in another namespace with other dimensions), or, for the Kubernetes
+// metrics, when a function instruments its cluster port. NOT_YET_WIRED lists the rest: it must shrink as the functions are wired, and this
+// test fails both when a listed metric becomes wired (remove it from the list) and when an unlisted one
+// loses its emitter.
+const NOT_YET_WIRED: ReadonlySet<MetricName> = new Set<MetricName>([
+  'OpenConnections',
+  'ConnectionsOpened',
+  'ConnectionsRefused',
+  'Requests',
+  'OperationLatency',
+  'KubernetesApiLatency',
+  'KubernetesApiErrors',
+  'RunsStarted',
+  'RunsFinished',
+  'RunsFailedBeforeStart',
+  'ReconciliationLag',
+  'EcrTokenHoursRemaining',
+  'EcrRefreshFailed',
+  'EcrNamespacesUpdated',
+  'EcrNamespacesFailed',
+  'EcrRefreshDuration',
+]);
+const INSTRUMENTED: ReadonlySet<MetricName> = new Set<MetricName>([
+  'KubernetesApiLatency',
+  'KubernetesApiErrors',
+]);
+
+const root = join(import.meta.dirname, '..', '..', '..');
+
+function sourceFiles(directory: string): string[] {
+  const files: string[] = [];
+  for (const entry of readdirSync(directory)) {
+    if (entry === 'node_modules' || entry.startsWith('.')) continue;
+    const path = join(directory, entry);
+    if (statSync(path).isDirectory()) files.push(...sourceFiles(path));
+    else if (path.endsWith('.ts')) files.push(path);
+  }
+  return files;
+}
+
+describe('every catalog metric has an emitter in the functions', () => {
+  const files = [...sourceFiles(join(root, 'functions')), ...sourceFiles(join(root, 'packages'))]
+    .filter((path) => !relative(root, path).startsWith(join('packages', 'observability')))
+    .map((path) => ({ path: relative(root, path), text: readFileSync(path, 'utf8') }));
+
+  function isWired(name: MetricName): boolean {
+    const usingCatalog = files.filter((file) => file.text.includes('@hybrid-runner/observability'));
+    if (INSTRUMENTED.has(name))
+      return usingCatalog.some((file) => file.text.includes('instrumentClusterCalls('));
+    return usingCatalog.some((file) => new RegExp(`['"\`]${name}['"\`]`).test(file.text));
+  }
+
+  it.each(Object.keys(METRIC_CATALOG) as MetricName[])('%s', (name) => {
+    expect(
+      isWired(name),
+      NOT_YET_WIRED.has(name)
+        ? `${name} is emitted now: remove it from NOT_YET_WIRED`
+        : `${name} has no emitter in functions/ or packages/: emit it (${METRIC_CATALOG[name].emittedBy.join(', ')})`,
+    ).toBe(!NOT_YET_WIRED.has(name));
+  });
+
+  it('declares only real functions as emitters', () => {
+    for (const definition of Object.values(METRIC_CATALOG)) {
+      expect(definition.emittedBy.length).toBeGreaterThan(0);
+      for (const emitter of definition.emittedBy) expect(EMITTERS).toContain(emitter);
+    }
+  });
+});
