@@ -254,7 +254,11 @@ export class RunnerMetrics {
 
   /** Records one value of a catalog metric; metrics with extra dimensions need them all. */
   add<Name extends PlainMetricName>(name: Name, value: number): void;
-  add<Name extends MetricName>(name: Name, value: number, dimensions: ExtraDimensions<Name>): void;
+  add<Name extends Exclude<MetricName, PlainMetricName>>(
+    name: Name,
+    value: number,
+    dimensions: ExtraDimensions<Name>,
+  ): void;
   add(name: MetricName, value: number, dimensions: Record<string, string> = {}): void {
     if (!isMetricName(name)) throw new Error(`${String(name)} is not in the metric catalog.`);
     const definition = METRIC_CATALOG[name];
