@@ -1,0 +1,596 @@
+// The local stage behind `npm start`: the SAME Lambda handlers as in AWS, built by their own composition
+// roots from the environment the stack would set (FUNCTION_ENV), with the AWS SDK pointed at wire-level
+// stand-ins through its service endpoint variables (AWS_ENDPOINT_URL_<SERVICE>): Secrets Manager, ECR and
+// EKS DescribeCluster stand-ins, DynamoDB through dynalite, the sandbox cluster (the Kubernetes API
+// emulator with the simulated Argo controller, EKS-token authentication and the stack's least-privilege
+// RBAC), the local API Gateway, and in-process schedules instead of EventBridge.
+// What it cannot prove: IAM, real Argo, real pods, API Gateway itself (see docs/local-stage.md).
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Context } from 'aws-lambda';
+import { stringify } from 'yaml';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import {
+  DynamoDbConnectionStore,
+  DynamoDbCursorStore,
+  DynamoDbIdempotencyStore,
+  SecretsManagerSecretStore,
+  clearEksClusterInfoCache,
+  connectAuthorizer,
+  parseEcrKeysSecret,
+  secretsManagerTokenProvider,
+} from '@hybrid-runner/aws';
+import {
+  FUNCTION_ENV,
+  applyEnvOverrides,
+  parseStageConfig,
+  registryRefreshSettings,
+  settingsEnvironmentValue,
+  toRunnerSettings,
+  type StageConfig,
+} from '@hybrid-runner/config';
+import {
+  startKubernetesEmulator,
+  type ControllerOptions,
+  type EksIdentity,
+  type KubernetesEmulator,
+  type RbacRule,
+} from '@hybrid-runner/k8s-emulator';
+import { KubernetesCluster, RUNNER_RBAC_RULES } from '@hybrid-runner/kubernetes';
+import { startLocalApiGateway, type LocalApiGateway } from './apigateway/gateway.ts';
+import { startLocalDynamoDb, type LocalDynamoDb } from './dynamodb.ts';
+import { startSandboxControl, type SandboxControl } from './sandbox-control.ts';
+import { startScheduler, type Scheduler, type TaskOutcome } from './scheduler.ts';
+import { startEcrStandIn, type EcrStandIn } from './standins/ecr.ts';
+import { startEksStandIn, type EksStandIn } from './standins/eks.ts';
+import { startSecretsManagerStandIn, type SecretsManagerStandIn } from './standins/secrets-manager.ts';
+
+export const LOCAL_REGION = 'eu-west-1';
+export const LOCAL_CLUSTER_NAME = 'local-sandbox';
+export const LOCAL_SERVER_HOST = 'localhost';
+/** Heartbeat period of the local stage (AWS: every minute); HEARTBEAT_SECONDS changes it. */
+export const DEFAULT_LOCAL_HEARTBEAT_SECONDS = 15;
+/** ECR refresh period, as the stack's default schedule `rate(4 hours)`. */
+export const DEFAULT_ECR_REFRESH_SECONDS = 4 * 3600;
+
+/**
+ * Kubernetes groups the runner's identity is mapped to, as the stack's EKS access entries do
+ * (stacks/cluster-access.ts FUNCTION_GROUPS), and the operator's, who may do everything.
+ */
+export const LOCAL_GROUPS = {
+  bridge: 'hybrid-runner:bridge',
+  registry: 'hybrid-runner:registry',
+  operator: 'hybrid-runner:local-operator',
+} as const;
+
+/** Placeholder access key ids the stand-ins accept (secret keys are random per start). */
+const KEY_IDS = {
+  runner: 'AKIALOCALRUNNER00001',
+  operator: 'AKIALOCALOPERATOR001',
+  collateEcr: 'AKIALOCALCOLLATEECR1',
+} as const;
+
+/** The service endpoint variables the AWS SDK for JavaScript v3 honours (service id, upper-cased). */
+export const AWS_ENDPOINT_ENV = {
+  dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB',
+  secretsManager: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+  eks: 'AWS_ENDPOINT_URL_EKS',
+  ecr: 'AWS_ENDPOINT_URL_ECR',
+} as const;
+
+export interface AwsKeys {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface LocalStageOptions {
+  agentId: string;
+  /** The ingestion bot token Collate presents (stored in the Secrets Manager stand-in). */
+  token: string;
+  /** Gateway port; 0 = a free one. */
+  port: number;
+  /** Where the operator kubeconfig is written (`.hybrid-runner/kubeconfig`). */
+  kubeconfigPath: string;
+  /** Absolute paths for the kubeconfig's exec entry: Node 24 and the CLI's bin script. */
+  cli: { node: string; script: string };
+  heartbeatSeconds?: number;
+  ecrRefreshSeconds?: number;
+  /** User secrets for the Secrets Manager stand-in: name → value. */
+  seedSecrets?: Record<string, string>;
+  /** Submit to the cluster of this kubeconfig instead of the sandbox emulator. */
+  kubeconfig?: string;
+  /** Use the real AWS Secrets Manager with the credentials of the default chain (not the stand-in). */
+  useAwsSecretsManager?: boolean;
+  /** Timings of the simulated Argo controller (tests shorten pod run time). */
+  controller?: ControllerOptions;
+  /** Stage configuration overrides (HYBRID_RUNNER__<path> variables), applied over the local defaults. */
+  env?: NodeJS.ProcessEnv;
+  /** A line per heartbeat / ECR refresh, for the terminal. */
+  onTask?: (outcome: TaskOutcome) => void;
+  /** Diagnostics (rejected tokens, RBAC denials, handler failures) for the log file. */
+  log?: (message: string) => void;
+}
+
+export interface LocalStage {
+  url: string;
+  managementEndpoint: string;
+  agentId: string;
+  token: string;
+  namespace: string;
+  config: StageConfig;
+  /** The Kubernetes API the runner submits to (the emulator, or the kubeconfig's server). */
+  kubernetesApi: string;
+  /** The sandbox control endpoint (absent with a real cluster). */
+  sandboxControl?: string;
+  /** Environment that points the CLI and doctor at the stand-ins (no secret values beyond placeholder keys). */
+  clientEnv: Record<string, string>;
+  emulator?: KubernetesEmulator;
+  scheduler: Scheduler;
+  close(): Promise<void>;
+}
+
+/** The local stage's configuration: the published defaults plus what the sandbox needs. */
+export function localStageConfig(agentId: string, env: NodeJS.ProcessEnv = {}): StageConfig {
+  const document = applyEnvOverrides(
+    {
+      agentId,
+      serverHost: LOCAL_SERVER_HOST,
+      useSecureProtocols: false,
+      cluster: { name: LOCAL_CLUSTER_NAME, region: LOCAL_REGION },
+      secretsManager: { provider: 'managed-aws', region: LOCAL_REGION },
+      ingestionPods: { identity: 'pod-identity' },
+    },
+    env,
+  );
+  return parseStageConfig(document, 'the local stage configuration (HYBRID_RUNNER__* overrides)');
+}
+
+/** Secrets Manager name or ARN of a secret the stack would create (SST secret name locally). */
+function secretId(location: StageConfig['authToken']): string {
+  return location.secretArn ?? location.sstSecret ?? '';
+}
+
+/** Role rules as emulator RBAC rules bound to `groups` in `namespaces`. */
+function bound(
+  rules: ReadonlyArray<{
+    apiGroups: string[];
+    resources: string[];
+    verbs: string[];
+    resourceNames?: string[];
+  }>,
+  groups: string[],
+  namespaces: string[],
+): RbacRule[] {
+  return rules.map((rule) => ({
+    groups,
+    verbs: [...rule.verbs],
+    apiGroups: [...rule.apiGroups],
+    resources: [...rule.resources],
+    namespaces,
+    ...(rule.resourceNames ? { resourceNames: [...rule.resourceNames] } : {}),
+  }));
+}
+
+/**
+ * Least privilege as in AWS: the runner's bridge group gets exactly RUNNER_RBAC_RULES in the ingestion
+ * namespace, its registry group may create the pull secret and read/update it by name; the operator
+ * (CLI, doctor) may do everything.
+ */
+export function sandboxRbacRules(config: StageConfig, operatorUser: string): RbacRule[] {
+  const registry = registryRefreshSettings(config);
+  const targets = registry.include.filter((name) => !registry.exclude.includes(name));
+  return [
+    { users: [operatorUser], verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
+    ...bound(RUNNER_RBAC_RULES, [LOCAL_GROUPS.bridge], [config.namespaces.ingestion]),
+    ...bound(
+      [
+        { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+        {
+          apiGroups: [''],
+          resources: ['secrets'],
+          verbs: ['get', 'update', 'patch'],
+          resourceNames: [registry.pullSecretName],
+        },
+      ],
+      [LOCAL_GROUPS.registry],
+      targets,
+    ),
+  ];
+}
+
+/** A kubeconfig for the operator whose `exec` entry mints a fresh EKS token with this project's CLI. */
+export function operatorKubeconfig(options: {
+  server: string;
+  caCert: string;
+  namespace: string;
+  cli: { node: string; script: string };
+  keys: AwsKeys;
+}): string {
+  const name = LOCAL_CLUSTER_NAME;
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name,
+        cluster: {
+          server: options.server,
+          'certificate-authority-data': Buffer.from(options.caCert).toString('base64'),
+        },
+      },
+    ],
+    users: [
+      {
+        name: `${name}-operator`,
+        user: {
+          exec: {
+            apiVersion: 'client.authentication.k8s.io/v1beta1',
+            command: options.cli.node,
+            args: [options.cli.script, 'eks', 'token', '--cluster', name, '--region', LOCAL_REGION],
+            env: [
+              { name: 'AWS_ACCESS_KEY_ID', value: options.keys.accessKeyId },
+              { name: 'AWS_SECRET_ACCESS_KEY', value: options.keys.secretAccessKey },
+              // A session token or profile from the user's shell would not match these keys.
+              { name: 'AWS_SESSION_TOKEN', value: '' },
+              { name: 'AWS_PROFILE', value: '' },
+            ],
+            interactiveMode: 'Never',
+            provideClusterInfo: false,
+          },
+        },
+      },
+    ],
+    contexts: [
+      {
+        name,
+        context: { cluster: name, user: `${name}-operator`, namespace: options.namespace },
+      },
+    ],
+    'current-context': name,
+  });
+}
+
+function lambdaContext(functionName: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+const randomSecretKey = () => randomBytes(30).toString('base64');
+
+/** Sets variables in process.env (what Lambda's environment is to the handlers); returns an undo. */
+function setEnvironment(values: Record<string, string | undefined>): () => void {
+  const previous = new Map<string, string | undefined>();
+  for (const [name, value] of Object.entries(values)) {
+    previous.set(name, process.env[name]);
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  return () => {
+    for (const [name, value] of previous) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+}
+
+export async function startLocalStage(options: LocalStageOptions): Promise<LocalStage> {
+  const log = options.log ?? (() => {});
+  const config = localStageConfig(options.agentId, options.env ?? {});
+  const settings = toRunnerSettings(config, { region: LOCAL_REGION });
+  const namespace = config.namespaces.ingestion;
+  const authTokenSecret = secretId(config.authToken);
+  const ecrKeysSecret = secretId(config.ecr.keys);
+  const operatorKeys: AwsKeys = { accessKeyId: KEY_IDS.operator, secretAccessKey: randomSecretKey() };
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const closeAll = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        log(`shutdown step failed: ${(error as Error).message}`);
+      }
+    }
+  };
+
+  try {
+    // The runner's identity: placeholder keys, or with real Secrets Manager the user's own credentials
+    // (resolved once; the local stand-ins and the emulator accept them too).
+    let runnerKeys: AwsKeys;
+    let token = options.token;
+    let collateEcrKeys: AwsKeys;
+    let secretsManager: SecretsManagerStandIn | undefined;
+    if (options.useAwsSecretsManager) {
+      const resolved = await fromNodeProviderChain()();
+      runnerKeys = {
+        accessKeyId: resolved.accessKeyId,
+        secretAccessKey: resolved.secretAccessKey,
+        ...(resolved.sessionToken ? { sessionToken: resolved.sessionToken } : {}),
+      };
+      const client = new SecretsManagerClient({ region: LOCAL_REGION, credentials: runnerKeys });
+      try {
+        token = await secretsManagerTokenProvider({ client, secretId: authTokenSecret })();
+        const keys = await client.send(new GetSecretValueCommand({ SecretId: ecrKeysSecret }));
+        collateEcrKeys = parseEcrKeysSecret(keys.SecretString, ecrKeysSecret);
+      } catch (error) {
+        throw new Error(
+          `USE_AWS_SECRETS_MANAGER=1 needs the secrets ${authTokenSecret} (the bot token) and ${ecrKeysSecret} ` +
+            `(ECR keys JSON) in Secrets Manager (${LOCAL_REGION}): ${(error as Error).message}`,
+        );
+      } finally {
+        client.destroy();
+      }
+    } else {
+      runnerKeys = { accessKeyId: KEY_IDS.runner, secretAccessKey: randomSecretKey() };
+      collateEcrKeys = { accessKeyId: KEY_IDS.collateEcr, secretAccessKey: randomSecretKey() };
+      secretsManager = await startSecretsManagerStandIn({
+        region: LOCAL_REGION,
+        accessKeys: {
+          [runnerKeys.accessKeyId]: runnerKeys.secretAccessKey,
+          [operatorKeys.accessKeyId]: operatorKeys.secretAccessKey,
+        },
+        secrets: {
+          ...options.seedSecrets,
+          [authTokenSecret]: token,
+          [ecrKeysSecret]: JSON.stringify({
+            accessKeyId: collateEcrKeys.accessKeyId,
+            secretAccessKey: collateEcrKeys.secretAccessKey,
+          }),
+        },
+      });
+      cleanups.push(() => secretsManager?.close());
+    }
+    const awsKeys: Record<string, string> = {
+      [runnerKeys.accessKeyId]: runnerKeys.secretAccessKey,
+      [operatorKeys.accessKeyId]: operatorKeys.secretAccessKey,
+    };
+
+    // The cluster: the sandbox emulator behind an EKS DescribeCluster stand-in, or a real one.
+    let emulator: KubernetesEmulator | undefined;
+    let eks: EksStandIn | undefined;
+    let realCluster: KubernetesCluster | undefined;
+    let kubernetesApi: string;
+    if (options.kubeconfig) {
+      realCluster = await KubernetesCluster.connect({ mode: 'kubeconfig', path: options.kubeconfig });
+      kubernetesApi = realCluster.config.server;
+    } else {
+      const operatorUser = 'local-operator';
+      const identities: EksIdentity[] = [
+        {
+          ...runnerKeys,
+          username: 'hybrid-runner-functions',
+          groups: [LOCAL_GROUPS.bridge, LOCAL_GROUPS.registry],
+        },
+        { ...operatorKeys, username: operatorUser, groups: [LOCAL_GROUPS.operator] },
+      ];
+      emulator = await startKubernetesEmulator({
+        auth: { mode: 'eks', region: LOCAL_REGION, clusterName: LOCAL_CLUSTER_NAME, credentials: identities },
+        rbac: sandboxRbacRules(config, operatorUser),
+        namespaces: [namespace],
+        controller: options.controller ?? {},
+        log: (message) => log(`kubernetes emulator: ${message}`),
+      });
+      cleanups.push(() => emulator?.close());
+      emulator.cluster.create(emulator.cluster.resource('', 'serviceaccounts'), namespace, {
+        metadata: { name: settings.serviceAccountName },
+      });
+      eks = await startEksStandIn({
+        accessKeys: awsKeys,
+        clusters: { [LOCAL_CLUSTER_NAME]: { endpoint: emulator.url, caCertPem: emulator.caCert } },
+      });
+      cleanups.push(() => eks?.close());
+      kubernetesApi = emulator.url;
+      mkdirSync(dirname(options.kubeconfigPath), { recursive: true });
+      writeFileSync(
+        options.kubeconfigPath,
+        operatorKubeconfig({
+          server: emulator.url,
+          caCert: emulator.caCert,
+          namespace,
+          cli: options.cli,
+          keys: operatorKeys,
+        }),
+        { mode: 0o600 },
+      );
+    }
+
+    const ecr: EcrStandIn = await startEcrStandIn({
+      accessKeys: { [collateEcrKeys.accessKeyId]: { secretAccessKey: collateEcrKeys.secretAccessKey } },
+    });
+    cleanups.push(() => ecr.close());
+    const dynamo: LocalDynamoDb = await startLocalDynamoDb({ region: LOCAL_REGION, credentials: runnerKeys });
+    cleanups.push(() => dynamo.close());
+
+    // What the stack sets on the functions, plus the SDK endpoint variables and the runner's keys.
+    const registry = { ...registryRefreshSettings(config), maxJitterSeconds: 0 };
+    const restoreEnvironment = setEnvironment({
+      AWS_REGION: LOCAL_REGION,
+      AWS_DEFAULT_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: runnerKeys.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: runnerKeys.secretAccessKey,
+      AWS_SESSION_TOKEN: runnerKeys.sessionToken,
+      AWS_PROFILE: undefined,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      [AWS_ENDPOINT_ENV.dynamodb]: dynamo.endpoint,
+      [AWS_ENDPOINT_ENV.secretsManager]: secretsManager?.url,
+      [AWS_ENDPOINT_ENV.eks]: eks?.url,
+      [AWS_ENDPOINT_ENV.ecr]: ecr.url,
+      [FUNCTION_ENV.settings]: settingsEnvironmentValue(config, { region: LOCAL_REGION }),
+      [FUNCTION_ENV.clusterName]: LOCAL_CLUSTER_NAME,
+      [FUNCTION_ENV.clusterRegion]: LOCAL_REGION,
+      [FUNCTION_ENV.connectionsTable]: dynamo.connectionsTable,
+      [FUNCTION_ENV.stateTable]: dynamo.stateTable,
+      [FUNCTION_ENV.authTokenSecret]: authTokenSecret,
+      [FUNCTION_ENV.ecrKeysSecret]: ecrKeysSecret,
+      [FUNCTION_ENV.registry]: JSON.stringify(registry),
+      [FUNCTION_ENV.serviceName]: 'hybrid-runner-local',
+      POWERTOOLS_METRICS_NAMESPACE: 'HybridRunnerLocal',
+    });
+    cleanups.push(() => {
+      restoreEnvironment();
+      clearEksClusterInfoCache();
+    });
+
+    // The handlers read the environment when first used, so they are loaded only now.
+    const [connect, disconnect, message, heartbeat, ecrRefresh, bridgeContext, runnerContext] =
+      await Promise.all([
+        import('../../../functions/bridge/connect.ts'),
+        import('../../../functions/bridge/disconnect.ts'),
+        import('../../../functions/bridge/message.ts'),
+        import('../../../functions/schedule/heartbeat.ts'),
+        import('../../../functions/schedule/ecr-refresh.ts'),
+        import('../../../functions/lib/bridge-context.ts'),
+        import('../../../functions/lib/runner-context.ts'),
+      ]);
+
+    const gateway: LocalApiGateway = await startLocalApiGateway({
+      handlers: { connect: connect.handler, disconnect: disconnect.handler, message: message.handler },
+      port: options.port,
+      onHandlerError: (route, error) =>
+        log(`handler ${route} failed: ${(error as Error).stack ?? String(error)}`),
+    });
+    cleanups.push(() => gateway.close());
+    process.env[FUNCTION_ENV.managementEndpoint] = gateway.managementEndpoint;
+
+    // The management API is served over plain HTTP locally, while the handlers derive
+    // https://{domainName}/{stage} from the event: only the endpoint is injected; the connection store and
+    // the token check are the same classes the composition root builds, on the same stand-ins.
+    const secretsClient = new SecretsManagerClient({});
+    cleanups.push(() => secretsClient.destroy());
+    const dynamoClient = new DynamoDBClient({});
+    cleanups.push(() => dynamoClient.destroy());
+    bridgeContext.configureBridge({
+      agentId: config.agentId,
+      runnerVersion: settings.runnerVersion,
+      connections: new DynamoDbConnectionStore({ client: dynamoClient, tableName: dynamo.connectionsTable }),
+      authorizer: connectAuthorizer({
+        agentId: config.agentId,
+        token: secretsManagerTokenProvider({
+          client: secretsClient,
+          secretId: authTokenSecret,
+          cacheMs: 15 * 60_000,
+        }),
+      }),
+      managementEndpoint: gateway.managementEndpoint,
+      management: { region: LOCAL_REGION, credentials: runnerKeys },
+    });
+    cleanups.push(() => bridgeContext.configureBridge(undefined));
+
+    // With a kubeconfig, the runner submits to that cluster (the composition root only knows EKS).
+    const ecrDeps = ecrRefresh.ecrRefreshDepsFromEnv(process.env);
+    if (realCluster) {
+      const cluster = realCluster;
+      runnerContext.configureRunner({
+        settings,
+        cluster,
+        idempotency: new DynamoDbIdempotencyStore({ client: dynamoClient, tableName: dynamo.stateTable }),
+        cursor: new DynamoDbCursorStore({ client: dynamoClient, tableName: dynamo.stateTable }),
+        secrets: new SecretsManagerSecretStore({ client: secretsClient }),
+        botToken: secretsManagerTokenProvider({ client: secretsClient, secretId: authTokenSecret }),
+      });
+      ecrDeps.cluster = async () => cluster;
+    }
+    cleanups.push(() => runnerContext.configureRunner(undefined));
+    const refreshRegistry = ecrRefresh.createEcrRefreshHandler(ecrDeps);
+
+    const heartbeatSeconds = options.heartbeatSeconds ?? DEFAULT_LOCAL_HEARTBEAT_SECONDS;
+    const scheduler = startScheduler(
+      [
+        {
+          name: 'heartbeat',
+          intervalMs: heartbeatSeconds * 1000,
+          run: async () => {
+            const context = lambdaContext('heartbeat', 50_000);
+            const result = await heartbeat.handleHeartbeat({}, context);
+            const beat = result.heartbeat;
+            const reconcile = result.reconcile
+              ? `; ${result.reconcile.examined} run(s) examined, ${result.reconcile.reported} status event(s)`
+              : '';
+            return `runnerStatus to ${beat.sent} of ${beat.connections} connection(s), ${beat.gone.length} gone, ${beat.failed} failed${reconcile}`;
+          },
+        },
+        {
+          name: 'ecr-refresh',
+          intervalMs: (options.ecrRefreshSeconds ?? DEFAULT_ECR_REFRESH_SECONDS) * 1000,
+          runAtStart: true,
+          run: async () => {
+            const result = await refreshRegistry(
+              { trigger: 'schedule' },
+              lambdaContext('ecr-refresh', 900_000),
+            );
+            return `${result.secretName} updated in ${result.updated} namespace(s)${result.expiresAt ? `, expires ${result.expiresAt}` : ''}`;
+          },
+        },
+      ],
+      (outcome) => options.onTask?.(outcome),
+    );
+    cleanups.push(() => scheduler.stop());
+
+    let sandbox: SandboxControl | undefined;
+    if (emulator?.controller) {
+      sandbox = await startSandboxControl({ controller: emulator.controller, token });
+      cleanups.push(() => sandbox?.close());
+    }
+    if (emulator) {
+      // Denied requests are what least privilege costs: worth a line in the log when they happen.
+      const audit = emulator.audit;
+      let seen = 0;
+      const watcher = setInterval(() => {
+        const entries = audit.entries({ allowed: false });
+        for (const entry of entries.slice(seen))
+          log(
+            `RBAC denied ${entry.user} ${entry.verb} ${entry.resource} in ${entry.namespace ?? '(cluster)'}`,
+          );
+        seen = entries.length;
+      }, 1000);
+      watcher.unref();
+      cleanups.push(() => clearInterval(watcher));
+    }
+
+    const clientEnv: Record<string, string> = {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: operatorKeys.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: operatorKeys.secretAccessKey,
+      [AWS_ENDPOINT_ENV.dynamodb]: dynamo.endpoint,
+      [AWS_ENDPOINT_ENV.ecr]: ecr.url,
+      ...(secretsManager ? { [AWS_ENDPOINT_ENV.secretsManager]: secretsManager.url } : {}),
+      ...(eks ? { [AWS_ENDPOINT_ENV.eks]: eks.url } : {}),
+      KUBECONFIG: options.kubeconfig ?? options.kubeconfigPath,
+      HYBRID_RUNNER_NAMESPACE: namespace,
+    };
+
+    return {
+      url: gateway.url,
+      managementEndpoint: gateway.managementEndpoint,
+      agentId: config.agentId,
+      token,
+      namespace,
+      config,
+      kubernetesApi,
+      ...(sandbox ? { sandboxControl: sandbox.url } : {}),
+      clientEnv,
+      ...(emulator ? { emulator } : {}),
+      scheduler,
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
