@@ -136,3 +136,19 @@ describe('alarmDefinitions', () => {
     }
   });
 });
+
+describe('docs/operations.md', () => {
+  it('documents every catalog metric with its unit and extra dimensions', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const docs = readFileSync(join(import.meta.dirname, '..', '..', '..', 'docs', 'operations.md'), 'utf8');
+    for (const [name, definition] of Object.entries(METRIC_CATALOG)) {
+      const row = docs.split('\n').find((line) => line.startsWith(`| \`${name}\` |`));
+      expect(row, `docs/operations.md has no table row for ${name}`).toBeDefined();
+      const cells = row!.split('|').map((cell) => cell.trim());
+      expect(cells[2]).toBe(definition.unit);
+      expect(cells[3]).toBe(definition.dimensions.map((dimension) => `\`${dimension}\``).join(', '));
+      expect(cells[4]).toBe(definition.emittedBy.join(', '));
+    }
+  });
+});
