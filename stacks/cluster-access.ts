@@ -2,6 +2,7 @@
 // the ingestion pods may do. Namespaced Roles wherever the API allows it; cluster-wide rules only for the
 // registry refresh when its targets are patterns (new namespaces matching them must be served at once).
 import type { RegistryRefreshSettings } from '@hybrid-runner/config';
+import { RUNNER_RBAC_RULES } from '@hybrid-runner/kubernetes';
 
 export interface PolicyRule {
   apiGroups: string[];
@@ -28,19 +29,14 @@ export const FUNCTION_GROUPS = {
 export const STACK_LABELS = { 'app.kubernetes.io/managed-by': 'hybrid-runner-stack' } as const;
 
 /**
- * What the operations and the heartbeat do in the ingestion namespace: Workflows and CronWorkflows (create,
- * read, stop/suspend by patch, delete), config Secrets, and pods, their logs and events for status.
+ * What the operations and the reconciliation do in the ingestion namespace. Defined by the Kubernetes
+ * adapter, whose contract tests prove each operation works with exactly these rules.
  */
-export const BRIDGE_RULES: PolicyRule[] = [
-  {
-    apiGroups: ['argoproj.io'],
-    resources: ['workflows', 'cronworkflows'],
-    verbs: ['create', 'get', 'list', 'update', 'patch', 'delete'],
-  },
-  { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'list', 'update', 'patch', 'delete'] },
-  { apiGroups: [''], resources: ['pods', 'events'], verbs: ['get', 'list'] },
-  { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
-];
+export const BRIDGE_RULES: PolicyRule[] = RUNNER_RBAC_RULES.map((rule) => ({
+  apiGroups: [...rule.apiGroups],
+  resources: [...rule.resources],
+  verbs: [...rule.verbs],
+}));
 
 /** Argo's executor in each ingestion pod reports step results (Argo 3.4+). */
 export const EXECUTOR_RULES: PolicyRule[] = [

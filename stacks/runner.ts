@@ -12,6 +12,7 @@ import {
 } from '@hybrid-runner/config';
 import type { SecretLocation, StageConfig } from '@hybrid-runner/config';
 import { FUNCTION_GROUPS, clusterAccessObjects } from './cluster-access.ts';
+import { createObservability } from './observability.ts';
 import type { RbacObject } from './cluster-access.ts';
 import {
   bridgePolicy,
@@ -350,20 +351,28 @@ export function deployRunner(config: StageConfig): RunnerOutputs {
     );
   }
 
+  const observability = createObservability({
+    name: `${$app.name}-${$app.stage}`,
+    stage: $app.stage,
+    agentId: config.agentId,
+    region: region.region,
+    functions: registryEnabled ? names : withoutRegistry(names),
+    tables: { connections: connectionsTable.name, state: stateTable.name },
+    alarmEmails: config.alarms.emails,
+    registryEnabled,
+  });
+
   return {
     websocketUrl: api.url,
     managementEndpoint: api.managementEndpoint,
     agentId: toRunnerSettings(config).agentId,
-    dashboardUrl: region.region.apply(
-      (regionName) =>
-        `https://${regionName}.console.aws.amazon.com/cloudwatch/home?region=${regionName}#dashboards/dashboard/${dashboardName()}`,
-    ),
+    dashboardUrl: observability.dashboardUrl,
   };
 }
 
-/** The dashboard the observability work adds; its name is fixed here so the output can point at it. */
-export function dashboardName(): string {
-  return `${$app.name}-${$app.stage}`;
+function withoutRegistry(names: Record<FunctionKey, string>): Partial<Record<FunctionKey, string>> {
+  const { registryRefresh: _registryRefresh, ...bridgeNames } = names;
+  return bridgeNames;
 }
 
 /** An SST secret copied into Secrets Manager (the functions read it at run time), or a given ARN. */

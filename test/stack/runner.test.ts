@@ -262,18 +262,15 @@ describe('stack with the chart defaults (Kubernetes secrets, no pod identity)', 
     ]);
     // Written out, not imported: a widened rule must fail here.
     expect(roles['hybrid-runner-bridge']?.rules).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+      { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'delete', 'get', 'patch', 'update'] },
       {
         apiGroups: ['argoproj.io'],
-        resources: ['workflows', 'cronworkflows'],
-        verbs: ['create', 'get', 'list', 'update', 'patch', 'delete'],
+        resources: ['cronworkflows'],
+        verbs: ['create', 'delete', 'get', 'patch', 'update'],
       },
-      {
-        apiGroups: [''],
-        resources: ['secrets'],
-        verbs: ['create', 'get', 'list', 'update', 'patch', 'delete'],
-      },
-      { apiGroups: [''], resources: ['pods', 'events'], verbs: ['get', 'list'] },
-      { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+      { apiGroups: ['argoproj.io'], resources: ['workflows'], verbs: ['create', 'delete', 'list', 'patch'] },
     ]);
     expect(roles['hybrid-runner-executor']?.rules).toEqual([
       { apiGroups: ['argoproj.io'], resources: ['workflowtaskresults'], verbs: ['create', 'patch'] },
