@@ -86,7 +86,7 @@ interface NodeStatus {
   id: string;
   name: string;
   displayName: string;
-  type: 'Pod' | 'Steps' | 'StepGroup' | 'DAG';
+  type: 'Pod' | 'Steps' | 'StepGroup' | 'DAG' | 'Retry';
   templateName: string;
   templateScope: string;
   phase: Phase;
@@ -603,6 +603,20 @@ export class SimulatedArgoController {
       context.displayName ??
       (nodeName === execution.name ? execution.name : (nodeName.split('.').pop() ?? nodeName));
     if (template['container'] || template['script']) {
+      const retryStrategy = (template['retryStrategy'] ?? execution.spec['retryStrategy']) as
+        Json | undefined;
+      if (retryStrategy) {
+        return this.runWithRetries(
+          execution,
+          template,
+          retryStrategy,
+          nodeName,
+          displayName,
+          parentId,
+          boundaryId,
+          context,
+        );
+      }
       return this.runPod(execution, template, nodeName, displayName, parentId, boundaryId, context);
     }
     if (Array.isArray(template['steps'])) {
@@ -708,6 +722,56 @@ export class SimulatedArgoController {
       'Error',
       `template type of ${templateName} is not supported by the simulated controller`,
     );
+  }
+
+  /**
+   * A Retry node whose children are the attempts `<node>(0)`, `<node>(1)`, …, as Argo names them; retries
+   * after a failed attempt as `retryPolicy` says (OnFailure, the default, for failed main containers; OnError
+   * for errors; Always for both) up to `limit` times.
+   */
+  private async runWithRetries(
+    execution: Execution,
+    template: Json,
+    retryStrategy: Json,
+    nodeName: string,
+    displayName: string,
+    parentId: string | undefined,
+    boundaryId: string | undefined,
+    context: { exitHandler?: boolean; workflowStatus?: string },
+  ): Promise<NodeStatus> {
+    const limit =
+      retryStrategy['limit'] === undefined ? Number.POSITIVE_INFINITY : Number(retryStrategy['limit']);
+    const policy = String(retryStrategy['retryPolicy'] ?? 'OnFailure');
+    const retryNode = this.addNode(
+      execution,
+      {
+        name: nodeName,
+        displayName,
+        type: 'Retry',
+        templateName: String(template['name']),
+        phase: 'Running',
+        ...(boundaryId ? { boundaryID: boundaryId } : {}),
+      },
+      parentId,
+    );
+    for (let attempt = 0; ; attempt++) {
+      const child = await this.runPod(
+        execution,
+        template,
+        `${nodeName}(${attempt})`,
+        `${displayName}(${attempt})`,
+        retryNode.id,
+        boundaryId,
+        context,
+      );
+      const retryable =
+        child.phase === 'Error'
+          ? ['OnError', 'Always', 'OnTransientError'].includes(policy)
+          : child.phase === 'Failed' && ['OnFailure', 'Always'].includes(policy);
+      if (child.phase === 'Succeeded' || !retryable || attempt >= limit || execution.interrupted) {
+        return this.finishNode(retryNode, child.phase, child.message);
+      }
+    }
   }
 
   private substitute(value: unknown, variables: Record<string, string>): unknown {

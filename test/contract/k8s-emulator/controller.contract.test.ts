@@ -607,3 +607,99 @@ describe('executor RBAC check (requireExecutorRbac)', () => {
     expect(strictController.errors).toEqual([]);
   });
 });
+
+describe('retries and cron concurrency', () => {
+  let emu: KubernetesEmulator;
+  let ctl: SimulatedArgoController;
+  const now = new Date('2026-02-01T00:00:30Z');
+
+  beforeAll(async () => {
+    emu = await startKubernetesEmulator({
+      auth: { mode: 'static', tokens: { t: { username: 'u' } } },
+      namespaces: [NS],
+      controller: { pendingMs: 5, podRunMs: 10, cronTickMs: 0, now: () => now },
+    });
+    ctl = emu.controller as SimulatedArgoController;
+    emu.cluster.create(emu.cluster.resource('', 'serviceaccounts'), NS, { metadata: { name: 'ingestion' } });
+    emu.cluster.create(emu.cluster.resource('', 'secrets'), NS, {
+      metadata: { name: 'pipeline-config' },
+      stringData: { config: 'x' },
+    });
+  });
+
+  afterAll(async () => {
+    await emu?.close();
+  });
+
+  afterEach(() => {
+    ctl.clearScenarios();
+    expect(ctl.errors).toEqual([]);
+  });
+
+  it('retries a failing pod per retryStrategy with Argo attempt names, then fails', async () => {
+    const workflows = emu.cluster.resource('argoproj.io', 'workflows');
+    ctl.setScenario({ workflowName: 'retried' }, { outcome: 'fail', exitCode: 2, templateName: 'ingestion' });
+    const spec = ingestionSpec({ onExit: undefined });
+    spec['templates'][0].retryStrategy = { limit: 2, retryPolicy: 'OnFailure' };
+    emu.cluster.create(workflows, NS, {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Workflow',
+      metadata: { name: 'retried' },
+      spec,
+    });
+    const done = await ctl.waitForPhase(NS, 'retried');
+    expect(status(done)).toMatchObject({ phase: 'Failed', message: 'Error (exit code 2)' });
+    const nodes = Object.values(status(done)['nodes'] as Record<string, Json>);
+    expect(nodes.map((n) => `${n['type']} ${n['name']} ${n['phase']}`)).toEqual([
+      'Retry retried Failed',
+      'Pod retried(0) Failed',
+      'Pod retried(1) Failed',
+      'Pod retried(2) Failed',
+    ]);
+    const pods = emu.cluster.store.list(emu.cluster.resource('', 'pods'), {
+      namespace: NS,
+      labels: [{ key: 'workflows.argoproj.io/workflow', operator: 'equals', value: 'retried' }],
+    });
+    expect(pods.items.map((p) => (p.metadata as Json)['name']).sort()).toEqual(
+      [0, 1, 2].map((i) => argoPodName('retried', `retried(${i})`, 'ingestion')).sort(),
+    );
+  });
+
+  it('skips a schedule while a run is active under concurrencyPolicy Forbid, and terminates it under Replace', async () => {
+    const crons = emu.cluster.resource('argoproj.io', 'cronworkflows');
+    ctl.setScenario({ labelSelector: 'workflows.argoproj.io/cron-workflow' }, { durationMs: 60_000 });
+    for (const [name, policy] of [
+      ['forbid', 'Forbid'],
+      ['replace', 'Replace'],
+    ] as const) {
+      emu.cluster.create(crons, NS, {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'CronWorkflow',
+        metadata: { name },
+        spec: {
+          schedules: ['* * * * *'],
+          concurrencyPolicy: policy,
+          workflowSpec: ingestionSpec({ onExit: undefined }),
+        },
+      });
+    }
+    const first = ctl.checkCrons(new Date('2026-02-01T00:01:10Z'));
+    expect(first).toHaveLength(2);
+    for (const workflow of first)
+      await ctl.waitForPhase(NS, String((workflow.metadata as Json)['name']), ['Running']);
+    const second = ctl.checkCrons(new Date('2026-02-01T00:02:10Z'));
+    expect(second.map((w) => (w.metadata as Json)['labels']['workflows.argoproj.io/cron-workflow'])).toEqual([
+      'replace',
+    ]);
+    const replaced = first.find((w) => (w.metadata as Json)['name'].startsWith('replace-')) as KubeObject;
+    const terminated = await ctl.waitForPhase(NS, String((replaced.metadata as Json)['name']));
+    expect(status(terminated)['message']).toBe("Stopped with strategy 'Terminate'");
+    for (const workflow of [...first, ...second]) {
+      const name = String((workflow.metadata as Json)['name']);
+      emu.cluster.mutate(emu.cluster.resource('argoproj.io', 'workflows'), NS, name, (w) => {
+        (w['spec'] as Json)['shutdown'] = 'Terminate';
+      });
+      await ctl.waitForPhase(NS, name);
+    }
+  });
+});
