@@ -14,7 +14,7 @@ export const SECRET_PATTERNS: ReadonlyArray<{ name: string; pattern: RegExp }> =
   { name: 'jwt', pattern: /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g },
   // An EKS bearer token: a presigned STS URL, valid 15 minutes.
   { name: 'eks-token', pattern: /k8s-aws-v1\.[A-Za-z0-9_-]+/g },
-  { name: 'bearer', pattern: /\bBearer\s+[A-Za-z0-9._~+/-]+=*/gi },
+  { name: 'bearer', pattern: /\bBearer\s+[A-Za-z0-9._~+/-]{16,}=*/gi },
   { name: 'aws-access-key-id', pattern: /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g },
   // Presigned URL parts that grant access.
   { name: 'presigned', pattern: /\b(X-Amz-(?:Signature|Security-Token|Credential))=[^&\s"']+/gi },

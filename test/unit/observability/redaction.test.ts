@@ -170,8 +170,11 @@ describe('credential shapes are redacted without registration', () => {
     expect(text).not.toContain('abc123');
   });
 
-  it('redacts bearer tokens in headers', () => {
+  it('redacts bearer tokens in headers, not the words "bearer token" in prose', () => {
     expect(redactText('Authorization: Bearer opaque.token-value')).toBe(`Authorization: ${REDACTED}`);
+    expect(redactText('refused: no bearer token in the handshake')).toBe(
+      'refused: no bearer token in the handshake',
+    );
   });
 
   it('leaves ordinary text alone', () => {
