@@ -1399,6 +1399,10 @@ export class SimulatedArgoController {
         .filter((d): d is Date => d !== undefined)
         .sort((a, b) => b.getTime() - a.getTime())[0];
       if (!due) continue;
+      // A schedule missed by more than startingDeadlineSeconds is skipped, as Argo does.
+      const startingDeadline = ((cron['spec'] ?? {}) as Json)['startingDeadlineSeconds'];
+      if (typeof startingDeadline === 'number' && at.getTime() - due.getTime() > startingDeadline * 1000)
+        continue;
       const workflow = this.fireCron(cron, due);
       if (workflow) fired.push(workflow);
     }

@@ -665,6 +665,28 @@ describe('retries and cron concurrency', () => {
     );
   });
 
+  it('skips a schedule missed by more than startingDeadlineSeconds', () => {
+    const crons = emu.cluster.resource('argoproj.io', 'cronworkflows');
+    emu.cluster.create(crons, NS, {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'CronWorkflow',
+      metadata: { name: 'late' },
+      spec: {
+        schedules: ['0 * * * *'],
+        startingDeadlineSeconds: 10,
+        suspend: false,
+        workflowSpec: ingestionSpec({ onExit: undefined }),
+      },
+    });
+    // Due at 01:00:00; checked 30 s later, beyond the 10 s deadline.
+    expect(
+      ctl
+        .checkCrons(new Date('2026-02-01T01:00:30Z'))
+        .filter((w) => String((w.metadata as Json)['name']).startsWith('late-')),
+    ).toEqual([]);
+    emu.cluster.delete(crons, NS, 'late');
+  });
+
   it('skips a schedule while a run is active under concurrencyPolicy Forbid, and terminates it under Replace', async () => {
     const crons = emu.cluster.resource('argoproj.io', 'cronworkflows');
     ctl.setScenario({ labelSelector: 'workflows.argoproj.io/cron-workflow' }, { durationMs: 60_000 });
