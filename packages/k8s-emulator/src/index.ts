@@ -15,3 +15,4 @@ export * from './cron.ts';
 export * from './controller.ts';
 export * from './kubeconfig.ts';
 export * from './server.ts';
+export * from './access-review.ts';

@@ -31,6 +31,7 @@ import {
 import type { ControllerOptions } from './controller.ts';
 import { SimulatedArgoController } from './controller.ts';
 import { tlsMaterial } from './tls.ts';
+import { ACCESS_REVIEW_PATH, reviewAccess } from './access-review.ts';
 
 export const EMULATED_KUBERNETES_VERSION = {
   major: '1',
@@ -381,6 +382,14 @@ class EmulatorServer {
         sendJson(response, 200, body);
         return;
       }
+    }
+    const review = ACCESS_REVIEW_PATH.exec(url.pathname);
+    if (review) {
+      if (method !== 'POST') throw methodNotAllowed(method);
+      const kind = review[1] as 'subjectaccessreviews' | 'selfsubjectaccessreviews';
+      const body = parseJsonObject(await readBody(request)) as Record<string, unknown>;
+      sendJson(response, 201, reviewAccess({ kind, body, requester: user, rules: this.rules }));
+      return;
     }
     const route = this.parseRoute(url.pathname);
     if (!route)
