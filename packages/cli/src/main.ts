@@ -20,6 +20,8 @@ import {
 } from './commands/collate.ts';
 import type { ConnectionFlags } from './commands/collate.ts';
 import { readAutomationFile, statusReport } from './commands/collate-extra.ts';
+import { SANDBOX_OUTCOMES } from './commands/sandbox.ts';
+import type { SandboxOutcome } from './commands/sandbox.ts';
 
 function collectRepeated(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -306,6 +308,44 @@ export function buildProgram(io: { output?: (json: boolean) => Output } = {}): C
       const { runEksTokenCommand } = await import('./commands/eks-token.ts');
       await runEksTokenCommand({ cluster: options.cluster, region: options.region ?? '' });
     });
+
+  const sandbox = program
+    .command('sandbox')
+    .description(
+      "the local stage's sandbox cluster (the Kubernetes emulator with a simulated Argo controller)",
+    );
+  sandbox
+    .command('scenario <fqn>')
+    .description("script how the pipeline's next runs behave in the sandbox")
+    .addOption(
+      new Option('--outcome <outcome>', 'how the main pod ends')
+        .choices([...SANDBOX_OUTCOMES])
+        .makeOptionMandatory(),
+    )
+    .option('--duration <seconds>', 'how long the main pod runs (slow: 300 by default)')
+    .option('--message <text>', 'the reason reported for image-pull-error or unschedulable')
+    .action(
+      async (
+        fqn: string,
+        options: { outcome: SandboxOutcome; duration?: string; message?: string },
+        command: Command,
+      ) => {
+        const durationSeconds = options.duration === undefined ? undefined : Number(options.duration);
+        if (durationSeconds !== undefined && !(Number.isFinite(durationSeconds) && durationSeconds > 0)) {
+          throw new CliError('--duration must be a positive number of seconds.', EXIT.usage);
+        }
+        const { runSandboxScenarioCommand } = await import('./commands/sandbox.ts');
+        await runSandboxScenarioCommand({
+          request: {
+            pipelineFqn: fqn,
+            outcome: options.outcome,
+            ...(durationSeconds !== undefined ? { durationSeconds } : {}),
+            ...(options.message !== undefined ? { message: options.message } : {}),
+          },
+          out: outputFor(command),
+        });
+      },
+    );
 
   const secrets = program.command('secrets').description("the local stage's Secrets Manager stand-in");
   secrets

@@ -12,6 +12,8 @@ export interface LocalStageInfo {
   /** The sandbox cluster's API server, for `doctor`. */
   kubernetesApi?: string;
   managementEndpoint?: string;
+  /** The runner's Kubernetes identity, so `doctor` can review the runner's permissions, not the operator's. */
+  runnerSubject?: { user?: string; groups: string[] };
   /** The sandbox cluster's control endpoint (`hybrid-runner sandbox scenario`); absent with a real cluster. */
   sandboxControl?: string;
   /** The ingestion namespace of the sandbox cluster. */

@@ -138,6 +138,7 @@ async function main(): Promise<number> {
     kubernetesApi: stage.kubernetesApi,
     managementEndpoint: stage.managementEndpoint,
     ...(stage.sandboxControl ? { sandboxControl: stage.sandboxControl } : {}),
+    ...(stage.runnerSubject ? { runnerSubject: stage.runnerSubject } : {}),
     config: stage.config,
     env: stage.clientEnv,
   };

@@ -7,21 +7,19 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { TEMPLATES, pipelineSelector } from '@hybrid-runner/core';
 import type { Scenario, SimulatedArgoController } from '@hybrid-runner/k8s-emulator';
-
-export const SANDBOX_OUTCOMES = ['succeed', 'fail', 'image-pull-error', 'unschedulable', 'slow'] as const;
-export type SandboxOutcome = (typeof SANDBOX_OUTCOMES)[number];
+import { SANDBOX_OUTCOMES, SANDBOX_SCENARIOS_PATH } from '@hybrid-runner/cli';
+import type { SandboxScenarioRequest } from '@hybrid-runner/cli';
 
 /** How long a `slow` run takes when no duration is given: long enough to kill it by hand. */
 export const DEFAULT_SLOW_RUN_SECONDS = 300;
-export const SANDBOX_SCENARIOS_PATH = '/sandbox/scenarios';
 
+// The endpoint's contract lives with its client (packages/cli/src/commands/sandbox.ts); this validates it.
 export const sandboxScenarioRequestSchema = z.strictObject({
   pipelineFqn: z.string().min(1, 'must name the pipeline (its fullyQualifiedName)'),
   outcome: z.enum(SANDBOX_OUTCOMES, { error: `must be one of ${SANDBOX_OUTCOMES.join(', ')}` }),
   durationSeconds: z.number().positive('must be a positive number of seconds').max(86_400).optional(),
   message: z.string().max(1000).optional(),
 });
-export type SandboxScenarioRequest = z.infer<typeof sandboxScenarioRequestSchema>;
 
 /** The controller scenario for a request; it applies to the pipeline's main pods (exit handlers run normally). */
 export function scenarioFor(request: SandboxScenarioRequest): Scenario {
@@ -115,7 +113,7 @@ export async function startSandboxControl(options: {
       );
       return send(response, 400, { error: `Bad request: ${problems.join('; ')}.` });
     }
-    const scenario = scenarioFor(parsed.data);
+    const scenario = scenarioFor(parsed.data satisfies SandboxScenarioRequest);
     const labelSelector = pipelineSelector(parsed.data.pipelineFqn);
     active.get(parsed.data.pipelineFqn)?.remove();
     active.set(parsed.data.pipelineFqn, options.controller.setScenario({ labelSelector }, scenario));

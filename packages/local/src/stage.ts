@@ -66,6 +66,9 @@ export const LOCAL_GROUPS = {
   operator: 'hybrid-runner:local-operator',
 } as const;
 
+/** The Kubernetes user the runner's keys map to in the sandbox (an access entry's username). */
+export const RUNNER_USER = 'hybrid-runner-functions';
+
 /** Placeholder access key ids the stand-ins accept (secret keys are random per start). */
 const KEY_IDS = {
   runner: 'AKIALOCALRUNNER00001',
@@ -124,6 +127,8 @@ export interface LocalStage {
   config: StageConfig;
   /** The Kubernetes API the runner submits to (the emulator, or the kubeconfig's server). */
   kubernetesApi: string;
+  /** The runner's bridge identity in the sandbox cluster, for doctor's access reviews. */
+  runnerSubject?: { user: string; groups: string[] };
   /** The sandbox control endpoint (absent with a real cluster). */
   sandboxControl?: string;
   /** Environment that points the CLI and doctor at the stand-ins (no secret values beyond placeholder keys). */
@@ -372,11 +377,7 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
     } else {
       const operatorUser = 'local-operator';
       const identities: EksIdentity[] = [
-        {
-          ...runnerKeys,
-          username: 'hybrid-runner-functions',
-          groups: [LOCAL_GROUPS.bridge, LOCAL_GROUPS.registry],
-        },
+        { ...runnerKeys, username: RUNNER_USER, groups: [LOCAL_GROUPS.bridge, LOCAL_GROUPS.registry] },
         { ...operatorKeys, username: operatorUser, groups: [LOCAL_GROUPS.operator] },
       ];
       emulator = await startKubernetesEmulator({
@@ -584,6 +585,7 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
       config,
       kubernetesApi,
       ...(sandbox ? { sandboxControl: sandbox.url } : {}),
+      ...(emulator ? { runnerSubject: { user: RUNNER_USER, groups: [LOCAL_GROUPS.bridge] } } : {}),
       clientEnv,
       ...(emulator ? { emulator } : {}),
       scheduler,

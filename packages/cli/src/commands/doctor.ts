@@ -29,12 +29,21 @@ export interface CheckResult {
 /** Pull credentials closer than this to expiry are a warning: the refresh runs every 4 hours. */
 const PULL_SECRET_WARN_HOURS = 4;
 
-const SELF_SUBJECT_ACCESS_REVIEW = {
-  group: 'authorization.k8s.io',
-  version: 'v1',
-  kind: 'SelfSubjectAccessReview',
-  plural: 'selfsubjectaccessreviews',
-  namespaced: false,
+const ACCESS_REVIEWS = {
+  self: {
+    group: 'authorization.k8s.io',
+    version: 'v1',
+    kind: 'SelfSubjectAccessReview',
+    plural: 'selfsubjectaccessreviews',
+    namespaced: false,
+  },
+  subject: {
+    group: 'authorization.k8s.io',
+    version: 'v1',
+    kind: 'SubjectAccessReview',
+    plural: 'subjectaccessreviews',
+    namespaced: false,
+  },
 } as const;
 
 function failure(check: string, error: unknown, fix: string): CheckResult {
@@ -107,16 +116,26 @@ export async function collectChecks(stage: LocalStageInfo): Promise<CheckResult[
 
   if (cluster) {
     const denied: string[] = [];
+    // The runner's own identity is what matters: a SubjectAccessReview for it when the stage names it
+    // (the local stage does), else a self review (doctor running with the runner's credentials).
+    const subject = stage.runnerSubject;
+    const reviewType = subject ? ACCESS_REVIEWS.subject : ACCESS_REVIEWS.self;
+    const whose = subject
+      ? `the runner (${[subject.user, ...subject.groups].filter(Boolean).join(', ')})`
+      : 'these credentials';
     try {
       for (const rule of RUNNER_RBAC_RULES) {
         for (const resource of rule.resources) {
           for (const verb of rule.verbs) {
             const [plural, subresource] = resource.split('/');
-            const review = await cluster.create<KubeObject>(SELF_SUBJECT_ACCESS_REVIEW, undefined, {
+            const review = await cluster.create<KubeObject>(reviewType, undefined, {
               apiVersion: 'authorization.k8s.io/v1',
-              kind: 'SelfSubjectAccessReview',
+              kind: reviewType.kind,
               metadata: {},
               spec: {
+                ...(subject
+                  ? { ...(subject.user ? { user: subject.user } : {}), groups: subject.groups }
+                  : {}),
                 resourceAttributes: {
                   namespace,
                   verb,
@@ -136,12 +155,12 @@ export async function collectChecks(stage: LocalStageInfo): Promise<CheckResult[
           ? {
               check: 'permissions',
               status: 'ok',
-              detail: `every rule the runner needs is granted in ${namespace}`,
+              detail: `every rule the runner needs is granted to ${whose} in ${namespace}`,
             }
           : {
               check: 'permissions',
               status: 'fail',
-              detail: `missing in ${namespace}: ${denied.join(', ')}`,
+              detail: `missing for ${whose} in ${namespace}: ${denied.join(', ')}`,
               fix: 'grant these verbs to the runner’s Kubernetes group (the stack’s Role does; see docs/deploy.md)',
             },
       );
@@ -150,7 +169,9 @@ export async function collectChecks(stage: LocalStageInfo): Promise<CheckResult[
         failure(
           'permissions',
           error,
-          'the API server must allow SelfSubjectAccessReview (it does by default)',
+          subject
+            ? 'the operator credentials must be allowed to create SubjectAccessReviews (cluster admins are)'
+            : 'the API server must allow SelfSubjectAccessReview (it does by default)',
         ),
       );
     }
