@@ -8,13 +8,14 @@ export default $config({
       home: 'aws',
       removal: input?.stage === 'production' ? 'retain' : 'remove',
       protect: input?.stage === 'production',
-      providers: { aws: '7.20.0', kubernetes: '4.34.2' },
+      providers: { kubernetes: '4.34.2' },
     };
   },
   async run() {
     const { loadStageConfig } = await import('@hybrid-runner/config');
     const { deployRunner } = await import('./stacks/runner.ts');
-    const outputs = deployRunner(loadStageConfig($app.stage));
+    // stages/<stage>.yaml beside this file; HYBRID_RUNNER__* environment variables override it.
+    const outputs = deployRunner(loadStageConfig($app.stage, { directory: `${$cli.paths.root}/stages` }));
     return {
       websocketUrl: outputs.websocketUrl,
       agentId: outputs.agentId,
