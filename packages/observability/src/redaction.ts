@@ -124,10 +124,22 @@ export function redactingReplacer(this: unknown, key: string, value: unknown): u
   if (key && isSensitiveKey(key) && value !== undefined && value !== null && value !== '') return REDACTED;
   if (typeof value === 'string') return redactText(value);
   if (value instanceof Error) return redactKeys(errorRecord(value));
+  if (isSerializedBuffer(value)) return `[${value.data.length} bytes]`;
   if (typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)) {
     return redactKeys(value as Record<string, unknown>);
   }
   return value;
+}
+
+/** Buffers reach the replacer already turned into `{type:'Buffer', data:[…]}`: bytes are never logged. */
+function isSerializedBuffer(value: unknown): value is { type: 'Buffer'; data: unknown[] } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { type?: unknown }).type === 'Buffer' &&
+    Array.isArray((value as { data?: unknown }).data) &&
+    Object.keys(value).length === 2
+  );
 }
 
 function redactKeys(object: Record<string, unknown>): Record<string, unknown> {

@@ -218,3 +218,36 @@ describe('sensitive keys', () => {
     expect(value.error).not.toHaveProperty('$response');
   });
 });
+
+describe('whole events and odd values', () => {
+  it('logs a $connect event whole without its bearer token or any config secret', () => {
+    const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJib3QifQ.sig-nature_value';
+    registerSecret(token);
+    const event = {
+      headers: { Authorization: `Bearer ${token}`, 'X-Agent-Id': 'RemoteRunner' },
+      multiValueHeaders: { Authorization: [`Bearer ${token}`] },
+      body: JSON.stringify({ payload: { workflowConfig: { securityConfig: { jwtToken: token } } } }),
+      requestContext: { connectionId: 'abc=', routeKey: '$connect' },
+    };
+    const output = logEvent(event);
+    expect(output).not.toContain(token);
+    expect(output).not.toContain('sig-nature_value');
+    expect(output).toContain('RemoteRunner');
+    expect(output).toContain('abc=');
+  });
+
+  it('never prints the bytes of a Buffer', () => {
+    expect(redactValue({ key: Buffer.from('secret bytes') })).toEqual({ key: '[12 bytes]' });
+  });
+});
+
+function logEvent(event: unknown): string {
+  const logger = createLogger({ serviceName: 'redaction-test', logLevel: 'DEBUG' });
+  const output = captureOutput();
+  try {
+    logger.info('event', { event });
+    return output.text();
+  } finally {
+    output.restore();
+  }
+}

@@ -85,3 +85,40 @@ describe('tracing', () => {
     expect(traceAwsClient(undefined, client)).toBe(client);
   });
 });
+
+describe('instrumentClusterCalls with tracing on', () => {
+  /** A stand-in for Powertools' Tracer and the X-Ray segment it returns: records subsegments. */
+  function recordingTracer() {
+    const subsegments: Array<{ name: string; errors: string[]; closed: boolean }> = [];
+    const tracer = {
+      isTracingEnabled: () => true,
+      getSegment: () => ({
+        addNewSubsegment(name: string) {
+          const record = { name, errors: [] as string[], closed: false };
+          subsegments.push(record);
+          return {
+            addError: (error: Error) => record.errors.push(error.message),
+            close: () => {
+              record.closed = true;
+            },
+          };
+        },
+      }),
+    };
+    return {
+      subsegments,
+      tracer: tracer as unknown as Parameters<typeof instrumentClusterCalls>[1]['tracer'],
+    };
+  }
+
+  it('opens and closes one named subsegment per call, with the error of a failed one', async () => {
+    const { subsegments, tracer } = recordingTracer();
+    const instrumented = instrumentClusterCalls(fakePort(), { tracer });
+    await instrumented.get('wf-1');
+    await expect(instrumented.get('broken')).rejects.toThrow();
+    expect(subsegments).toEqual([
+      { name: '## kubernetes.get', errors: [], closed: true },
+      { name: '## kubernetes.get', errors: ['503 from the API server'], closed: true },
+    ]);
+  });
+});
