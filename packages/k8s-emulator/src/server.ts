@@ -298,7 +298,13 @@ class EmulatorServer {
     const segments = path
       .split('/')
       .filter((s) => s !== '')
-      .map(decodeURIComponent);
+      .map((segment) => {
+        try {
+          return decodeURIComponent(segment);
+        } catch {
+          throw badRequest(`the request path is not valid percent-encoding: ${segment}`);
+        }
+      });
     let group: string;
     let version: string;
     let rest: string[];

@@ -520,6 +520,13 @@ describe('Kubernetes emulator with the real client (contract)', () => {
     expect(throttled.hits).toBe(1);
     await core.listNamespacedSecret({ namespace: NS });
 
+    emulator.faults.inject({ kind: 'status', status: 500, method: 'POST', path: '/configmaps', times: 1 });
+    const internal = await failure(
+      core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'after-500' } } }),
+    );
+    expect(internal).toMatchObject({ code: 500, body: { reason: 'InternalError' } });
+    await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'after-500' } } });
+
     emulator.faults.inject({ kind: 'status', status: 503, path: '/configmaps', times: 1 });
     expect((await failure(core.listNamespacedConfigMap({ namespace: NS }))).code).toBe(503);
 
