@@ -302,8 +302,8 @@ export class RunnerMetrics {
 
   /** Publishes every stored value (one EMF document per dimension set) and empties the buffer. */
   flush(): void {
+    // The instances stay: building one per dimension set per invocation would cost more than the flush.
     for (const batch of this.#batches.values()) this.#publish(batch);
-    this.#batches.clear();
   }
 
   #publish(batch: { metrics: Metrics; values: number }): void {
