@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultStageFile, removeStageFile, writeStageFile } from '@hybrid-runner/cli';
 import type { LocalStageInfo } from '@hybrid-runner/cli';
@@ -19,7 +19,9 @@ export const DEFAULT_PORT = 8585;
 export const DEFAULT_AGENT_ID = 'local-runner';
 
 const root = resolve(import.meta.dirname, '../../..');
-const stateDirectory = join(root, '.hybrid-runner');
+const stageFile = defaultStageFile(root);
+// The kubeconfig and the handler log live beside the stage file (`.hybrid-runner/`, git-ignored).
+const stateDirectory = dirname(stageFile);
 
 // Keep the terminal for the stage's own lines: the handlers' structured logs (Powertools writes them to
 // process.stdout/stderr) go to a log file, or to stderr when LOG_LEVEL asks for them.
@@ -107,7 +109,6 @@ async function main(): Promise<number> {
 
   const logDestination = routeHandlerLogs();
   const logLine = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
-  const stageFile = defaultStageFile(root);
   say('Starting the local stage…');
   const stage: LocalStage = await startLocalStage({
     agentId,

@@ -6,7 +6,7 @@
 // RBAC), the local API Gateway, and in-process schedules instead of EventBridge.
 // What it cannot prove: IAM, real Argo, real pods, API Gateway itself (see docs/local-stage.md).
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { stringify } from 'yaml';
@@ -409,6 +409,7 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
         }),
         { mode: 0o600 },
       );
+      cleanups.push(() => rmSync(options.kubeconfigPath, { force: true }));
     }
 
     const ecr: EcrStandIn = await startEcrStandIn({

@@ -1,0 +1,271 @@
+// End to end, as a person would use it: `npm start`'s entry as a child process on a free port, driven by the
+// `hybrid-runner` CLI as child processes (--json). Proves the local stage's wiring (the real handlers from
+// their environment, the AWS stand-ins, the sandbox emulator with least-privilege RBAC, the schedules, the
+// stage file, clean shutdown). The sandbox is a simulated Argo controller, not Argo; no real pod runs.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStageInfo } from '@hybrid-runner/cli';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const MAIN = join(ROOT, 'packages/local/src/main.ts');
+const CLI = join(ROOT, 'packages/cli/bin/hybrid-runner.js');
+const FQN = 'mysql_prod.metadata_ingestion';
+const TOKEN = 'e2e-local-stage-token-7f3a9c';
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let directory: string;
+let stageFile: string;
+let port: number;
+let stage: ChildProcess;
+let stageOutput = '';
+let info: LocalStageInfo;
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once('error', fail);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port: chosen } = probe.address() as AddressInfo;
+      probe.close(() => done(chosen));
+    });
+  });
+}
+
+function portIsFree(candidate: number): Promise<boolean> {
+  return new Promise((done) => {
+    const probe = createServer();
+    probe.once('error', () => done(false));
+    probe.listen(candidate, '127.0.0.1', () => probe.close(() => done(true)));
+  });
+}
+
+/** The environment of the user's shell, without anything that would point the stage elsewhere. */
+function cleanEnvironment(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('AWS_') || name.startsWith('HYBRID_RUNNER') || name === 'KUBECONFIG')
+      delete env[name];
+  }
+  delete env.PORT;
+  delete env.LOG_LEVEL;
+  return env;
+}
+
+function cli(
+  args: string[],
+  options: { background?: (child: ChildProcess) => void } = {},
+): Promise<CliResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [CLI, '--json', ...args], {
+      cwd: ROOT,
+      env: { ...cleanEnvironment(), HYBRID_RUNNER_STAGE_FILE: stageFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', fail);
+    child.once('close', (code) => done({ code, stdout, stderr }));
+    options.background?.(child);
+  });
+}
+
+/** Pids whose parent is `pid` (Linux /proc; none elsewhere). */
+function childProcesses(pid: number): number[] {
+  if (!existsSync('/proc')) return [];
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        // Field 4 of /proc/<pid>/stat is the parent pid (after the parenthesised command name).
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** JSON lines of a --follow run. */
+function lines(stdout: string): Array<Record<string, unknown>> {
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(`Timed out waiting for ${what}. Stage output:\n${stageOutput}`);
+    await sleep(100);
+  }
+}
+
+beforeAll(async () => {
+  directory = mkdtempSync(join(tmpdir(), 'local-stage-e2e-'));
+  stageFile = join(directory, 'local-stage.json');
+  port = await freePort();
+  stage = spawn(process.execPath, [MAIN], {
+    cwd: ROOT,
+    env: {
+      ...cleanEnvironment(),
+      PORT: String(port),
+      AUTH_TOKEN: TOKEN,
+      AGENT_ID: 'e2e-local-runner',
+      HYBRID_RUNNER_STAGE_FILE: stageFile,
+      HEARTBEAT_SECONDS: '1',
+      SANDBOX_POD_RUN_MS: '300',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  stage.stdout?.on('data', (chunk: Buffer) => (stageOutput += chunk.toString()));
+  stage.stderr?.on('data', (chunk: Buffer) => (stageOutput += chunk.toString()));
+  info = await waitFor('the stage file', () =>
+    existsSync(stageFile) ? (JSON.parse(readFileSync(stageFile, 'utf8')) as LocalStageInfo) : undefined,
+  );
+  // The pull secret exists once the ECR refresh that runs at start has reported.
+  await waitFor('the first ECR refresh', () => (/ecr-refresh ok/.test(stageOutput) ? true : undefined));
+}, 60_000);
+
+afterAll(async () => {
+  if (stage && stage.exitCode === null && stage.signalCode === null) stage.kill('SIGKILL');
+  rmSync(directory, { recursive: true, force: true });
+});
+
+describe('npm start (the local stage)', () => {
+  it('prints the URL, agent id, token and next command, and records them in the stage file', () => {
+    expect(stageOutput).toContain(`ws://127.0.0.1:${port}`);
+    expect(stageOutput).toContain('e2e-local-runner');
+    expect(stageOutput).toContain(TOKEN);
+    expect(stageOutput).toContain('npx hybrid-runner collate deploy examples/mysql-metadata.yaml');
+    expect(info).toMatchObject({
+      url: `ws://127.0.0.1:${port}`,
+      agentId: 'e2e-local-runner',
+      token: TOKEN,
+      pid: stage.pid,
+      namespace: 'collate-ingestion',
+    });
+    expect(info.env?.KUBECONFIG).toBe(join(directory, 'kubeconfig'));
+  });
+
+  it('deploys a pipeline and runs it with --follow to success, then serves its logs', async () => {
+    const deploy = await cli(['collate', 'deploy', 'examples/mysql-metadata.yaml']);
+    expect(deploy.stderr).toBe('');
+    expect(deploy.code).toBe(0);
+    expect(JSON.parse(deploy.stdout)).toMatchObject({ code: 200, platform: 'Argo' });
+
+    const run = await cli(['collate', 'run', FQN, '--follow']);
+    expect(run.code, run.stderr).toBe(0);
+    const events = lines(run.stdout);
+    const started = events.find((event) => event.type === 'started');
+    expect(started).toMatchObject({ code: 200, runId: expect.any(String) });
+    expect(events.filter((event) => event.type === 'status').at(-1)).toMatchObject({
+      pipelineState: 'success',
+    });
+
+    const logs = await cli(['collate', 'logs', FQN, '--run-id', String(started?.runId)]);
+    expect(logs.code, logs.stderr).toBe(0);
+    const body = JSON.parse(logs.stdout) as { chunks: number; text: string };
+    expect(body.chunks).toBeGreaterThanOrEqual(1);
+    expect(body.text).toContain(String(started?.workflowName));
+  });
+
+  it('kills a slow run: the followed run ends stopped', async () => {
+    const scenario = await cli(['sandbox', 'scenario', FQN, '--outcome', 'slow', '--duration', '120']);
+    expect(scenario.code, scenario.stderr).toBe(0);
+    let follower: ChildProcess | undefined;
+    const following = cli(['collate', 'run', FQN, '--follow'], { background: (child) => (follower = child) });
+    let seen = '';
+    follower?.stdout?.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    await waitFor('the slow run to be running', () =>
+      /"pipelineState":"running"/.test(seen) ? true : undefined,
+    );
+    const kill = await cli(['collate', 'kill', FQN]);
+    expect(kill.code, kill.stderr).toBe(0);
+    const run = await following;
+    expect(run.code).toBe(1);
+    expect(
+      lines(run.stdout)
+        .filter((event) => event.type === 'status')
+        .at(-1),
+    ).toMatchObject({
+      pipelineState: 'stopped',
+    });
+  });
+
+  it('reports a run whose image cannot be pulled as failed, with the reason', async () => {
+    const scenario = await cli(['sandbox', 'scenario', FQN, '--outcome', 'image-pull-error']);
+    expect(scenario.code, scenario.stderr).toBe(0);
+    const run = await cli(['collate', 'run', FQN, '--follow']);
+    expect(run.code).toBe(1);
+    const last = lines(run.stdout)
+      .filter((event) => event.type === 'status')
+      .at(-1);
+    expect(last).toMatchObject({
+      pipelineState: 'failed',
+      reason: expect.stringMatching(/ImagePull|ErrImagePull/),
+    });
+    expect(JSON.parse(run.stderr.trim().split('\n').at(-1) ?? '{}')).toMatchObject({
+      error: expect.stringContaining('ended failed'),
+    });
+  });
+
+  it('refuses a test connection whose secret reference lies outside the prefix', async () => {
+    const file = join(directory, 'test-connection-outside-prefix.yaml');
+    writeFileSync(
+      file,
+      readFileSync(join(ROOT, 'examples/test-connection.yaml'), 'utf8').replace(
+        'secret:/collate/hybrid-ingestion-runner/mysql-prod-password',
+        'secret:/other-team/mysql-prod-password',
+      ),
+    );
+    const result = await cli(['collate', 'test-connection', file]);
+    expect(result.code).toBe(1);
+    const error = JSON.parse(result.stderr.trim().split('\n').at(-1) ?? '{}') as { error?: string };
+    expect(error.error).toContain('secret_reference_invalid');
+    expect(error.error).toContain('/other-team/mysql-prod-password');
+  });
+
+  it('doctor finds every check green against the local stage', async () => {
+    const result = await cli(['doctor']);
+    const report = JSON.parse(result.stdout) as {
+      ok: boolean;
+      checks: Array<{ check: string; status: string }>;
+    };
+    expect(report.checks.filter((check) => check.status !== 'ok')).toEqual([]);
+    expect(report.checks.map((check) => check.check)).toEqual(
+      expect.arrayContaining(['cluster reachable', 'permissions', 'argo crds', 'pull secret', 'bridge']),
+    );
+    expect(result.code).toBe(0);
+  });
+
+  it('SIGTERM stops everything: exit 0, no process left, port free, stage file removed', async () => {
+    const pid = stage.pid as number;
+    const children = childProcesses(pid);
+    const exited = new Promise<number | null>((done) => stage.once('exit', (code) => done(code)));
+    stage.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+    for (const child of children) expect(() => process.kill(child, 0)).toThrow();
+    expect(await portIsFree(port)).toBe(true);
+    expect(existsSync(stageFile)).toBe(false);
+    expect(existsSync(join(directory, 'kubeconfig'))).toBe(false);
+    expect(stageOutput).toContain('Stopped.');
+  });
+});
