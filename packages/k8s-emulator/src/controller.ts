@@ -480,6 +480,7 @@ export class SimulatedArgoController {
       );
       for (const match of JSON.stringify(template).matchAll(VARIABLE)) {
         const variable = match[1] ?? '';
+        if (variable.startsWith('=')) continue; // an expr-lang expression: evaluated by Argo, not checked here
         if (variable.startsWith('workflow.parameters.') && !declared.has(variable)) {
           return `templates.${String(template['name'])}: failed to resolve {{${variable}}}`;
         }

@@ -342,6 +342,20 @@ describe('SimulatedArgoController (stand-in for Argo, contract with the real cli
     expect(status(await controller.waitForPhase(NS, 'bad-var'))['message']).toContain(
       'failed to resolve {{workflow.parameters.missing}}',
     );
+    // Argo expressions ({{=…}}) and known globals are accepted.
+    await submit(
+      'expr-var',
+      ingestionSpec({
+        templates: [
+          {
+            name: 'ingestion',
+            container: { image: IMAGE, args: ['{{=workflow.name}}', '{{workflow.uid}}'] },
+          },
+        ],
+        onExit: undefined,
+      }),
+    );
+    expect(status(await controller.waitForPhase(NS, 'expr-var'))['phase']).toBe('Succeeded');
   });
 
   it('runs steps and DAG templates, with node ids and pod names derived from node names', async () => {
