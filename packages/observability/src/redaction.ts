@@ -165,3 +165,18 @@ export function redactValue<T>(value: T): unknown {
   const text = JSON.stringify(value, redactingReplacer);
   return text === undefined ? undefined : JSON.parse(text);
 }
+
+/**
+ * Wraps a loader of secrets (a token provider, a registry login) so that what it returns is registered
+ * before anyone can log it: `registeringSecrets(provider, (token) => [token])`.
+ */
+export function registeringSecrets<Args extends unknown[], Value>(
+  load: (...args: Args) => Promise<Value>,
+  secretsOf: (value: Value) => Array<string | undefined | null>,
+): (...args: Args) => Promise<Value> {
+  return async (...args) => {
+    const value = await load(...args);
+    for (const secret of secretsOf(value)) registerSecret(secret);
+    return value;
+  };
+}

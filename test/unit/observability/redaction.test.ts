@@ -8,6 +8,7 @@ import {
   redactText,
   redactValue,
   registerSecret,
+  registeringSecrets,
 } from '@hybrid-runner/observability';
 import { allStrings, captureOutput } from './capture.ts';
 
@@ -251,3 +252,15 @@ function logEvent(event: unknown): string {
     output.restore();
   }
 }
+
+describe('registeringSecrets', () => {
+  it('registers what a loader returns before handing it on', async () => {
+    const login = registeringSecrets(
+      async (host: string) => ({ host, username: 'AWS', password: 'ecr-password-value-123' }),
+      (credentials) => [credentials.password],
+    );
+    expect(redactText('ecr-password-value-123')).toBe('ecr-password-value-123');
+    await expect(login('registry.example')).resolves.toMatchObject({ host: 'registry.example' });
+    expect(redactText('pull with ecr-password-value-123')).toBe(`pull with ${REDACTED}`);
+  });
+});
