@@ -13,6 +13,7 @@ import {
 import type { SecretLocation, StageConfig } from '@hybrid-runner/config';
 import { FUNCTION_GROUPS, clusterAccessObjects } from './cluster-access.ts';
 import { createObservability } from './observability.ts';
+import { METRICS_NAMESPACE, OBSERVABILITY_ENV } from '@hybrid-runner/observability';
 import type { RbacObject } from './cluster-access.ts';
 import {
   bridgePolicy,
@@ -163,6 +164,11 @@ export function deployRunner(config: StageConfig): RunnerOutputs {
     [FUNCTION_ENV.clusterRegion]: clusterRegion,
     [FUNCTION_ENV.logLevel]: config.observability.logLevel,
     [FUNCTION_ENV.serviceName]: `hybrid-runner-${$app.stage}`,
+    // Metric dimensions and switches the observability package reads; the alarms select on the same values.
+    [OBSERVABILITY_ENV.stage]: $app.stage,
+    [OBSERVABILITY_ENV.agentId]: config.agentId,
+    [OBSERVABILITY_ENV.tracing]: String(config.observability.tracing),
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
   };
   const bridgeEnvironment = {
     ...baseEnvironment,

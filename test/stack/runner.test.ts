@@ -122,6 +122,20 @@ describe('stack with the chart defaults (Kubernetes secrets, no pod identity)', 
       managementEndpoint: `https://api0123.execute-api.${REGION}.amazonaws.com/$default`,
     });
     expect(read.settings).toMatchObject({ agentId: 'RemoteRunner', namespace: 'collate-ingestion' });
+    // The dimensions the alarms select on, and tracing off unless the stage asks for it.
+    expect(environment).toMatchObject({
+      HYBRID_RUNNER_STAGE: 'test',
+      HYBRID_RUNNER_AGENT_ID: 'RemoteRunner',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      POWERTOOLS_METRICS_NAMESPACE: 'CollateHybridRunner',
+    });
+    const alarmDimensions = run.ofType('aws:cloudwatch/metricAlarm:MetricAlarm').map((alarm) => alarm.inputs);
+    expect(alarmDimensions).toContainEqual(
+      expect.objectContaining({
+        namespace: 'CollateHybridRunner',
+        dimensions: { stage: 'test', agentId: 'RemoteRunner' },
+      }),
+    );
     const registryEnvironment = functionArgs(run, 'RegistryRefresh').environment as Record<string, string>;
     expect(JSON.parse(registryEnvironment[FUNCTION_ENV.registry] as string)).toEqual({
       registry: '118146679784.dkr.ecr.eu-west-1.amazonaws.com',
@@ -387,6 +401,7 @@ describe('stack with Secrets Manager, IRSA, a private cluster, tracing, Argo and
       expect(functionArgs(run, id)).toMatchObject({
         vpc: { privateSubnets: ['subnet-0a', 'subnet-0b'], securityGroups: ['sg-0c'] },
         transform: { function: { tracingConfig: { mode: 'Active' } } },
+        environment: expect.objectContaining({ POWERTOOLS_TRACE_ENABLED: 'true' }),
       });
     }
     const wildcardActions = allPolicies(run)
