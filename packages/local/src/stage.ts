@@ -567,8 +567,10 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
 
     const clientEnv: Record<string, string> = {
       AWS_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: operatorKeys.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: operatorKeys.secretAccessKey,
+      // With real Secrets Manager the CLI uses the user's own credentials; else the operator's placeholders.
+      ...(secretsManager
+        ? { AWS_ACCESS_KEY_ID: operatorKeys.accessKeyId, AWS_SECRET_ACCESS_KEY: operatorKeys.secretAccessKey }
+        : {}),
       [AWS_ENDPOINT_ENV.dynamodb]: dynamo.endpoint,
       [AWS_ENDPOINT_ENV.ecr]: ecr.url,
       ...(secretsManager ? { [AWS_ENDPOINT_ENV.secretsManager]: secretsManager.url } : {}),

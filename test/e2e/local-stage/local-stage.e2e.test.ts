@@ -16,6 +16,9 @@ const MAIN = join(ROOT, 'packages/local/src/main.ts');
 const CLI = join(ROOT, 'packages/cli/bin/hybrid-runner.js');
 const FQN = 'mysql_prod.metadata_ingestion';
 const TOKEN = 'e2e-local-stage-token-7f3a9c';
+const PREFIX = '/collate/hybrid-ingestion-runner/';
+const SEEDED_VALUE = 'seeded-password-value-1b2c';
+const PUT_VALUE = 'put-later-password-value-9d8e';
 
 interface CliResult {
   code: number | null;
@@ -63,18 +66,19 @@ function cleanEnvironment(): NodeJS.ProcessEnv {
 
 function cli(
   args: string[],
-  options: { background?: (child: ChildProcess) => void } = {},
+  options: { background?: (child: ChildProcess) => void; input?: string } = {},
 ): Promise<CliResult> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [CLI, '--json', ...args], {
       cwd: ROOT,
       env: { ...cleanEnvironment(), HYBRID_RUNNER_STAGE_FILE: stageFile },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (options.input !== undefined) child.stdin?.end(options.input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', fail);
     child.once('close', (code) => done({ code, stdout, stderr }));
     options.background?.(child);
@@ -121,6 +125,8 @@ beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'local-stage-e2e-'));
   stageFile = join(directory, 'local-stage.json');
   port = await freePort();
+  const seedFile = join(directory, 'secrets.json');
+  writeFileSync(seedFile, JSON.stringify({ [`${PREFIX}mysql-prod-password`]: SEEDED_VALUE }));
   stage = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
     env: {
@@ -131,6 +137,7 @@ beforeAll(async () => {
       HYBRID_RUNNER_STAGE_FILE: stageFile,
       HEARTBEAT_SECONDS: '1',
       SANDBOX_POD_RUN_MS: '300',
+      SEED_SECRETS_FILE: seedFile,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -240,6 +247,36 @@ describe('npm start (the local stage)', () => {
     const error = JSON.parse(result.stderr.trim().split('\n').at(-1) ?? '{}') as { error?: string };
     expect(error.error).toContain('secret_reference_invalid');
     expect(error.error).toContain('/other-team/mysql-prod-password');
+  });
+
+  it('accepts references to a seeded secret and to one stored with `secrets put`, never showing values', async () => {
+    const seeded = await cli(['collate', 'test-connection', 'examples/test-connection.yaml']);
+    expect(seeded.code, seeded.stderr).toBe(0);
+    expect(JSON.parse(seeded.stdout)).toMatchObject({ code: 200, runId: expect.any(String) });
+
+    const put = await cli(['secrets', 'put', `${PREFIX}added-later`], { input: `${PUT_VALUE}\n` });
+    expect(put.code, put.stderr).toBe(0);
+    const file = join(directory, 'test-connection-added-later.yaml');
+    writeFileSync(
+      file,
+      readFileSync(join(ROOT, 'examples/test-connection.yaml'), 'utf8').replace(
+        `secret:${PREFIX}mysql-prod-password`,
+        `secret:${PREFIX}added-later`,
+      ),
+    );
+    const later = await cli(['collate', 'test-connection', file]);
+    expect(later.code, later.stderr).toBe(0);
+
+    const everything = [
+      stageOutput,
+      seeded.stdout,
+      put.stdout,
+      later.stdout,
+      readFileSync(join(directory, 'local-stage.log'), 'utf8'),
+    ].join('\n');
+    expect(everything).not.toContain(SEEDED_VALUE);
+    expect(everything).not.toContain(PUT_VALUE);
+    expect(stageOutput).toContain('1 seeded');
   });
 
   it('doctor finds every check green against the local stage', async () => {
