@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import {
+  FUNCTION_ENV,
+  MAX_SETTINGS_ENV_BYTES,
+  parseStageConfig,
+  readFunctionEnvironment,
+  registryRefreshSettings,
+  registryRegion,
+  settingsEnvironmentValue,
+} from '@hybrid-runner/config';
+
+const config = parseStageConfig({
+  serverHost: 'acme.getcollate.io',
+  cluster: { name: 'eks', region: 'us-east-1' },
+});
+
+function environment(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return {
+    [FUNCTION_ENV.settings]: settingsEnvironmentValue(config),
+    [FUNCTION_ENV.clusterName]: 'eks',
+    [FUNCTION_ENV.clusterRegion]: 'us-east-1',
+    [FUNCTION_ENV.connectionsTable]: 'connections',
+    [FUNCTION_ENV.stateTable]: 'state',
+    [FUNCTION_ENV.authTokenSecret]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:token-AbCdEf',
+    [FUNCTION_ENV.managementEndpoint]: 'https://abc.execute-api.us-east-1.amazonaws.com/$default',
+    ...overrides,
+  };
+}
+
+describe('function environment contract', () => {
+  it('round-trips what the stack sets into what a handler reads', () => {
+    const read = readFunctionEnvironment(
+      environment({
+        [FUNCTION_ENV.registry]: JSON.stringify(registryRefreshSettings(config)),
+        [FUNCTION_ENV.ecrKeysSecret]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:keys-AbCdEf',
+      }),
+    );
+    expect(read.settings.serverHost).toBe('acme.getcollate.io');
+    expect(read.settings.secretsManager.region).toBe('us-east-1');
+    expect(read.registry).toEqual({
+      registry: '118146679784.dkr.ecr.eu-west-1.amazonaws.com',
+      region: 'eu-west-1',
+      pullSecretName: 'omd-registry-credentials',
+      include: ['collate-ingestion'],
+      exclude: [],
+      patchServiceAccount: false,
+      serviceAccounts: ['ingestion'],
+    });
+    expect(read.ecrKeysSecret).toMatch(/secret:keys-/);
+  });
+
+  it('names the missing variable and says to deploy with the stack', () => {
+    expect(() => readFunctionEnvironment(environment({ [FUNCTION_ENV.stateTable]: undefined }))).toThrow(
+      'HYBRID_RUNNER_STATE_TABLE is not set: deploy the function with the stack (sst deploy).',
+    );
+  });
+
+  it('reports settings that are not JSON', () => {
+    expect(() => readFunctionEnvironment(environment({ [FUNCTION_ENV.settings]: '{oops' }))).toThrow(
+      'HYBRID_RUNNER_SETTINGS does not hold JSON: redeploy the stack.',
+    );
+  });
+
+  it('refuses settings too large for a Lambda environment, saying what to shorten', () => {
+    const large = parseStageConfig({
+      serverHost: 'acme.getcollate.io',
+      cluster: { name: 'eks' },
+      ingestionPods: { extraEnv: { BIG: 'x'.repeat(MAX_SETTINGS_ENV_BYTES) } },
+    });
+    expect(() => settingsEnvironmentValue(large)).toThrow(
+      /over the 3072 that fit in a Lambda environment: shorten ingestionPods/,
+    );
+  });
+
+  it('takes the ECR login region from the registry host', () => {
+    expect(registryRegion('123456789012.dkr.ecr.ap-south-1.amazonaws.com')).toBe('ap-south-1');
+    expect(() => registryRegion('ghcr.io')).toThrow(/is not an ECR registry host/);
+  });
+
+  it('uses the configured registry targets instead of the ingestion namespace when given', () => {
+    const targeted = parseStageConfig({
+      serverHost: 'acme.getcollate.io',
+      cluster: { name: 'eks' },
+      ecr: { targetNamespaces: { include: ['team-*'], exclude: ['team-x'] }, patchServiceAccount: true },
+    });
+    expect(registryRefreshSettings(targeted)).toMatchObject({
+      include: ['team-*'],
+      exclude: ['team-x'],
+      patchServiceAccount: true,
+    });
+  });
+});
