@@ -115,7 +115,7 @@ export const METRIC_CATALOG = {
     dimensions: [],
     statistic: 'Maximum',
     description:
-      'Seconds between a run changing state and the runner reporting it to Collate (largest per pass).',
+      'Seconds between a run entering a state and the runner reporting it to Collate (one value per reported run; the alarm watches the maximum).',
     emittedBy: ['heartbeat'],
   },
   EcrTokenHoursRemaining: {

@@ -5,3 +5,4 @@ export * from './logger.ts';
 export * from './tracing.ts';
 export * from './alarms.ts';
 export * from './dashboard.ts';
+export * from './recorders.ts';

@@ -10,6 +10,12 @@ import {
   alarmDefinitions,
   createMetrics,
   dashboardBody,
+  instrumentClusterCalls,
+  recordBridgeResponse,
+  recordHandshake,
+  recordHeartbeat,
+  recordRegistryRefresh,
+  recordRunReported,
   dashboardMetricReferences,
   samplesOf,
   type EmfDocument,
@@ -148,12 +154,11 @@ describe('dashboard and alarms use only metrics the code emits', () => {
   });
 });
 
-// Where the functions emit metrics. A metric counts as wired when its name appears as a string literal in a
-// source file outside the observability package that uses the catalog's metrics API (a name emitted through
-// another Metrics instance lands in another namespace with other dimensions), or, for the Kubernetes
-// metrics, when a function instruments its cluster port. NOT_YET_WIRED lists the rest: it must shrink as the functions are wired, and this
-// test fails both when a listed metric becomes wired (remove it from the list) and when an unlisted one
-// loses its emitter.
+// Where the functions emit metrics. A metric counts as wired when a source file outside the observability
+// package that uses the catalog's API (a name emitted through another Metrics instance lands in another
+// namespace with other dimensions) calls a recorder that emits it, or names it as a string literal.
+// NOT_YET_WIRED lists the rest: it must shrink as the functions are wired, and this test fails both when a
+// listed metric becomes wired (remove it from the list) and when an unlisted one loses its emitter.
 const NOT_YET_WIRED: ReadonlySet<MetricName> = new Set<MetricName>([
   'OpenConnections',
   'ConnectionsOpened',
@@ -172,10 +177,22 @@ const NOT_YET_WIRED: ReadonlySet<MetricName> = new Set<MetricName>([
   'EcrNamespacesFailed',
   'EcrRefreshDuration',
 ]);
-const INSTRUMENTED: ReadonlySet<MetricName> = new Set<MetricName>([
-  'KubernetesApiLatency',
-  'KubernetesApiErrors',
-]);
+
+/** The package's helpers and the metrics each can emit (checked against what they really emit below). */
+const RECORDERS: Record<string, MetricName[]> = {
+  recordBridgeResponse: ['Requests', 'OperationLatency', 'RunsStarted'],
+  recordHandshake: ['ConnectionsOpened', 'ConnectionsRefused'],
+  recordHeartbeat: ['OpenConnections', 'EcrTokenHoursRemaining'],
+  recordRunReported: ['RunsFinished', 'RunsFailedBeforeStart', 'ReconciliationLag'],
+  recordRegistryRefresh: [
+    'EcrRefreshFailed',
+    'EcrNamespacesUpdated',
+    'EcrNamespacesFailed',
+    'EcrRefreshDuration',
+    'EcrTokenHoursRemaining',
+  ],
+  instrumentClusterCalls: ['KubernetesApiLatency', 'KubernetesApiErrors'],
+};
 
 const root = join(import.meta.dirname, '..', '..', '..');
 
@@ -197,9 +214,12 @@ describe('every catalog metric has an emitter in the functions', () => {
 
   function isWired(name: MetricName): boolean {
     const usingCatalog = files.filter((file) => file.text.includes('@hybrid-runner/observability'));
-    if (INSTRUMENTED.has(name))
-      return usingCatalog.some((file) => file.text.includes('instrumentClusterCalls('));
-    return usingCatalog.some((file) => new RegExp(`['"\`]${name}['"\`]`).test(file.text));
+    const recorders = Object.keys(RECORDERS).filter((recorder) => RECORDERS[recorder]!.includes(name));
+    return usingCatalog.some(
+      (file) =>
+        new RegExp(`['"\`]${name}['"\`]`).test(file.text) ||
+        recorders.some((recorder) => file.text.includes(`${recorder}(`)),
+    );
   }
 
   it.each(Object.keys(METRIC_CATALOG) as MetricName[])('%s', (name) => {
@@ -216,5 +236,55 @@ describe('every catalog metric has an emitter in the functions', () => {
       expect(definition.emittedBy.length).toBeGreaterThan(0);
       for (const emitter of definition.emittedBy) expect(EMITTERS).toContain(emitter);
     }
+  });
+});
+
+describe('the recorder map above is what the recorders emit', () => {
+  const now = new Date('2026-01-01T12:00:00Z');
+  const calls: Record<string, (metrics: ReturnType<typeof createMetrics>) => Promise<void> | void> = {
+    recordBridgeResponse: (metrics) =>
+      recordBridgeResponse(metrics, { op: 'runPipeline', ok: true, replayed: false, latencyMs: 5 }),
+    recordHandshake: (metrics) => {
+      recordHandshake(metrics, true);
+      recordHandshake(metrics, false);
+    },
+    recordHeartbeat: (metrics) =>
+      recordHeartbeat(metrics, {
+        connections: 1,
+        ecrCredentialsExpireAt: new Date(now.getTime() + 3_600_000),
+        now,
+      }),
+    recordRunReported: (metrics) =>
+      recordRunReported(metrics, {
+        pipelineState: 'failed',
+        failedBeforeStart: true,
+        changedAt: now.getTime(),
+        now,
+      }),
+    recordRegistryRefresh: (metrics) =>
+      recordRegistryRefresh(metrics, {
+        ok: false,
+        updated: 1,
+        failed: 1,
+        durationMs: 10,
+        expiresAt: now,
+        now,
+      }),
+    instrumentClusterCalls: async (metrics) => {
+      const port = instrumentClusterCalls({ get: async () => Promise.reject(new Error('503')) }, { metrics });
+      await port.get().catch(() => undefined);
+    },
+  };
+  it.each(Object.keys(RECORDERS))('%s', async (recorder) => {
+    const documents: EmfDocument[] = [];
+    const metrics = createMetrics({
+      stage: STAGE,
+      agentId: AGENT,
+      sink: (document) => documents.push(document),
+    });
+    await calls[recorder]!(metrics);
+    metrics.flush();
+    const names = new Set(documents.flatMap(samplesOf).map((sample) => sample.name));
+    expect([...names].sort()).toEqual([...RECORDERS[recorder]!].sort());
   });
 });
