@@ -386,7 +386,8 @@ function storedSecret(id: string, location: SecretLocation, description: string)
   if ('secretArn' in location && location.secretArn) return $util.output(location.secretArn);
   const value = new sst.Secret((location as { sstSecret: string }).sstSecret);
   const secret = new aws.secretsmanager.Secret(`${id}Secret`, {
-    namePrefix: `hybrid-runner/${$app.name}/${$app.stage}/${id}-`,
+    // Outside secretsManager.prefix on purpose: the ingestion pods' role must never reach the runner's own secrets.
+    namePrefix: `${$app.name}/${$app.stage}/${id}-`,
     description,
   });
   new aws.secretsmanager.SecretVersion(`${id}SecretVersion`, {
