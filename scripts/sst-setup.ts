@@ -2,7 +2,7 @@
 // a clean clone. `sst install` needs only the npm registry with these variables: no Pulumi download, no
 // telemetry, no Bun. Stack tests and `tsc -p tsconfig.stacks.json` need the result.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -14,8 +14,15 @@ const ready = [
 ];
 const force = process.argv.includes('--force');
 
-if (!force && ready.every((file) => existsSync(join(platform, file)))) {
-  console.log(`.sst/platform is present (use --force to regenerate).`);
+const sstVersion = (
+  JSON.parse(readFileSync(join(root, 'node_modules', 'sst', 'package.json'), 'utf8')) as { version: string }
+).version;
+const platformVersion = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined);
+const current =
+  ready.every((file) => existsSync(join(platform, file))) &&
+  platformVersion(join(platform, 'version')) === sstVersion;
+if (!force && current) {
+  console.log(`.sst/platform is present for sst ${sstVersion} (use --force to regenerate).`);
   process.exit(0);
 }
 
