@@ -23,6 +23,15 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return text === '' ? '(root)' : text;
 }
 
+const EXPECTED_TYPES: Record<string, string> = {
+  object: 'a mapping',
+  array: 'a list',
+  int: 'a whole number',
+  number: 'a number',
+  string: 'a string (quote it if it looks like a number or boolean)',
+  boolean: 'true or false',
+};
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'unrecognized_keys':
@@ -32,8 +41,17 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'invalid_type':
       // zod's own text ("expected string, received number") unless the schema gave a better one.
       return issue.message.startsWith('Invalid input')
-        ? `must be ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}`
+        ? `must be ${EXPECTED_TYPES[issue.expected] ?? `a ${issue.expected}`}`
         : issue.message;
+    case 'too_small':
+    case 'too_big': {
+      // zod's defaults ("Too small: expected …") unless the schema gave a better one.
+      if (!/^Too (small|big)/.test(issue.message)) return issue.message;
+      const bound = Number(issue.code === 'too_small' ? issue.minimum : issue.maximum);
+      const unit = issue.origin === 'string' ? ' characters' : issue.origin === 'array' ? ' entries' : '';
+      if (issue.code === 'too_small' && bound === 1 && unit) return 'must not be empty';
+      return `must be ${issue.code === 'too_small' ? 'at least' : 'at most'} ${bound}${unit}`;
+    }
     case 'invalid_union':
       return 'has none of the accepted forms: see docs/deploy.md for this field';
     default:

@@ -298,7 +298,21 @@ describe('bad configurations name the field and the fix', () => {
 
   it('says what type a field must have', () => {
     expect(problemsOf({ ...minimal, useSecureProtocols: 'yes', ingestionPods: { tolerations: {} } })).toEqual(
-      ['useSecureProtocols: must be a boolean', 'ingestionPods.tolerations: must be a list'],
+      ['useSecureProtocols: must be true or false', 'ingestionPods.tolerations: must be a list'],
     );
+  });
+
+  it("says what bound a value breaks instead of zod's generic text", () => {
+    expect(
+      problemsOf({
+        ...minimal,
+        agentId: 'x'.repeat(300),
+        ingestionPods: { image: { tag: '' }, activeDeadlineSeconds: 0.5 },
+      }),
+    ).toEqual([
+      'agentId: must be at most 256 characters',
+      'ingestionPods.image.tag: must not be empty',
+      'ingestionPods.activeDeadlineSeconds: must be a whole number',
+    ]);
   });
 });
