@@ -1,0 +1,107 @@
+// `npm start`'s settings as a child process sees them: bad values exit 2 with what to do before anything
+// starts, and a taken default port falls back to a free one.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { LocalStageInfo } from '@hybrid-runner/cli';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const MAIN = join(ROOT, 'packages/local/src/main.ts');
+const directory = mkdtempSync(join(tmpdir(), 'local-stage-settings-'));
+const stageFile = join(directory, 'local-stage.json');
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+function environment(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('AWS_') || name.startsWith('HYBRID_RUNNER') || name === 'KUBECONFIG')
+      delete env[name];
+  }
+  for (const name of [
+    'PORT',
+    'LOG_LEVEL',
+    'AGENT_ID',
+    'AUTH_TOKEN',
+    'SEED_SECRETS_FILE',
+    'HEARTBEAT_SECONDS',
+  ])
+    delete env[name];
+  return { ...env, HYBRID_RUNNER_STAGE_FILE: stageFile, ...extra };
+}
+
+function start(extra: Record<string, string>) {
+  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: environment(extra) });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  return { child, exited, output: () => output };
+}
+
+function listen(port: number): Promise<Server | undefined> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(undefined));
+    server.listen(port, '127.0.0.1', () => done(server));
+  });
+}
+
+describe('npm start settings', () => {
+  it('exits 2 with a fix when PORT is set and taken, before starting anything', async () => {
+    const blocker = (await listen(0)) as Server;
+    const { port } = blocker.address() as { port: number };
+    try {
+      const stage = start({ PORT: String(port) });
+      expect(await stage.exited).toBe(2);
+      expect(stage.output()).toContain(`PORT ${port} is taken: stop what uses it, or choose another port`);
+      expect(existsSync(stageFile)).toBe(false);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT=eighty is not a port number (1-65535)'],
+    [{ HEARTBEAT_SECONDS: '0' }, 'HEARTBEAT_SECONDS=0 is not a positive number'],
+    [{ SEED_SECRETS_FILE: join(directory, 'missing.json') }, 'does not exist (named by SEED_SECRETS_FILE)'],
+    [{ HYBRID_RUNNER__namespaces__ingestion: 'Not_A_Namespace' }, 'namespaces.ingestion'],
+  ])('exits 2 on %o with a clear message', async (extra, message) => {
+    const stage = start(extra);
+    expect(await stage.exited).toBe(2);
+    expect(stage.output()).toContain(message);
+  });
+
+  it('exits 2 on an unreadable seed file without echoing its content', async () => {
+    const seed = join(directory, 'broken-secrets.json');
+    writeFileSync(seed, '{"/collate/hybrid-ingestion-runner/db": "super-secret-value"');
+    const stage = start({ SEED_SECRETS_FILE: seed });
+    expect(await stage.exited).toBe(2);
+    expect(stage.output()).toContain('is not valid JSON');
+    expect(stage.output()).not.toContain('super-secret-value');
+  });
+
+  it('falls back to a free port when the default 8585 is taken and PORT is not set', async () => {
+    // Taken by us, or already by someone else: either way the stage must not use it.
+    const blocker = await listen(8585);
+    try {
+      const stage = start({ AUTH_TOKEN: 'fallback-token' });
+      const deadline = Date.now() + 30_000;
+      while (!existsSync(stageFile) && Date.now() < deadline && stage.child.exitCode === null)
+        await sleep(100);
+      const info = JSON.parse(readFileSync(stageFile, 'utf8')) as LocalStageInfo;
+      expect(stage.output()).toContain('Port 8585 is taken; using a free port instead');
+      expect(info.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+      expect(info.url).not.toBe('ws://127.0.0.1:8585');
+      expect(stage.output()).toContain(info.url);
+      stage.child.kill('SIGINT');
+      expect(await stage.exited).toBe(0);
+      expect(existsSync(stageFile)).toBe(false);
+    } finally {
+      blocker?.close();
+    }
+  }, 40_000);
+});
