@@ -14,6 +14,8 @@ import type { SecretLocation, StageConfig } from '@hybrid-runner/config';
 import { FUNCTION_GROUPS, clusterAccessObjects } from './cluster-access.ts';
 import { createObservability } from './observability.ts';
 import { METRICS_NAMESPACE, OBSERVABILITY_ENV } from '@hybrid-runner/observability';
+import { REGISTRY_REFRESH_DEFAULTS } from '@hybrid-runner/core';
+import { ECR_REFRESH_WORK_BUDGET_MS } from '../functions/schedule/ecr-refresh.ts';
 import type { RbacObject } from './cluster-access.ts';
 import {
   bridgePolicy,
@@ -38,13 +40,16 @@ export const HANDLERS = {
 type FunctionKey = keyof typeof HANDLERS;
 
 const LAMBDA_NAME_LIMIT = 64;
-/** API Gateway gives an integration 29 s; the heartbeat must finish inside its one-minute period. */
-const TIMEOUTS: Record<FunctionKey, `${number} seconds` | `${number} minutes`> = {
+/**
+ * API Gateway gives an integration 29 s; the heartbeat must finish inside its one-minute period; the
+ * registry refresh waits a random delay (spreading logins) and then needs its work budget.
+ */
+const TIMEOUTS: Record<FunctionKey, `${number} seconds`> = {
   connect: '10 seconds',
   disconnect: '10 seconds',
   message: '29 seconds',
   heartbeat: '50 seconds',
-  registryRefresh: '5 minutes',
+  registryRefresh: `${REGISTRY_REFRESH_DEFAULTS.maxJitterMinutes * 60 + ECR_REFRESH_WORK_BUDGET_MS / 1000} seconds`,
 };
 
 export function lambdaName(app: string, stage: string, key: FunctionKey): string {
