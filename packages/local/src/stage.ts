@@ -430,7 +430,8 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
       AWS_PROFILE: undefined,
       AWS_EC2_METADATA_DISABLED: 'true',
       [AWS_ENDPOINT_ENV.dynamodb]: dynamo.endpoint,
-      [AWS_ENDPOINT_ENV.secretsManager]: secretsManager?.url,
+      // With real Secrets Manager, whatever the user's environment says about its endpoint stays.
+      ...(secretsManager ? { [AWS_ENDPOINT_ENV.secretsManager]: secretsManager.url } : {}),
       [AWS_ENDPOINT_ENV.eks]: eks?.url,
       [AWS_ENDPOINT_ENV.ecr]: ecr.url,
       [FUNCTION_ENV.settings]: settingsEnvironmentValue(config, { region: LOCAL_REGION }),
