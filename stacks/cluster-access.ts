@@ -1,7 +1,7 @@
 // Kubernetes RBAC of the stack as plain data: what the functions (through their EKS access entries) and
 // the ingestion pods may do. Namespaced Roles wherever the API allows it; cluster-wide rules only for the
 // registry refresh when its targets are patterns (new namespaces matching them must be served at once).
-import type { RegistryRefreshSettings } from '@hybrid-runner/config';
+import type { RegistryRefreshEnvironment } from '@hybrid-runner/config';
 import { RUNNER_RBAC_RULES } from '@hybrid-runner/kubernetes';
 
 export interface PolicyRule {
@@ -50,7 +50,7 @@ export const KUBERNETES_SECRETS_READER_RULES: PolicyRule[] = [
 
 /** The registry refresh: update the pull secret in place (create when missing), optionally patch SAs. */
 export function registryRules(
-  settings: RegistryRefreshSettings,
+  settings: RegistryRefreshEnvironment,
   options: { clusterWide: boolean },
 ): PolicyRule[] {
   const rules: PolicyRule[] = [
@@ -110,7 +110,7 @@ export interface ClusterAccessInput {
   serviceAccount: string;
   secretsProvider: 'managed-aws' | 'kubernetes';
   /** Absent when the registry refresh is disabled. */
-  registry?: RegistryRefreshSettings;
+  registry?: RegistryRefreshEnvironment;
 }
 
 /** Every RBAC object the stack applies, in dependency order (roles before their bindings). */

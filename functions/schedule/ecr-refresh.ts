@@ -28,7 +28,7 @@ import type {
 import { createEcrRegistryAuth } from '@hybrid-runner/aws';
 import { KubernetesCluster } from '@hybrid-runner/kubernetes';
 import { FUNCTION_ENV } from '@hybrid-runner/config';
-import type { RegistryRefreshSettings as RegistryEnvironment } from '@hybrid-runner/config';
+import type { RegistryRefreshEnvironment } from '@hybrid-runner/config';
 
 export type EcrRefreshTrigger = 'schedule' | 'deploy' | 'manual';
 
@@ -197,7 +197,7 @@ export function ecrRefreshEnvironment(env: Record<string, string | undefined>): 
       throw new BadRequestError(`${FUNCTION_ENV[key]} does not hold JSON: redeploy the stack.`);
     }
   };
-  const registry = json<RegistryEnvironment & { maxJitterSeconds?: number; concurrency?: number }>(
+  const registry = json<RegistryRefreshEnvironment & { maxJitterSeconds?: number; concurrency?: number }>(
     'registry',
   );
   const runner = json<{ namespace?: string }>('settings');

@@ -1,5 +1,6 @@
 // The contract between the stack and the Lambda handlers: which environment variables the stack sets and
 // how a handler reads them back. One place for both sides, so a renamed variable breaks a type, not a deploy.
+import { parseRegistryHost } from '@hybrid-runner/core';
 import type { RunnerSettings } from '@hybrid-runner/core';
 import type { StageConfig } from './schema.ts';
 import { toRunnerSettings } from './settings.ts';
@@ -15,7 +16,7 @@ export const FUNCTION_ENV = {
   authTokenSecret: 'HYBRID_RUNNER_AUTH_TOKEN_SECRET',
   /** Secrets Manager ARN of Collate's ECR keys (JSON accessKeyId/secretAccessKey); registry function only. */
   ecrKeysSecret: 'HYBRID_RUNNER_ECR_KEYS_SECRET',
-  /** JSON of RegistryRefreshSettings; registry function only. */
+  /** JSON of RegistryRefreshEnvironment; registry function only. */
   registry: 'HYBRID_RUNNER_REGISTRY',
   /** https://{apiId}.execute-api.{region}.amazonaws.com/{stage}, for PostToConnection outside a WebSocket event. */
   managementEndpoint: 'HYBRID_RUNNER_MANAGEMENT_ENDPOINT',
@@ -26,7 +27,8 @@ export const FUNCTION_ENV = {
 /** Lambda allows 4 KB of environment in total; the settings must leave room for the rest. */
 export const MAX_SETTINGS_ENV_BYTES = 3 * 1024;
 
-export interface RegistryRefreshSettings {
+/** What the stack tells the registry function; the function resolves core's RegistryRefreshSettings from it. */
+export interface RegistryRefreshEnvironment {
   registry: string;
   /** ECR tokens are per region: the registry's own region. */
   region: string;
@@ -39,17 +41,10 @@ export interface RegistryRefreshSettings {
   serviceAccounts: string[];
 }
 
-export function registryRegion(registry: string): string {
-  const match = /^\d{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/.exec(registry);
-  if (!match?.[1])
-    throw new Error(`${registry} is not an ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com)`);
-  return match[1];
-}
-
-export function registryRefreshSettings(config: StageConfig): RegistryRefreshSettings {
+export function registryRefreshSettings(config: StageConfig): RegistryRefreshEnvironment {
   return {
     registry: config.ecr.registry,
-    region: registryRegion(config.ecr.registry),
+    region: parseRegistryHost(config.ecr.registry).region,
     pullSecretName: config.ecr.pullSecretName,
     include: config.ecr.targetNamespaces.include ?? [config.namespaces.ingestion],
     exclude: config.ecr.targetNamespaces.exclude,
@@ -79,7 +74,7 @@ export interface FunctionEnvironment {
   authTokenSecret: string;
   managementEndpoint: string;
   ecrKeysSecret?: string;
-  registry?: RegistryRefreshSettings;
+  registry?: RegistryRefreshEnvironment;
 }
 
 /** For handlers: reads what the stack set, failing at cold start with the variable's name if one is missing. */
@@ -108,6 +103,6 @@ export function readFunctionEnvironment(env: NodeJS.ProcessEnv = process.env): F
     authTokenSecret: required('authTokenSecret'),
     managementEndpoint: required('managementEndpoint'),
     ...(ecrKeysSecret ? { ecrKeysSecret } : {}),
-    ...(registry ? { registry: json<RegistryRefreshSettings>('registry', registry) } : {}),
+    ...(registry ? { registry: json<RegistryRefreshEnvironment>('registry', registry) } : {}),
   };
 }

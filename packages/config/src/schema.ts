@@ -3,11 +3,17 @@
 // the names or ARNs of where they are stored.
 import { z } from 'zod';
 import { DEFAULT_SECRET_PREFIX } from '@hybrid-runner/protocol';
-import { DEFAULT_INGESTION_IMAGE } from '@hybrid-runner/core';
+import {
+  DEFAULT_INGESTION_IMAGE,
+  DEFAULT_PULL_SECRET_NAME,
+  DEFAULT_REGISTRY_HOST,
+  parseRegistryHost,
+} from '@hybrid-runner/core';
 
+// Core owns the registry rules; re-exported so config users need not import core for them.
+export { DEFAULT_PULL_SECRET_NAME };
 /** Collate's registry for the ingestion images (chart `ecrRegistryHelper.collateCredentials.values.account`). */
-export const COLLATE_REGISTRY = '118146679784.dkr.ecr.eu-west-1.amazonaws.com';
-export const DEFAULT_PULL_SECRET_NAME = 'omd-registry-credentials';
+export const COLLATE_REGISTRY = DEFAULT_REGISTRY_HOST;
 /** The Argo Workflows chart of the published runner; the 0.45 line ships Argo Workflows 3.7. */
 export const DEFAULT_ARGO_CHART_VERSION = '0.45.26';
 export const ARGO_CHART_VERSION_PATTERN = /^0\.45\.\d+$/;
@@ -28,6 +34,15 @@ export const POD_GC_STRATEGIES = [
 ] as const;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Core's registry host rule (FIPS and China hosts included), but only the bare host the stack writes as is. */
+function isBareRegistryHost(value: string): boolean {
+  try {
+    return parseRegistryHost(value).host === value;
+  } catch {
+    return false;
+  }
+}
 const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 const SCHEDULE_EXPRESSION = /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\((\S+ ){5}\S+\))$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
@@ -232,9 +247,9 @@ export const stageConfigSchema = z
         enabled: z.boolean().default(true),
         registry: z
           .string()
-          .regex(
-            /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/,
-            'must be an ECR registry host such as "118146679784.dkr.ecr.eu-west-1.amazonaws.com"',
+          .refine(
+            isBareRegistryHost,
+            `must be an ECR registry host such as "${COLLATE_REGISTRY}" (no scheme, path or upper case)`,
           )
           .default(COLLATE_REGISTRY),
         // Every 4 hours (the chart uses 6): tokens live 12 hours, so two refreshes may fail before pulls do.

@@ -5,7 +5,6 @@ import {
   parseStageConfig,
   readFunctionEnvironment,
   registryRefreshSettings,
-  registryRegion,
   settingsEnvironmentValue,
 } from '@hybrid-runner/config';
 
@@ -72,9 +71,22 @@ describe('function environment contract', () => {
     );
   });
 
-  it('takes the ECR login region from the registry host', () => {
-    expect(registryRegion('123456789012.dkr.ecr.ap-south-1.amazonaws.com')).toBe('ap-south-1');
-    expect(() => registryRegion('ghcr.io')).toThrow(/is not an ECR registry host/);
+  it('takes the ECR login region from the registry host, FIPS and China hosts included', () => {
+    const regionOf = (registry: string): string =>
+      registryRefreshSettings(
+        parseStageConfig({ serverHost: 'acme.getcollate.io', cluster: { name: 'eks' }, ecr: { registry } }),
+      ).region;
+    expect(regionOf('123456789012.dkr.ecr.ap-south-1.amazonaws.com')).toBe('ap-south-1');
+    expect(regionOf('123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com')).toBe('us-gov-west-1');
+    expect(regionOf('123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn')).toBe('cn-north-1');
+  });
+
+  it('refuses a registry that is not a bare ECR host when the stage config is parsed', () => {
+    for (const registry of ['ghcr.io', 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com']) {
+      expect(() =>
+        parseStageConfig({ serverHost: 'acme.getcollate.io', cluster: { name: 'eks' }, ecr: { registry } }),
+      ).toThrow(/ecr\.registry.*must be an ECR registry host/s);
+    }
   });
 
   it('uses the configured registry targets instead of the ingestion namespace when given', () => {
