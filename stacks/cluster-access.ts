@@ -3,6 +3,7 @@
 // registry refresh when its targets are patterns (new namespaces matching them must be served at once).
 import type { RegistryRefreshEnvironment } from '@hybrid-runner/config';
 import { RUNNER_RBAC_RULES } from '@hybrid-runner/kubernetes';
+import { matchesNamespacePattern, needsNamespaceList } from '@hybrid-runner/core';
 
 export interface PolicyRule {
   apiGroups: string[];
@@ -75,10 +76,6 @@ export function registryRules(
   return rules;
 }
 
-export function isPattern(namespace: string): boolean {
-  return namespace.includes('*');
-}
-
 function role(name: string, namespace: string, rules: PolicyRule[]): RbacObject {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -134,7 +131,8 @@ export function clusterAccessObjects(input: ClusterAccessInput): RbacObject[] {
   );
 
   if (input.registry) {
-    const clusterWide = input.registry.include.some(isPattern);
+    // Core's rule: patterns (`*` or `?`) make the refresh list namespaces, which only a ClusterRole allows.
+    const clusterWide = needsNamespaceList({ namespaces: input.registry.include });
     if (clusterWide) {
       objects.push({
         apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -147,7 +145,7 @@ export function clusterAccessObjects(input: ClusterAccessInput): RbacObject[] {
       );
     } else {
       for (const target of input.registry.include) {
-        if (input.registry.exclude.includes(target)) continue;
+        if (input.registry.exclude.some((pattern) => matchesNamespacePattern(target, pattern))) continue;
         objects.push(
           role('hybrid-runner-registry', target, registryRules(input.registry, { clusterWide: false })),
         );

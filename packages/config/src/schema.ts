@@ -191,8 +191,8 @@ const ingestionPods = z
 const targetNamespacePattern = z
   .string()
   .regex(
-    /^[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?$/,
-    'must be a namespace name, optionally with "*" wildcards (e.g. "collate-*")',
+    /^[a-z0-9*?]([-a-z0-9*?]*[a-z0-9*?])?$/,
+    'must be a namespace name, optionally with "*" (any run of characters) or "?" (one character) wildcards (e.g. "collate-*")',
   );
 
 export const stageConfigSchema = z

@@ -291,7 +291,7 @@ describe('bad configurations name the field and the fix', () => {
         'vpc.subnetIds[0]: must be a subnet id such as "subnet-0abc1234"',
         'alarms.emails[0]: must be an e-mail address',
         'authToken: set either sstSecret or secretArn, not both',
-        'ecr.targetNamespaces.include[0]: must be a namespace name, optionally with "*" wildcards (e.g. "collate-*")',
+        'ecr.targetNamespaces.include[0]: must be a namespace name, optionally with "*" (any run of characters) or "?" (one character) wildcards (e.g. "collate-*")',
       ]),
     );
   });
