@@ -4,10 +4,11 @@
 // wrong secret → InvalidSignatureException, as ECR answers), issues 12-hour tokens for the region the
 // request was signed for, and can inject throttling, 5xx and latency. It is not ECR: no registry,
 // no IAM policies, no other operations.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { verifySigV4 } from './sigv4.ts';
 
 export const ECR_TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
 export const ECR_TOKEN_LIFETIME_MS = 12 * 3600_000;
@@ -50,72 +51,6 @@ export interface EcrStandIn {
   close(): Promise<void>;
 }
 
-interface ParsedAuthorization {
-  accessKeyId: string;
-  date: string;
-  region: string;
-  service: string;
-  signedHeaders: string[];
-  signature: string;
-}
-
-const AUTHORIZATION =
-  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
-
-function parseAuthorization(header: string | undefined): ParsedAuthorization | undefined {
-  const match = AUTHORIZATION.exec(header ?? '');
-  if (!match) return undefined;
-  return {
-    accessKeyId: match[1]!,
-    date: match[2]!,
-    region: match[3]!,
-    service: match[4]!,
-    signedHeaders: match[5]!.split(';'),
-    signature: match[6]!,
-  };
-}
-
-const sha256Hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
-
-/** Recomputes the SigV4 signature of a request (header-signed, as the SDK sends it). */
-function expectedSignature(
-  request: IncomingMessage,
-  body: Buffer,
-  auth: ParsedAuthorization,
-  secretAccessKey: string,
-): string | undefined {
-  const amzDate = request.headers['x-amz-date'];
-  if (typeof amzDate !== 'string') return undefined;
-  const url = new URL(request.url ?? '/', 'http://stand-in');
-  const query = [...url.searchParams.entries()]
-    .map(([k, v]) => [encodeURIComponent(k), encodeURIComponent(v)] as const)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, v]) => `${k}=${v}`)
-    .join('&');
-  const headers = auth.signedHeaders.map((name) => {
-    const value = request.headers[name];
-    const text = Array.isArray(value) ? value.join(',') : (value ?? '');
-    return `${name}:${text.trim().replace(/\s+/g, ' ')}\n`;
-  });
-  const payloadHash = (request.headers['x-amz-content-sha256'] as string | undefined) ?? sha256Hex(body);
-  const canonicalRequest = [
-    request.method,
-    url.pathname,
-    query,
-    headers.join(''),
-    auth.signedHeaders.join(';'),
-    payloadHash,
-  ].join('\n');
-  const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
-  const key = hmac(
-    hmac(hmac(hmac(`AWS4${secretAccessKey}`, auth.date), auth.region), auth.service),
-    'aws4_request',
-  );
-  return createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
-}
-
 function send(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   response.writeHead(status, {
@@ -144,38 +79,25 @@ export async function startEcrStandIn(options: EcrStandInOptions): Promise<EcrSt
     const body = Buffer.concat(chunks);
     if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     const target = String(request.headers['x-amz-target'] ?? '');
-    const auth = parseAuthorization(request.headers.authorization);
+    if (request.method !== 'POST') {
+      requests.push({ target, error: 'UnknownOperationException' });
+      return sendError(response, 405, 'UnknownOperationException', 'ECR accepts POST only.');
+    }
+    const auth = await verifySigV4(request, body, 'ecr', (id) => options.accessKeys[id]?.secretAccessKey);
     const record: EcrStandInRequest = {
       target,
-      ...(auth ? { accessKeyId: auth.accessKeyId, region: auth.region } : {}),
+      ...(auth.accessKeyId ? { accessKeyId: auth.accessKeyId } : {}),
+      ...(auth.region ? { region: auth.region } : {}),
     };
     requests.push(record);
     const fail = (status: number, type: string, message: string) => {
       record.error = type;
       sendError(response, status, type, message);
     };
-
-    if (request.method !== 'POST') return fail(405, 'UnknownOperationException', 'ECR accepts POST only.');
-    if (!auth) return fail(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
-    const key = options.accessKeys[auth.accessKeyId];
-    if (!key) {
-      return fail(
-        400,
-        'UnrecognizedClientException',
-        'The security token included in the request is invalid.',
-      );
-    }
-    const expected = expectedSignature(request, body, auth, key.secretAccessKey);
-    if (
-      !expected ||
-      !timingSafeEqual(Buffer.from(expected, 'hex'), Buffer.from(auth.signature, 'hex')) ||
-      auth.service !== 'ecr'
-    ) {
-      return fail(
-        400,
-        'InvalidSignatureException',
-        'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
-      );
+    if (!auth.ok) {
+      // ECR, a JSON 1.1 service, answers key and signature errors with 400, a missing signature with 403.
+      const status = auth.errorType === 'MissingAuthenticationTokenException' ? 403 : 400;
+      return fail(status, auth.errorType, auth.message);
     }
     const failure = failures.shift();
     if (failure)
@@ -187,7 +109,7 @@ export async function startEcrStandIn(options: EcrStandInOptions): Promise<EcrSt
         `The ECR stand-in serves GetAuthorizationToken only, not ${target}.`,
       );
     }
-    const account = key.account ?? options.account ?? '118146679784';
+    const account = options.accessKeys[auth.accessKeyId]?.account ?? options.account ?? '118146679784';
     const password = randomBytes(96).toString('base64url');
     issuedPasswords.push(password);
     send(response, 200, {

@@ -12,7 +12,15 @@ const AUTHORIZATION =
 
 export type SigV4Check =
   | { ok: true; accessKeyId: string; region: string; service: string }
-  | { ok: false; status: number; errorType: string; message: string };
+  | {
+      ok: false;
+      status: number;
+      errorType: string;
+      message: string;
+      /** What the credential scope named, when the header could be read (for request logs). */
+      accessKeyId?: string;
+      region?: string;
+    };
 
 /** Parses an `X-Amz-Date` (`20260101T000000Z`). */
 function parseAmzDate(value: string): Date | undefined {
@@ -47,6 +55,8 @@ export async function verifySigV4(
     return {
       ok: false,
       status: 403,
+      accessKeyId,
+      region,
       errorType: 'UnrecognizedClientException',
       message: 'The security token included in the request is invalid.',
     };
@@ -98,6 +108,8 @@ export async function verifySigV4(
     return {
       ok: false,
       status: 403,
+      accessKeyId,
+      region,
       errorType: 'InvalidSignatureException',
       message:
         'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
