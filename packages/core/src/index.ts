@@ -1,4 +1,5 @@
 export * from './ports.ts';
+export * from './list.ts';
 export * from './errors.ts';
 export * from './settings.ts';
 export * from './secret-refs.ts';

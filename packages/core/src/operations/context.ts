@@ -17,29 +17,7 @@ export interface OperationDeps {
   botToken: () => Promise<string>;
 }
 
-/** Page size for lists: large enough for few round trips, small enough for the API server's comfort. */
-export const LIST_PAGE_SIZE = 500;
-
-/** Every object matching `labelSelector`, following `continue` tokens (one logical list, paginated). */
-export async function listAll<T extends KubeObject>(
-  cluster: ClusterPort,
-  type: ResourceType,
-  namespace: string,
-  labelSelector: string,
-): Promise<T[]> {
-  const items: T[] = [];
-  let token: string | undefined;
-  do {
-    const page = await cluster.list<T>(type, namespace, {
-      labelSelector,
-      limit: LIST_PAGE_SIZE,
-      ...(token ? { continue: token } : {}),
-    });
-    items.push(...page.items);
-    token = page.continue;
-  } while (token);
-  return items;
-}
+import { listAll } from '../list.ts';
 
 export function ingestionIdentity(
   pipeline: Pipeline,
@@ -109,12 +87,9 @@ export async function settleAll<T extends readonly unknown[]>(steps: {
 
 /** Every Workflow of a pipeline: the runs we started and those its CronWorkflow spawned. */
 export function listPipelineRuns(deps: OperationDeps, pipeline: Pipeline): Promise<KubeObject[]> {
-  return listAll(
-    deps.cluster,
-    RESOURCES.workflow,
-    deps.settings.namespace,
-    pipelineSelector(pipeline.fullyQualifiedName),
-  );
+  return listAll(deps.cluster, RESOURCES.workflow, deps.settings.namespace, {
+    labelSelector: pipelineSelector(pipeline.fullyQualifiedName),
+  });
 }
 
 export function creationTime(object: KubeObject): number {

@@ -8,7 +8,6 @@ import { getIngestionLogs, getPipelineStatus, killIngestion, runPipeline } from 
 import { getServiceStatus, ping } from './service.ts';
 
 export type { OperationDeps } from './context.ts';
-export { LIST_PAGE_SIZE } from './context.ts';
 export { ARGO_WORKFLOW_LABEL, DEFAULT_STATUS_LIMIT, KILL_STRATEGY, MAIN_CONTAINER } from './runs.ts';
 export { REQUIRED_ARGO_RESOURCES } from './service.ts';
 

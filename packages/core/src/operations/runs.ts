@@ -12,13 +12,13 @@ import {
 import { LABELS, TEMPLATES, pipelineConfigSecretName, workflowRunId } from '../names.ts';
 import { RESOURCES } from '../ports.ts';
 import type { KubeObject } from '../ports.ts';
+import { listAll } from '../list.ts';
 import { verifySecretReferences } from '../secret-refs.ts';
 import { workflowToRunStatus, type RunStatus } from '../status.ts';
 import {
   findRun,
   ingestionIdentity,
   isActive,
-  listAll,
   listPipelineRuns,
   newestFirst,
   runNotFound,
@@ -212,7 +212,9 @@ export async function getIngestionLogs(
   }
   const workflowName = run.metadata.name as string;
   const label = workflowRunId(run) ?? workflowName;
-  const pods = await listAll(cluster, RESOURCES.pod, namespace, `${ARGO_WORKFLOW_LABEL}=${workflowName}`);
+  const pods = await listAll(cluster, RESOURCES.pod, namespace, {
+    labelSelector: `${ARGO_WORKFLOW_LABEL}=${workflowName}`,
+  });
   const mainPods = pods.filter((pod) => pod.metadata.labels?.[LABELS.template] === TEMPLATES.main);
   const candidates =
     mainPods.length > 0
