@@ -64,6 +64,7 @@ export async function handleHeartbeat(
             error: describeError(failure.error),
           });
         }
+        return outcome.sent > 0;
       },
     });
   }

@@ -127,13 +127,24 @@ export function failedDispatchResult(
   const response =
     isRunnerError(error) && error.code !== 'internal'
       ? errorResponse(id, op, { code: error.code, message: error.message })
-      : (onUnexpectedError?.({ correlationId, requestId: id, error, ...(op ? { op } : {}) }),
-        errorResponse(id, op, {
-          code: 'internal',
-          message: `The runner failed unexpectedly; quote correlation id ${correlationId} when reporting it.`,
-          correlationId,
-        }));
+      : unexpectedErrorResponse(id, op, error, correlationId, onUnexpectedError);
   return { response, text: serializeBounded(response), replayed: false };
+}
+
+/** The `internal` response: says only that it failed and how to find the log line, which gets the error. */
+function unexpectedErrorResponse(
+  requestId: string | null,
+  op: OperationName | undefined,
+  error: unknown,
+  correlationId: string,
+  onUnexpectedError?: (report: UnexpectedErrorReport) => void,
+): ResponseMessage {
+  onUnexpectedError?.({ correlationId, requestId, error, ...(op ? { op } : {}) });
+  return errorResponse(requestId, op, {
+    code: 'internal',
+    message: `The runner failed unexpectedly; quote correlation id ${correlationId} when reporting it.`,
+    correlationId,
+  });
 }
 
 export interface Dispatcher {
@@ -162,13 +173,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     op: OperationName | undefined,
     error: unknown,
   ): ResponseMessage {
-    const correlationId = options.ids.correlationId();
-    options.onUnexpectedError?.({ correlationId, requestId, error, ...(op ? { op } : {}) });
-    return errorResponse(requestId, op, {
-      code: 'internal',
-      message: `The runner failed unexpectedly; quote correlation id ${correlationId} when reporting it.`,
-      correlationId,
-    });
+    return unexpectedErrorResponse(
+      requestId,
+      op,
+      error,
+      options.ids.correlationId(),
+      options.onUnexpectedError,
+    );
   }
 
   async function execute(request: BridgeRequest): Promise<ResponseMessage> {

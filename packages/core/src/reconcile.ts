@@ -7,13 +7,11 @@ import { RESOURCES, type ClusterPort, type Clock, type KubeObject } from './port
 import type { RunnerSettings } from './settings.ts';
 import { workflowToRunStatus, type RunStatus } from './status.ts';
 import { NotFoundError } from './errors.ts';
+import { ARGO_WORKFLOW_LABEL } from './operations/runs.ts';
 import type { CursorStore } from './heartbeat.ts';
 
 /** The state last pushed to Collate for this run; compared on every pass. */
 export const REPORTED_STATE_ANNOTATION = 'hybrid-runner.getcollate.io/reported-state';
-
-/** Argo labels every pod of a Workflow with the Workflow's name. */
-const ARGO_WORKFLOW_LABEL = 'workflows.argoproj.io/workflow';
 
 const CURSOR_NAME = 'reconcile';
 /** Kubernetes continue tokens expire after a few minutes; a stale one is worth nothing after that. */
@@ -25,8 +23,11 @@ export interface ReconcileOptions {
   settings: Pick<RunnerSettings, 'namespace'>;
   clock: Clock;
   cursor: CursorStore;
-  /** Delivers one pipelineStatus event (to every connection). */
-  publish: (event: EventMessage<'pipelineStatus'>) => Promise<void>;
+  /**
+   * Delivers one pipelineStatus event (to every connection); resolves whether at least one connection got
+   * it. An undelivered change is not remembered, so the next pass reports it again.
+   */
+  publish: (event: EventMessage<'pipelineStatus'>) => Promise<boolean>;
   /** Milliseconds left in this invocation (Lambda's context.getRemainingTimeInMillis). */
   remainingMs: () => number;
   /** Stop starting new pages when less than this is left. */
@@ -68,6 +69,7 @@ export async function observedRunState(
   });
 }
 
+/** Reports one run if its state changed; true when an event went out and was remembered. */
 async function reconcileWorkflow(options: ReconcileOptions, workflow: Workflow): Promise<boolean> {
   const fqn = workflow.metadata.annotations?.[ANNOTATIONS.pipelineFqn];
   const name = workflow.metadata.name;
@@ -81,7 +83,7 @@ async function reconcileWorkflow(options: ReconcileOptions, workflow: Workflow):
     options.unschedulableLimitMs,
   );
   if (workflow.metadata.annotations?.[REPORTED_STATE_ANNOTATION] === observed.pipelineState) return false;
-  await options.publish(
+  const delivered = await options.publish(
     eventMessage('pipelineStatus', {
       pipelineFQN: fqn,
       runId: observed.runId,
@@ -91,6 +93,7 @@ async function reconcileWorkflow(options: ReconcileOptions, workflow: Workflow):
       timestamp: observed.timestamp,
     }),
   );
+  if (!delivered) return false;
   try {
     await options.cluster.mergePatch(RESOURCES.workflow, options.settings.namespace, name, {
       metadata: { annotations: { [REPORTED_STATE_ANNOTATION]: observed.pipelineState } },
@@ -124,10 +127,17 @@ export async function reconcileRuns(options: ReconcileOptions): Promise<Reconcil
       continue;
     }
     outcome.pages++;
+    let interrupted = false;
     for (const workflow of page.items) {
+      if (options.remainingMs() <= reserveMs) {
+        // Out of time mid-page: keep the cursor on this page; runs already reported are skipped next time.
+        interrupted = true;
+        break;
+      }
       outcome.examined++;
       if (await reconcileWorkflow(options, workflow)) outcome.reported++;
     }
+    if (interrupted) break;
     cursor = page.continue;
     if (!cursor) {
       outcome.finished = true;

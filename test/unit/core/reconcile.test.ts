@@ -124,7 +124,10 @@ function setup(cluster: FakeCluster, overrides: Partial<ReconcileOptions> = {}) 
     settings: { namespace: NAMESPACE },
     clock: { now: () => NOW },
     cursor,
-    publish: async (event) => void events.push(event),
+    publish: async (event) => {
+      events.push(event);
+      return true;
+    },
     remainingMs: () => 60_000,
     ...overrides,
   };
@@ -185,6 +188,7 @@ describe('reconcileRuns', () => {
       publish: async (event) => {
         events.push(event);
         remaining -= 20_000;
+        return true;
       },
     });
     const first = await reconcileRuns(options);
@@ -220,6 +224,7 @@ describe('reconcileRuns', () => {
     const { options } = setup(cluster, {
       publish: async () => {
         cluster.workflows = [];
+        return true;
       },
     });
     expect(await reconcileRuns(options)).toMatchObject({ reported: 1, finished: true });
@@ -233,5 +238,50 @@ describe('reconcileRuns', () => {
     const { events, options } = setup(cluster);
     await reconcileRuns(options);
     expect(events).toHaveLength(0);
+  });
+
+  it('does not remember a change nobody received, so the next pass reports it again', async () => {
+    const cluster = new FakeCluster();
+    cluster.workflows = [workflow('wf-lost', 'Succeeded')];
+    let deliver = false;
+    const { events, options } = setup(cluster, {
+      publish: async (event) => {
+        events.push(event);
+        return deliver;
+      },
+    });
+    expect(await reconcileRuns(options)).toMatchObject({ reported: 0 });
+    expect(cluster.workflows[0]?.metadata.annotations?.[REPORTED_STATE_ANNOTATION]).toBeUndefined();
+    deliver = true;
+    expect(await reconcileRuns(options)).toMatchObject({ reported: 1 });
+    expect(events).toHaveLength(2);
+  });
+
+  it('stops mid-page when time runs out and resumes that page without repeating what was reported', async () => {
+    const cluster = new FakeCluster();
+    cluster.workflows = Array.from({ length: 6 }, (_, i) => workflow(`wf-${i}`, 'Succeeded'));
+    let remaining = 10_000;
+    const { events, cursor, options } = setup(cluster, {
+      pageSize: 4,
+      reserveMs: 1000,
+      remainingMs: () => remaining,
+      publish: async (event) => {
+        events.push(event);
+        remaining -= 4000;
+        return true;
+      },
+    });
+    expect(await reconcileRuns(options)).toMatchObject({ examined: 3, reported: 3, finished: false });
+    expect(await cursor.get('reconcile')).toBeUndefined();
+    remaining = 1_000_000;
+    expect(await reconcileRuns(options)).toMatchObject({ reported: 3, finished: true });
+    expect(events.map((e) => e.payload.workflowName)).toEqual([
+      'wf-0',
+      'wf-1',
+      'wf-2',
+      'wf-3',
+      'wf-4',
+      'wf-5',
+    ]);
   });
 });
