@@ -3,6 +3,7 @@
 // registry-auth ports. The published helper deletes and re-creates its Secret in one namespace; this
 // one updates it in place in every targeted namespace, so pods never see a window without it.
 import { BadRequestError, ConflictError, NotFoundError, RunnerError } from './errors.ts';
+import { listAll } from './list.ts';
 import { LABELS, MANAGED_BY, isDnsLabel } from './names.ts';
 import { RESOURCES } from './ports.ts';
 import type { Clock, ClusterPort, KubeObject, RegistryAuth, RegistryCredentials } from './ports.ts';
@@ -535,36 +536,17 @@ export async function refreshRegistryCredentials(
 }
 
 async function listNamespaces(cluster: ClusterPort): Promise<NamespaceInfo[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await listNamespacePages(cluster);
-    } catch (error) {
-      // A continue token that outlived the server's history answers 410, which the port reports as a
-      // conflict: the snapshot is gone, so list again from the start.
-      if (!(error instanceof ConflictError) || attempt >= 3) throw error;
-    }
-  }
-}
-
-async function listNamespacePages(cluster: ClusterPort): Promise<NamespaceInfo[]> {
-  const namespaces: NamespaceInfo[] = [];
-  let continueToken: string | undefined;
-  do {
-    const page = await cluster.list(RESOURCES.namespace, undefined, {
-      limit: 500,
-      ...(continueToken ? { continue: continueToken } : {}),
-    });
-    for (const item of page.items) {
-      if (!item.metadata.name) continue;
-      const phase = (item as { status?: { phase?: string } }).status?.phase;
-      namespaces.push({
+  const namespaces = await listAll(cluster, RESOURCES.namespace, undefined);
+  return namespaces.flatMap((item) => {
+    if (!item.metadata.name) return [];
+    const phase = (item as { status?: { phase?: string } }).status?.phase;
+    return [
+      {
         name: item.metadata.name,
         terminating: phase === 'Terminating' || Boolean(item.metadata.deletionTimestamp),
-      });
-    }
-    continueToken = page.continue || undefined;
-  } while (continueToken);
-  return namespaces;
+      },
+    ];
+  });
 }
 
 async function refreshNamespace(

@@ -3,6 +3,7 @@
 // the important cases against the Kubernetes emulator.
 import { describe, expect, it } from 'vitest';
 import {
+  LIST_RESTARTS,
   DOCKER_CONFIG_JSON_KEY,
   RESOURCES,
   REGISTRY_CREDENTIALS_ANNOTATIONS,
@@ -187,7 +188,7 @@ describe('refreshRegistryCredentials', () => {
     expect(report).toMatchObject({ ok: true, updated: 701 });
     expect(cluster.calls.filter((c) => c.verb === 'list')).toHaveLength(4);
 
-    cluster.expireContinueTokens(3);
+    cluster.expireContinueTokens(LIST_RESTARTS + 1);
     const gaveUp = await refreshRegistryCredentials(
       { cluster, auth: fakeAuth(), clock },
       settingsFor({ namespaces: ['team-*'] }),
