@@ -1,11 +1,17 @@
 // The $connect rule: token from Secrets Manager (cached), constant-time comparison, agent id check.
-import { beforeEach, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+
+type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   bearerToken,
   connectAuthorizer,
   headerValue,
+  jwksVerifier,
   secretsEqual,
   secretsManagerTokenProvider,
 } from '@hybrid-runner/aws';
@@ -107,5 +113,54 @@ describe('connectAuthorizer', () => {
     ).toMatchObject({
       status: 401,
     });
+  });
+});
+
+describe('jwksVerifier (jose, against a local JWKS endpoint)', () => {
+  let server: Server;
+  let jwksUrl: string;
+  let signingKey: SigningKey;
+  let otherKey: SigningKey;
+  let jwksRequests = 0;
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('RS256');
+    signingKey = pair.privateKey;
+    otherKey = (await generateKeyPair('RS256')).privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'collate-1', alg: 'RS256', use: 'sig' };
+    server = createServer((_request, response) => {
+      jwksRequests++;
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/system/config/jwks`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const sign = (key: SigningKey, claims: { issuer?: string; expiresIn?: string } = {}) => {
+    const jwt = new SignJWT({ sub: 'ingestion-bot', isBot: true })
+      .setProtectedHeader({ alg: 'RS256', kid: 'collate-1' })
+      .setIssuedAt()
+      .setIssuer(claims.issuer ?? 'open-metadata.org');
+    if (claims.expiresIn) jwt.setExpirationTime(claims.expiresIn);
+    return jwt.sign(key);
+  };
+
+  it('accepts a token signed by the server key with the expected issuer, fetching the keys once', async () => {
+    const verify = jwksVerifier({ jwksUrl, issuer: 'open-metadata.org' });
+    expect(await verify(await sign(signingKey))).toBe(true);
+    expect(await verify(await sign(signingKey))).toBe(true);
+    expect(jwksRequests).toBe(1);
+  });
+
+  it('rejects another key, another issuer, an expired token and garbage', async () => {
+    const verify = jwksVerifier({ jwksUrl, issuer: 'open-metadata.org' });
+    expect(await verify(await sign(otherKey))).toBe(false);
+    expect(await verify(await sign(signingKey, { issuer: 'someone-else' }))).toBe(false);
+    expect(await verify(await sign(signingKey, { expiresIn: '-1m' }))).toBe(false);
+    expect(await verify('not.a.jwt')).toBe(false);
   });
 });
