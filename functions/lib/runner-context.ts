@@ -13,6 +13,7 @@ import { readFunctionEnvironment } from '@hybrid-runner/config';
 import {
   createDispatcher,
   createOperations,
+  readEcrCredentialsExpireAt,
   randomIds,
   systemClock,
   type Clock,
@@ -35,8 +36,8 @@ export interface RunnerContext {
   cluster: ClusterPort;
   cursor: CursorStore;
   clock: Clock;
-  /** When the registry pull credentials expire, for runnerStatus (absent when unknown). */
-  ecrCredentialsExpireAt?: () => Promise<Date | undefined>;
+  /** When the registry pull credentials expire, for runnerStatus (undefined when unknown). */
+  ecrCredentialsExpireAt: () => Promise<Date | undefined>;
 }
 
 export interface RunnerContextOverrides {
@@ -98,7 +99,15 @@ function assemble(
       secretValues: () => secretValues,
       ...overrides.dispatcher,
     }),
-    ...(overrides.ecrCredentialsExpireAt ? { ecrCredentialsExpireAt: overrides.ecrCredentialsExpireAt } : {}),
+    // The registry refresh records the token's expiry on the pull secret; runnerStatus reports it.
+    ecrCredentialsExpireAt:
+      overrides.ecrCredentialsExpireAt ??
+      (() =>
+        readEcrCredentialsExpireAt(
+          overrides.cluster,
+          overrides.settings.namespace,
+          overrides.settings.imagePullSecrets[0],
+        )),
   };
   return context;
 }

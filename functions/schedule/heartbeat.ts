@@ -30,8 +30,14 @@ export async function handleHeartbeat(
     settings: { agentId: bridge.agentId, runnerVersion: bridge.runnerVersion },
     store: bridge.connections,
     sender,
-    ecrCredentialsExpireAt: async () =>
-      (await runnerContext().catch(() => undefined))?.ecrCredentialsExpireAt?.(),
+    // Best effort: without the cluster the event simply omits the expiry.
+    ecrCredentialsExpireAt: () =>
+      runnerContext()
+        .then((runner) => runner.ecrCredentialsExpireAt())
+        .catch((error: unknown) => {
+          logger.warn('Registry credentials expiry unknown', { error: describeError(error) });
+          return undefined;
+        }),
   });
   for (const failure of beat.failed) {
     logger.warn('Heartbeat not delivered', {

@@ -1,7 +1,14 @@
 // The scheduled heartbeat function: runnerStatus to every connection, gone ones pruned, and
 // pipelineStatus events for runs whose state changed (including one whose image cannot be pulled).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ANNOTATIONS, LABELS, MANAGED_BY, REPORTED_STATE_ANNOTATION, RESOURCES } from '@hybrid-runner/core';
+import {
+  ANNOTATIONS,
+  LABELS,
+  MANAGED_BY,
+  REGISTRY_CREDENTIALS_ANNOTATIONS,
+  REPORTED_STATE_ANNOTATION,
+  RESOURCES,
+} from '@hybrid-runner/core';
 import { handleHeartbeat } from '../../../functions/schedule/heartbeat.ts';
 import {
   AGENT_ID,
@@ -102,5 +109,34 @@ describe('heartbeat function', () => {
     const result = await handleHeartbeat({}, lambdaContext());
     expect(result.reconcile).toBeUndefined();
     expect(h.sent).toHaveLength(0);
+  });
+
+  it('reports when the registry credentials expire, read from the pull secret', async () => {
+    await connect('a');
+    h.cluster.seed(RESOURCES.secret, h.settings.namespace, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: h.settings.imagePullSecrets[0]!,
+        annotations: { [REGISTRY_CREDENTIALS_ANNOTATIONS.expiresAt]: '2026-11-28T18:00:00.000Z' },
+      },
+      type: 'kubernetes.io/dockerconfigjson',
+    });
+    await handleHeartbeat({}, lambdaContext());
+    expect(events('runnerStatus')[0]?.payload.ecrCredentialsExpireAt).toBe('2026-11-28T18:00:00.000Z');
+  });
+
+  it('still beats when the cluster cannot be read for the expiry', async () => {
+    await connect('a');
+    h.cluster.reachable = false;
+    try {
+      const result = await handleHeartbeat({}, lambdaContext()).catch((error: unknown) => error);
+      // The reconcile pass needs the cluster and fails loudly; the heartbeat itself went out first.
+      expect(events('runnerStatus')).toHaveLength(1);
+      expect(events('runnerStatus')[0]?.payload.ecrCredentialsExpireAt).toBeUndefined();
+      expect(result).toBeInstanceOf(Error);
+    } finally {
+      h.cluster.reachable = true;
+    }
   });
 });
