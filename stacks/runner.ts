@@ -5,6 +5,7 @@
 import { connectionsTableDefinition, runnerStateTableDefinition } from '@hybrid-runner/aws';
 import {
   FUNCTION_ENV,
+  jwksEnvironment,
   IRSA_ROLE_ANNOTATION,
   registryRefreshSettings,
   settingsEnvironmentValue,
@@ -215,7 +216,13 @@ export function deployRunner(config: StageConfig): RunnerOutputs {
       { dependsOn },
     );
 
-  const connect = makeFunction('BridgeConnect', 'connect', bridgeRole, bridgeEnvironment, [bridgeRolePolicy]);
+  const connect = makeFunction(
+    'BridgeConnect',
+    'connect',
+    bridgeRole,
+    { ...bridgeEnvironment, ...jwksEnvironment(config) },
+    [bridgeRolePolicy],
+  );
   const disconnect = makeFunction('BridgeDisconnect', 'disconnect', bridgeRole, bridgeEnvironment, [
     bridgeRolePolicy,
   ]);

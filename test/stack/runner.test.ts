@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FUNCTION_ENV, parseStageConfig, readFunctionEnvironment } from '@hybrid-runner/config';
 import type { StageConfigInput } from '@hybrid-runner/config';
 import { FUNCTION_GROUPS } from '../../stacks/cluster-access.ts';
+import { JWKS_ENV } from '../../functions/lib/authorizer.ts';
 import type { PolicyDocument, TrustDocument } from '../../stacks/iam-policies.ts';
 import { ACCOUNT_ID, OIDC_ISSUER, REGION, runStack } from './harness.ts';
 import type { StackRun } from './harness.ts';
@@ -536,6 +537,28 @@ describe('stack variants', () => {
         .map((role) => (role.inputs.metadata as { name: string }).name)
         .sort(),
     ).toEqual(['hybrid-runner-bridge', 'hybrid-runner-executor']);
+  });
+
+  it('gives only the connect function the JWT verification variables its authorizer reads, when configured', async () => {
+    const jwks = { url: 'https://acme.getcollate.io/api/v1/system/config/jwks', issuer: 'open-metadata.org' };
+    const run = await deploy({ ...base, bridge: { jwks } });
+    // The stack and the authorizer must agree on the names, or verification is silently off.
+    expect({ url: FUNCTION_ENV.jwksUrl, issuer: FUNCTION_ENV.jwtIssuer }).toEqual(JWKS_ENV);
+    expect(functionArgs(run, 'BridgeConnect').environment).toMatchObject({
+      [JWKS_ENV.url]: jwks.url,
+      [JWKS_ENV.issuer]: jwks.issuer,
+    });
+    for (const id of ['BridgeDisconnect', 'BridgeMessage', 'Heartbeat', 'RegistryRefresh']) {
+      expect(Object.keys(functionArgs(run, id).environment as object)).not.toContain(JWKS_ENV.url);
+    }
+    const withoutIssuer = await deploy({ ...base, bridge: { jwks: { url: jwks.url } } });
+    const environment = functionArgs(withoutIssuer, 'BridgeConnect').environment as Record<string, string>;
+    expect(environment[JWKS_ENV.url]).toBe(jwks.url);
+    expect(Object.keys(environment)).not.toContain(JWKS_ENV.issuer);
+    const unverified = await deploy(base);
+    expect(Object.keys(functionArgs(unverified, 'BridgeConnect').environment as object)).not.toContain(
+      JWKS_ENV.url,
+    );
   });
 
   it('gives each exact registry target namespace its own Role, skipping excluded ones', async () => {

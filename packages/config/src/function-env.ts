@@ -20,6 +20,9 @@ export const FUNCTION_ENV = {
   registry: 'HYBRID_RUNNER_REGISTRY',
   /** https://{apiId}.execute-api.{region}.amazonaws.com/{stage}, for PostToConnection outside a WebSocket event. */
   managementEndpoint: 'HYBRID_RUNNER_MANAGEMENT_ENDPOINT',
+  /** Optional JWT verification of Collate's bearer token (stage `bridge.jwks`); connect function only. */
+  jwksUrl: 'HYBRID_RUNNER_JWKS_URL',
+  jwtIssuer: 'HYBRID_RUNNER_JWT_ISSUER',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   serviceName: 'POWERTOOLS_SERVICE_NAME',
 } as const;
@@ -50,6 +53,16 @@ export function registryRefreshSettings(config: StageConfig): RegistryRefreshEnv
     exclude: config.ecr.targetNamespaces.exclude,
     patchServiceAccount: config.ecr.patchServiceAccount,
     serviceAccounts: [config.ingestionPods.serviceAccount.name],
+  };
+}
+
+/** The connect function's JWT verification variables; empty when the stage has no `bridge.jwks`. */
+export function jwksEnvironment(config: StageConfig): Record<string, string> {
+  const jwks = config.bridge.jwks;
+  if (!jwks) return {};
+  return {
+    [FUNCTION_ENV.jwksUrl]: jwks.url,
+    ...(jwks.issuer ? { [FUNCTION_ENV.jwtIssuer]: jwks.issuer } : {}),
   };
 }
 

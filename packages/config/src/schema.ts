@@ -210,6 +210,25 @@ export const stageConfigSchema = z
       }),
     useSecureProtocols: z.boolean().default(true),
     authToken: secretLocation(DEFAULT_AUTH_TOKEN_SECRET),
+    bridge: z
+      .strictObject({
+        // Optional: besides comparing the bearer token with the stored bot JWT, the connect function can
+        // verify its signature and claims against the Collate server's published keys.
+        jwks: z
+          .strictObject({
+            url: z.url({
+              protocol: /^https$/,
+              error:
+                'must be the https URL of the Collate server\'s JWKS, e.g. "https://acme.getcollate.io/api/v1/system/config/jwks"',
+            }),
+            issuer: z
+              .string()
+              .min(1, 'must not be empty: leave issuer out to accept any issuer the keys signed')
+              .optional(),
+          })
+          .optional(),
+      })
+      .prefault({}),
     cluster: z.strictObject(
       {
         name: z

@@ -316,3 +316,33 @@ describe('bad configurations name the field and the fix', () => {
     ]);
   });
 });
+
+describe('bridge.jwks (optional JWT verification)', () => {
+  const JWKS_URL = 'https://acme.getcollate.io/api/v1/system/config/jwks';
+
+  it('is absent by default and keeps a given https URL and issuer', () => {
+    expect(parseStageConfig(minimal).bridge.jwks).toBeUndefined();
+    expect(
+      parseStageConfig({ ...minimal, bridge: { jwks: { url: JWKS_URL, issuer: 'open-metadata.org' } } })
+        .bridge.jwks,
+    ).toEqual({ url: JWKS_URL, issuer: 'open-metadata.org' });
+    expect(parseStageConfig({ ...minimal, bridge: { jwks: { url: JWKS_URL } } }).bridge.jwks).toEqual({
+      url: JWKS_URL,
+    });
+  });
+
+  it('refuses a URL that is not https, an empty issuer and unknown fields, saying what to give', () => {
+    for (const url of ['http://acme.getcollate.io/jwks', 'acme.getcollate.io/jwks', '']) {
+      expect(problemsOf({ ...minimal, bridge: { jwks: { url } } })).toEqual([
+        expect.stringMatching(/^bridge\.jwks\.url: must be the https URL of the Collate server's JWKS/),
+      ]);
+    }
+    expect(problemsOf({ ...minimal, bridge: { jwks: { url: JWKS_URL, issuer: '' } } })).toEqual([
+      'bridge.jwks.issuer: must not be empty: leave issuer out to accept any issuer the keys signed',
+    ]);
+    expect(problemsOf({ ...minimal, bridge: { jwks: { issuer: 'x' } } })).toEqual([
+      expect.stringMatching(/^bridge\.jwks\.url: /),
+    ]);
+    expect(problemsOf({ ...minimal, bridge: { jwksUrl: JWKS_URL } })).toHaveLength(1);
+  });
+});
