@@ -24,10 +24,10 @@ export interface ReconcileOptions {
   clock: Clock;
   cursor: CursorStore;
   /**
-   * Delivers one pipelineStatus event (to every connection); resolves whether at least one connection got
-   * it. An undelivered change is not remembered, so the next pass reports it again.
+   * Delivers one pipelineStatus event (to every connection). Resolving `false` means no connection got it:
+   * the change is then not remembered, so the next pass reports it again.
    */
-  publish: (event: EventMessage<'pipelineStatus'>) => Promise<boolean>;
+  publish: (event: EventMessage<'pipelineStatus'>) => Promise<boolean | void>;
   /** Milliseconds left in this invocation (Lambda's context.getRemainingTimeInMillis). */
   remainingMs: () => number;
   /** Stop starting new pages when less than this is left. */
@@ -93,7 +93,7 @@ async function reconcileWorkflow(options: ReconcileOptions, workflow: Workflow):
       timestamp: observed.timestamp,
     }),
   );
-  if (!delivered) return false;
+  if (delivered === false) return false;
   try {
     await options.cluster.mergePatch(RESOURCES.workflow, options.settings.namespace, name, {
       metadata: { annotations: { [REPORTED_STATE_ANNOTATION]: observed.pipelineState } },
