@@ -146,4 +146,27 @@ describe('local API Gateway (stand-in) with the real management API client', () 
     });
     expect(status).toBe(429);
   });
+
+  it('answers "Endpoint request timed out" when a message handler outlives the integration timeout', async () => {
+    const slow = await startLocalApiGateway({
+      limits: { integrationTimeoutMs: 50 },
+      handlers: {
+        connect: async () => ({ statusCode: 200 }),
+        disconnect: async () => undefined,
+        message: () => new Promise((resolve) => setTimeout(() => resolve({ statusCode: 200 }), 500)),
+      },
+    });
+    try {
+      const socket = new WebSocket(slow.url);
+      const received = new Promise<string>((resolve) =>
+        socket.once('message', (data) => resolve(data.toString())),
+      );
+      await new Promise((resolve) => socket.once('open', resolve));
+      socket.send('hello');
+      expect(JSON.parse(await received)).toMatchObject({ message: 'Endpoint request timed out' });
+      socket.close();
+    } finally {
+      await slow.close();
+    }
+  });
 });

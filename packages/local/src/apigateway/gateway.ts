@@ -73,6 +73,14 @@ interface OpenConnection {
   closed: Promise<void>;
 }
 
+/** The route's handler did not answer within the integration timeout. */
+export class IntegrationTimeoutError extends Error {
+  constructor(route: string) {
+    super(`The ${route} integration did not answer within the integration timeout.`);
+    this.name = 'IntegrationTimeoutError';
+  }
+}
+
 /** API Gateway connection ids: 12 random bytes, base64 (for example `L0SM9cOFvHcCIhw=`). */
 function newConnectionId(): string {
   return randomBytes(12).toString('base64').replace(/\+/g, 'A').replace(/\//g, 'B').slice(0, 15) + '=';
@@ -192,7 +200,20 @@ export async function startLocalApiGateway(options: LocalApiGatewayOptions): Pro
           ? options.handlers.disconnect
           : options.handlers.message;
     const name = route === '$connect' ? 'connect' : route === '$disconnect' ? 'disconnect' : 'message';
-    return (await handler(event, lambdaContext(`bridge-${name}`, limits.integrationTimeoutMs))) ?? undefined;
+    // API Gateway stops waiting after the integration timeout (the Lambda may still run on).
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new IntegrationTimeoutError(route)), limits.integrationTimeoutMs);
+    });
+    try {
+      const result = await Promise.race([
+        handler(event, lambdaContext(`bridge-${name}`, limits.integrationTimeoutMs)),
+        timeout,
+      ]);
+      return result ?? undefined;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   function touch(connection: OpenConnection): void {
@@ -226,11 +247,14 @@ export async function startLocalApiGateway(options: LocalApiGatewayOptions): Pro
     track(
       invoke('$default', event).catch((error: unknown) => {
         options.onHandlerError?.('$default', error);
-        // What API Gateway sends the client when the integration fails.
+        // What API Gateway sends the client when the integration fails or times out.
         if (connection.socket.readyState === WebSocket.OPEN) {
           connection.socket.send(
             JSON.stringify({
-              message: 'Internal server error',
+              message:
+                error instanceof IntegrationTimeoutError
+                  ? 'Endpoint request timed out'
+                  : 'Internal server error',
               connectionId: connection.id,
               requestId: event.requestContext.requestId,
             }),
@@ -278,7 +302,8 @@ export async function startLocalApiGateway(options: LocalApiGatewayOptions): Pro
       result = await invoke('$connect', event);
     } catch (error) {
       options.onHandlerError?.('$connect', error);
-      refuseUpgrade(socket, 500, 'Internal server error');
+      if (error instanceof IntegrationTimeoutError) refuseUpgrade(socket, 504, 'Endpoint request timed out');
+      else refuseUpgrade(socket, 500, 'Internal server error');
       return;
     }
     const status = result?.statusCode ?? 200;
