@@ -6,6 +6,24 @@ import type { UserInfo } from './auth.ts';
 import { badRequest, forbidden } from './status.ts';
 
 export const ACCESS_REVIEW_GROUP = 'authorization.k8s.io';
+export const ACCESS_REVIEW_VERSION = 'v1';
+/** What `/apis/authorization.k8s.io/v1` lists: the two reviews served here (create only, cluster-scoped). */
+export const ACCESS_REVIEW_API_RESOURCES = [
+  {
+    name: 'selfsubjectaccessreviews',
+    singularName: 'selfsubjectaccessreview',
+    namespaced: false,
+    kind: 'SelfSubjectAccessReview',
+    verbs: ['create'],
+  },
+  {
+    name: 'subjectaccessreviews',
+    singularName: 'subjectaccessreview',
+    namespaced: false,
+    kind: 'SubjectAccessReview',
+    verbs: ['create'],
+  },
+] as const;
 export const ACCESS_REVIEW_PATH =
   /^\/apis\/authorization\.k8s\.io\/v1\/(subjectaccessreviews|selfsubjectaccessreviews)$/;
 

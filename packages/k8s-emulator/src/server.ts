@@ -31,7 +31,13 @@ import {
 import type { ControllerOptions } from './controller.ts';
 import { SimulatedArgoController } from './controller.ts';
 import { tlsMaterial } from './tls.ts';
-import { ACCESS_REVIEW_PATH, reviewAccess } from './access-review.ts';
+import {
+  ACCESS_REVIEW_API_RESOURCES,
+  ACCESS_REVIEW_GROUP,
+  ACCESS_REVIEW_PATH,
+  ACCESS_REVIEW_VERSION,
+  reviewAccess,
+} from './access-review.ts';
 
 export const EMULATED_KUBERNETES_VERSION = {
   major: '1',
@@ -271,6 +277,8 @@ class EmulatorServer {
     const groups = new Map<string, Set<string>>();
     for (const d of definitions)
       if (d.group) groups.set(d.group, (groups.get(d.group) ?? new Set()).add(d.version));
+    // Access reviews are no stored kind, so the store does not know them; clients discover them here.
+    groups.set(ACCESS_REVIEW_GROUP, new Set([ACCESS_REVIEW_VERSION]));
     const groupBody = (name: string, versions: Set<string>): unknown => {
       const list = [...versions].map((version) => ({ groupVersion: `${name}/${version}`, version }));
       return { kind: 'APIGroup', apiVersion: 'v1', name, versions: list, preferredVersion: list[0] };
@@ -287,6 +295,14 @@ class EmulatorServer {
       return versions ? groupBody(groupMatch[1] ?? '', versions) : undefined;
     }
     const versionMatch = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
+    if (versionMatch?.[1] === ACCESS_REVIEW_GROUP && versionMatch[2] === ACCESS_REVIEW_VERSION) {
+      return {
+        kind: 'APIResourceList',
+        apiVersion: 'v1',
+        groupVersion: `${ACCESS_REVIEW_GROUP}/${ACCESS_REVIEW_VERSION}`,
+        resources: ACCESS_REVIEW_API_RESOURCES,
+      };
+    }
     if (versionMatch) {
       const served = definitions.filter((d) => d.group === versionMatch[1] && d.version === versionMatch[2]);
       return served.length ? resourceList(`${versionMatch[1]}/${versionMatch[2]}`, served) : undefined;

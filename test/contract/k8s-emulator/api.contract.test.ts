@@ -85,6 +85,26 @@ describe('Kubernetes emulator with the real client (contract)', () => {
     expect(coreResources.resources.map((r) => r.name)).toContain('pods/log');
   });
 
+  it('lists the access-review API (authorization.k8s.io/v1) in discovery, as a real API server does', async () => {
+    const groups = await kc.makeApiClient(k8s.ApisApi).getAPIVersions();
+    expect(groups.groups.find((g) => g.name === 'authorization.k8s.io')).toMatchObject({
+      versions: [{ groupVersion: 'authorization.k8s.io/v1', version: 'v1' }],
+      preferredVersion: { groupVersion: 'authorization.k8s.io/v1', version: 'v1' },
+    });
+    const group = await kc.makeApiClient(k8s.AuthorizationApi).getAPIGroup();
+    expect(group.name).toBe('authorization.k8s.io');
+    const resources = await kc.makeApiClient(k8s.AuthorizationV1Api).getAPIResources();
+    expect(resources.resources.map((r) => [r.name, r.kind, r.namespaced, r.verbs])).toEqual([
+      ['selfsubjectaccessreviews', 'SelfSubjectAccessReview', false, ['create']],
+      ['subjectaccessreviews', 'SubjectAccessReview', false, ['create']],
+    ]);
+    // What discovery lists is served: the runner may ask about itself.
+    const review = await kc.makeApiClient(k8s.AuthorizationV1Api).createSelfSubjectAccessReview({
+      body: { spec: { resourceAttributes: { verb: 'list', resource: 'pods', namespace: NS } } },
+    });
+    expect(review.status?.allowed).toBe(true);
+  });
+
   it('refuses TLS without the emulator CA (no insecure skip needed or allowed)', async () => {
     const error = await new Promise<Error>((resolve) => {
       const req = httpsRequest(
