@@ -5,19 +5,19 @@ import { createHash } from 'node:crypto';
 import type { PipelineType } from '@hybrid-runner/protocol';
 
 /** Label and annotation keys live under our own prefix so they never clash with Argo's or the user's. */
-const PREFIX = 'hybrid-runner.getcollate.io';
+export const METADATA_KEY_PREFIX = 'hybrid-runner.getcollate.io';
 
 export const LABELS = {
   managedBy: 'app.kubernetes.io/managed-by',
-  pipeline: `${PREFIX}/pipeline`,
-  pipelineType: `${PREFIX}/pipeline-type`,
-  runId: `${PREFIX}/run-id`,
-  kind: `${PREFIX}/kind`,
-  agentId: `${PREFIX}/agent-id`,
+  pipeline: `${METADATA_KEY_PREFIX}/pipeline`,
+  pipelineType: `${METADATA_KEY_PREFIX}/pipeline-type`,
+  runId: `${METADATA_KEY_PREFIX}/run-id`,
+  kind: `${METADATA_KEY_PREFIX}/kind`,
+  agentId: `${METADATA_KEY_PREFIX}/agent-id`,
   /** Automation workflow or application name (one-off runs). */
-  subject: `${PREFIX}/subject`,
+  subject: `${METADATA_KEY_PREFIX}/subject`,
   /** On pods only: which template the pod runs (`main` or `exit`), so logs come from the main one. */
-  template: `${PREFIX}/template`,
+  template: `${METADATA_KEY_PREFIX}/template`,
 } as const;
 
 /** Argo template names. Short on purpose: pod names are `<workflow>-<template>-<hash>`. */
@@ -25,11 +25,11 @@ export const TEMPLATES = { main: 'main', exitHandler: 'exit' } as const;
 
 export const ANNOTATIONS = {
   /** The exact FQN: label values and names may be shortened, this never is. */
-  pipelineFqn: `${PREFIX}/pipeline-fqn`,
+  pipelineFqn: `${METADATA_KEY_PREFIX}/pipeline-fqn`,
   /** The exact run id (the run-id label may be normalised). */
-  runId: `${PREFIX}/run-id`,
+  runId: `${METADATA_KEY_PREFIX}/run-id`,
   /** Name of the automation workflow or application a one-off run belongs to. */
-  subject: `${PREFIX}/subject`,
+  subject: `${METADATA_KEY_PREFIX}/subject`,
 } as const;
 
 export const MANAGED_BY = 'collate-hybrid-runner';

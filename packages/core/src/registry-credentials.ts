@@ -4,7 +4,7 @@
 // one updates it in place in every targeted namespace, so pods never see a window without it.
 import { BadRequestError, ConflictError, NotFoundError, RunnerError } from './errors.ts';
 import { listAll } from './list.ts';
-import { LABELS, MANAGED_BY, isDnsLabel } from './names.ts';
+import { LABELS, MANAGED_BY, METADATA_KEY_PREFIX, isDnsLabel } from './names.ts';
 import { RESOURCES } from './ports.ts';
 import type { Clock, ClusterPort, KubeObject, RegistryAuth, RegistryCredentials } from './ports.ts';
 
@@ -17,9 +17,9 @@ export const DOCKER_CONFIG_JSON_KEY = '.dockerconfigjson';
 
 /** Annotations the refresh writes on the pull secret (read back by the heartbeat). */
 export const REGISTRY_CREDENTIALS_ANNOTATIONS = {
-  expiresAt: 'hybrid-runner.getcollate.io/ecr-credentials-expire-at',
-  refreshedAt: 'hybrid-runner.getcollate.io/ecr-credentials-refreshed-at',
-  registries: 'hybrid-runner.getcollate.io/ecr-registries',
+  expiresAt: `${METADATA_KEY_PREFIX}/ecr-credentials-expire-at`,
+  refreshedAt: `${METADATA_KEY_PREFIX}/ecr-credentials-refreshed-at`,
+  registries: `${METADATA_KEY_PREFIX}/ecr-registries`,
 } as const;
 
 /** Defaults of the refresh (its schedule, every 4 hours, is the stage configuration's `ecr.schedule`). */

@@ -6,6 +6,8 @@ import {
   MANAGED_BY,
   MAX_BASE_NAME_LENGTH,
   MAX_WORKFLOW_NAME_LENGTH,
+  METADATA_KEY_PREFIX,
+  REGISTRY_CREDENTIALS_ANNOTATIONS,
   TEMPLATES,
   isDnsLabel,
   isLabelValue,
@@ -162,6 +164,22 @@ describe('run and one-off names', () => {
 });
 
 describe('labels and annotations', () => {
+  it('keeps every key of ours, the registry refresh annotations included, under the one prefix', () => {
+    const ours = [
+      ...Object.values(LABELS).filter((key) => key !== LABELS.managedBy),
+      ...Object.values(ANNOTATIONS),
+      ...Object.values(REGISTRY_CREDENTIALS_ANNOTATIONS),
+    ];
+    expect(METADATA_KEY_PREFIX).toBe('hybrid-runner.getcollate.io');
+    for (const key of ours) expect(key.startsWith(`${METADATA_KEY_PREFIX}/`)).toBe(true);
+    // Deployed pull secrets carry these keys: their values must not move.
+    expect(REGISTRY_CREDENTIALS_ANNOTATIONS).toEqual({
+      expiresAt: 'hybrid-runner.getcollate.io/ecr-credentials-expire-at',
+      refreshedAt: 'hybrid-runner.getcollate.io/ecr-credentials-refreshed-at',
+      registries: 'hybrid-runner.getcollate.io/ecr-registries',
+    });
+  });
+
   it('labels everything with managed-by, kind, agent, pipeline, type, run and keeps exact values in annotations', () => {
     const identity = {
       kind: 'ingestion' as const,
