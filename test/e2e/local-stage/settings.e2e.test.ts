@@ -85,8 +85,13 @@ describe('npm start settings', () => {
   });
 
   it('falls back to a free port when the default 8585 is taken and PORT is not set', async () => {
-    // Taken by us, or already by someone else: either way the stage must not use it.
-    const blocker = await listen(8585);
+    // Taken by us, or by a long-lived process (a running `npm start`): either way the stage must not use
+    // it. Another copy of this test (the log scan re-runs the e2e suites) holds it only briefly: wait.
+    let blocker: Server | undefined;
+    for (const deadline = Date.now() + 20_000; !blocker && Date.now() < deadline;) {
+      blocker = await listen(8585);
+      if (!blocker) await sleep(200);
+    }
     try {
       const stage = start({ AUTH_TOKEN: 'fallback-token' });
       const deadline = Date.now() + 30_000;
@@ -103,5 +108,5 @@ describe('npm start settings', () => {
     } finally {
       blocker?.close();
     }
-  }, 40_000);
+  }, 60_000);
 });
