@@ -4,7 +4,7 @@
 // objects are validated exactly like client-made ones.
 import type { KubeObject, ResourceDefinition } from './resources.ts';
 import { PodLogStore } from './pod-logs.ts';
-import type { PropagationPolicy } from './store.ts';
+import type { DeleteOptions } from './store.ts';
 import { ObjectStore } from './store.ts';
 import { KubeApiError, badRequest, notFound } from './status.ts';
 
@@ -134,11 +134,7 @@ export class EmulatedCluster {
     definition: ResourceDefinition,
     namespace: string | undefined,
     name: string,
-    options: {
-      propagationPolicy?: PropagationPolicy;
-      preconditionUid?: string;
-      preconditionResourceVersion?: string;
-    } = {},
+    options: DeleteOptions = {},
   ): KubeObject {
     return this.store.delete(definition, namespace, name, options);
   }

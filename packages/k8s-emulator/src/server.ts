@@ -16,7 +16,7 @@ import type { CrdSource, KubeObject, ResourceDefinition } from './resources.ts';
 import { apiVersionOf, builtinResources, bundledArgoCrds, loadCustomResource } from './resources.ts';
 import type { LabelRequirement } from './selectors.ts';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.ts';
-import type { PropagationPolicy, StoreEvent } from './store.ts';
+import type { DeleteOptions, PropagationPolicy, StoreEvent } from './store.ts';
 import {
   KubeApiError,
   badRequest,
@@ -566,14 +566,7 @@ class EmulatorServer {
     return object;
   }
 
-  private async deleteOptions(
-    request: IncomingMessage,
-    query: Query,
-  ): Promise<{
-    propagationPolicy?: PropagationPolicy;
-    preconditionUid?: string;
-    preconditionResourceVersion?: string;
-  }> {
+  private async deleteOptions(request: IncomingMessage, query: Query): Promise<DeleteOptions> {
     const body = await readBody(request);
     const options = body.trim() ? parseJsonObject(body) : {};
     const policy =

@@ -43,6 +43,13 @@ export interface ListResult {
 
 export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';
 
+/** A DELETE's options: its propagation policy and preconditions (from the query or DeleteOptions body). */
+export interface DeleteOptions {
+  propagationPolicy?: PropagationPolicy;
+  preconditionUid?: string;
+  preconditionResourceVersion?: string;
+}
+
 type Metadata = Record<string, unknown> & {
   name?: string;
   namespace?: string;
@@ -137,6 +144,19 @@ export class ObjectStore {
     return this.history.filter((event) => event.resourceVersion > resourceVersion);
   }
 
+  /** The stored object itself (not a copy) with where it lives; 404 when there is none. */
+  private stored(
+    definition: ResourceDefinition,
+    namespace: string | undefined,
+    name: string,
+  ): { table: Map<string, KubeObject>; key: string; current: KubeObject } {
+    const table = this.table(definition);
+    const key = keyOf(definition.namespaced ? namespace : undefined, name);
+    const current = table.get(key);
+    if (!current) throw notFound(definition, name);
+    return { table, key, current };
+  }
+
   get(definition: ResourceDefinition, namespace: string | undefined, name: string): KubeObject | undefined {
     const found = this.table(definition).get(keyOf(definition.namespaced ? namespace : undefined, name));
     return found ? structuredClone(found) : undefined;
@@ -224,11 +244,7 @@ export class ObjectStore {
     name: string,
     input: KubeObject,
   ): KubeObject {
-    const ns = definition.namespaced ? namespace : undefined;
-    const table = this.table(definition);
-    const key = keyOf(ns, name);
-    const current = table.get(key);
-    if (!current) throw notFound(definition, name);
+    const { table, key, current } = this.stored(definition, namespace, name);
     const object = structuredClone(input);
     const metadata = meta(object);
     object.metadata = metadata;
@@ -255,7 +271,7 @@ export class ObjectStore {
     object.apiVersion = apiVersionOf(definition);
     object.kind = definition.kind;
     metadata.name = name;
-    if (definition.namespaced) metadata.namespace = ns;
+    if (definition.namespaced) metadata.namespace = namespace;
     // Server-owned metadata survives whatever the client sent.
     for (const field of ['uid', 'creationTimestamp', 'deletionTimestamp', 'generation']) {
       if (currentMeta[field] !== undefined) metadata[field] = currentMeta[field];
@@ -349,17 +365,9 @@ export class ObjectStore {
     definition: ResourceDefinition,
     namespace: string | undefined,
     name: string,
-    options: {
-      propagationPolicy?: PropagationPolicy;
-      preconditionUid?: string;
-      preconditionResourceVersion?: string;
-    } = {},
+    options: DeleteOptions = {},
   ): KubeObject {
-    const ns = definition.namespaced ? namespace : undefined;
-    const table = this.table(definition);
-    const key = keyOf(ns, name);
-    const current = table.get(key);
-    if (!current) throw notFound(definition, name);
+    const { table, key, current } = this.stored(definition, namespace, name);
     const currentMeta = meta(current);
     if (options.preconditionUid && options.preconditionUid !== currentMeta.uid) {
       throw conflict(
