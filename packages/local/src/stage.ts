@@ -39,7 +39,9 @@ import {
   type KubernetesEmulator,
   type RbacRule,
 } from '@hybrid-runner/k8s-emulator';
-import { KubernetesCluster, RUNNER_RBAC_RULES } from '@hybrid-runner/kubernetes';
+import { KubernetesCluster } from '@hybrid-runner/kubernetes';
+// The stack's RBAC as data: the local stage applies the very objects `sst deploy` applies.
+import { FUNCTION_GROUPS, clusterAccessObjects, type RbacObject } from '../../../stacks/cluster-access.ts';
 import { startLocalApiGateway, type LocalApiGateway } from './apigateway/gateway.ts';
 import { startLocalDynamoDb, type LocalDynamoDb } from './dynamodb.ts';
 import { startSandboxControl, type SandboxControl } from './sandbox-control.ts';
@@ -57,12 +59,12 @@ export const DEFAULT_LOCAL_HEARTBEAT_SECONDS = 15;
 export const DEFAULT_ECR_REFRESH_SECONDS = 4 * 3600;
 
 /**
- * Kubernetes groups the runner's identity is mapped to, as the stack's EKS access entries do
- * (stacks/cluster-access.ts FUNCTION_GROUPS), and the operator's, who may do everything.
+ * Kubernetes groups the runner's identity is mapped to, those of the stack's EKS access entries, and the
+ * operator's, who may do everything.
  */
 export const LOCAL_GROUPS = {
-  bridge: 'hybrid-runner:bridge',
-  registry: 'hybrid-runner:registry',
+  bridge: FUNCTION_GROUPS.bridge,
+  registry: FUNCTION_GROUPS.registry,
   operator: 'hybrid-runner:local-operator',
 } as const;
 
@@ -159,51 +161,63 @@ function secretId(location: StageConfig['authToken']): string {
   return location.secretArn ?? location.sstSecret ?? '';
 }
 
-/** Role rules as emulator RBAC rules bound to `groups` in `namespaces`. */
-function bound(
-  rules: ReadonlyArray<{
-    apiGroups: string[];
-    resources: string[];
-    verbs: string[];
-    resourceNames?: string[];
-  }>,
-  groups: string[],
-  namespaces: string[],
-): RbacRule[] {
-  return rules.map((rule) => ({
-    groups,
-    verbs: [...rule.verbs],
-    apiGroups: [...rule.apiGroups],
-    resources: [...rule.resources],
-    namespaces,
-    ...(rule.resourceNames ? { resourceNames: [...rule.resourceNames] } : {}),
-  }));
+/**
+ * The stack's own RBAC objects (stacks/cluster-access.ts, what `sst deploy` applies) as emulator rules:
+ * each binding's subjects get its role's rules, in the binding's namespace (a ClusterRoleBinding: everywhere).
+ */
+export function stackRbacRules(objects: readonly RbacObject[]): RbacRule[] {
+  const roles = new Map<string, RbacObject>();
+  for (const object of objects) {
+    if (object.kind === 'Role' || object.kind === 'ClusterRole')
+      roles.set(`${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`, object);
+  }
+  const rules: RbacRule[] = [];
+  for (const binding of objects) {
+    if ((binding.kind !== 'RoleBinding' && binding.kind !== 'ClusterRoleBinding') || !binding.roleRef)
+      continue;
+    const namespace = binding.kind === 'RoleBinding' ? binding.metadata.namespace : undefined;
+    const role = roles.get(
+      `${binding.roleRef.kind}/${binding.roleRef.kind === 'Role' ? (namespace ?? '') : ''}/${binding.roleRef.name}`,
+    );
+    if (!role)
+      throw new Error(
+        `The stack binds ${binding.roleRef.kind} ${binding.roleRef.name}, which it does not define.`,
+      );
+    const subjects = binding.subjects ?? [];
+    const groups = subjects.filter((subject) => subject.kind === 'Group').map((subject) => subject.name);
+    const users = subjects
+      .filter((subject) => subject.kind === 'ServiceAccount')
+      .map((subject) => `system:serviceaccount:${subject.namespace ?? namespace ?? ''}:${subject.name}`);
+    for (const rule of role.rules ?? []) {
+      rules.push({
+        ...(groups.length ? { groups } : {}),
+        ...(users.length ? { users } : {}),
+        verbs: [...rule.verbs],
+        apiGroups: [...rule.apiGroups],
+        resources: [...rule.resources],
+        ...(namespace ? { namespaces: [namespace] } : {}),
+        ...(rule.resourceNames ? { resourceNames: [...rule.resourceNames] } : {}),
+      });
+    }
+  }
+  return rules;
 }
 
 /**
- * Least privilege as in AWS: the runner's bridge group gets exactly RUNNER_RBAC_RULES in the ingestion
- * namespace, its registry group may create the pull secret and read/update it by name; the operator
- * (CLI, doctor) may do everything.
+ * Least privilege as in AWS: exactly the Roles and bindings the stack applies (the runner's bridge group
+ * gets RUNNER_RBAC_RULES in the ingestion namespace, its registry group the pull-secret rules); the
+ * operator (CLI, doctor, kubectl) may do everything.
  */
 export function sandboxRbacRules(config: StageConfig, operatorUser: string): RbacRule[] {
-  const registry = registryRefreshSettings(config);
-  const targets = registry.include.filter((name) => !registry.exclude.includes(name));
+  const stack = clusterAccessObjects({
+    ingestionNamespace: config.namespaces.ingestion,
+    serviceAccount: config.ingestionPods.serviceAccount.name,
+    secretsProvider: config.secretsManager.provider,
+    ...(config.ecr.enabled ? { registry: registryRefreshSettings(config) } : {}),
+  });
   return [
     { users: [operatorUser], verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
-    ...bound(RUNNER_RBAC_RULES, [LOCAL_GROUPS.bridge], [config.namespaces.ingestion]),
-    ...bound(
-      [
-        { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
-        {
-          apiGroups: [''],
-          resources: ['secrets'],
-          verbs: ['get', 'update', 'patch'],
-          resourceNames: [registry.pullSecretName],
-        },
-      ],
-      [LOCAL_GROUPS.registry],
-      targets,
-    ),
+    ...stackRbacRules(stack),
   ];
 }
 

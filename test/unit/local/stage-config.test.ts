@@ -68,6 +68,29 @@ describe('sandboxRbacRules (least privilege as the stack grants it)', () => {
     expect(ask(registry, 'create', 'workflows', 'argoproj.io')).toBe(false);
   });
 
+  it('follows the stack when registry targets are patterns: a cluster-wide role for the registry group', () => {
+    const patterns = new RbacRules(
+      sandboxRbacRules(
+        localStageConfig('a', { HYBRID_RUNNER__ecr__targetNamespaces__include: '[collate-*]' }),
+        'operator',
+      ),
+    );
+    const asks = (verb: string, resource: string, namespace: string | undefined, name?: string) =>
+      patterns.allows({ ...registry, verb, resource, apiGroup: '', namespace, name });
+    expect(asks('list', 'namespaces', undefined)).toBe(true);
+    expect(asks('update', 'secrets', 'collate-team-b', 'omd-registry-credentials')).toBe(true);
+    expect(asks('update', 'secrets', 'collate-team-b', 'other')).toBe(false);
+  });
+
+  it('binds the ingestion service account to the executor rules only', () => {
+    const pod = {
+      user: 'system:serviceaccount:collate-ingestion:ingestion',
+      groups: ['system:authenticated'],
+    };
+    expect(ask(pod, 'create', 'workflowtaskresults', 'argoproj.io')).toBe(true);
+    expect(ask(pod, 'create', 'workflows', 'argoproj.io')).toBe(false);
+  });
+
   it('lets the operator do everything', () => {
     expect(ask({ user: 'operator', groups: [] }, 'delete', 'namespaces', '', undefined, 'kube-system')).toBe(
       true,
