@@ -2,9 +2,12 @@
 // upsert in as few round trips as the port allows, find a pipeline's runs).
 import type { Pipeline } from '@hybrid-runner/protocol';
 import { NotFoundError, RunnerError } from '../errors.ts';
-import { pipelineSelector, workflowRunId, type ObjectIdentity } from '../names.ts';
+import { listAll } from '../list.ts';
+import { buildConfigSecret, renderWorkflowConfig, type SecretManifest } from '../manifests.ts';
+import { pipelineConfigSecretName, pipelineSelector, workflowRunId, type ObjectIdentity } from '../names.ts';
 import { RESOURCES } from '../ports.ts';
 import type { Clock, ClusterPort, Ids, KubeObject, ResourceType, SecretStore } from '../ports.ts';
+import { verifySecretReferences } from '../secret-refs.ts';
 import type { RunnerSettings } from '../settings.ts';
 
 export interface OperationDeps {
@@ -16,8 +19,6 @@ export interface OperationDeps {
   /** The ingestion bot's JWT, written only into config Secrets. */
   botToken: () => Promise<string>;
 }
-
-import { listAll } from '../list.ts';
 
 export function ingestionIdentity(
   pipeline: Pipeline,
@@ -31,6 +32,37 @@ export function ingestionIdentity(
     pipelineType: pipeline.pipelineType,
     ...(runId !== undefined ? { runId } : {}),
   };
+}
+
+/**
+ * Checks that every secret reference in `payload` is under the configured prefix and exists; errors name
+ * the reference's path below `basePath` (the payload field it came from).
+ */
+export function verifyPayloadSecrets(
+  deps: OperationDeps,
+  payload: unknown,
+  basePath: string,
+): Promise<unknown> {
+  return verifySecretReferences(payload, {
+    prefix: deps.settings.secretsManager.prefix,
+    store: deps.secrets,
+    basePath,
+  });
+}
+
+/** A pipeline's config Secret: its rendered workflowConfig (with the bot token), labelled as the pipeline's. */
+export function pipelineConfigSecret(
+  settings: RunnerSettings,
+  pipeline: Pipeline,
+  workflowConfig: unknown,
+  botToken: string,
+): SecretManifest {
+  return buildConfigSecret({
+    name: pipelineConfigSecretName(pipeline.fullyQualifiedName),
+    config: renderWorkflowConfig(workflowConfig, { pipeline, settings, botToken }),
+    settings,
+    identity: ingestionIdentity(pipeline, settings),
+  });
 }
 
 /** The fields of an object that we own and compare: everything but server-managed metadata and status. */

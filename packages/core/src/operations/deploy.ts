@@ -5,21 +5,16 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { OperationPayload, OperationResult } from '@hybrid-runner/protocol';
 import { ConflictError, NotFoundError } from '../errors.ts';
-import {
-  buildConfigSecret,
-  buildCronWorkflow,
-  parseWorkflowConfig,
-  renderWorkflowConfig,
-} from '../manifests.ts';
+import { buildCronWorkflow, parseWorkflowConfig } from '../manifests.ts';
 import { pipelineConfigSecretName, pipelineResourceName } from '../names.ts';
 import { RESOURCES } from '../ports.ts';
 import type { ClusterPort, KubeObject, ResourceType } from '../ports.ts';
-import { verifySecretReferences } from '../secret-refs.ts';
 import {
   desiredContent,
-  ingestionIdentity,
+  pipelineConfigSecret,
   recreatable,
   rollbackFailed,
+  verifyPayloadSecrets,
   type OperationDeps,
 } from './context.ts';
 
@@ -79,18 +74,10 @@ export async function deployPipeline(
   const [currentSecret, currentCron, , botToken] = await Promise.all([
     cluster.get(RESOURCES.secret, namespace, secretName),
     cluster.get(RESOURCES.cronWorkflow, namespace, cronName),
-    verifySecretReferences(
-      { pipeline, workflowConfig },
-      { prefix: settings.secretsManager.prefix, store: deps.secrets, basePath: 'payload' },
-    ),
+    verifyPayloadSecrets(deps, { pipeline, workflowConfig }, 'payload'),
     deps.botToken(),
   ]);
-  const secret = buildConfigSecret({
-    name: secretName,
-    config: renderWorkflowConfig(workflowConfig, { pipeline, settings, botToken }),
-    settings,
-    identity: ingestionIdentity(pipeline, settings),
-  });
+  const secret = pipelineConfigSecret(settings, pipeline, workflowConfig, botToken);
 
   // Round trip 2: both writes at once.
   const writes: Array<Promise<Change>> = [

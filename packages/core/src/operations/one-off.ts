@@ -14,8 +14,7 @@ import {
 } from '../manifests.ts';
 import type { ObjectIdentity } from '../names.ts';
 import { RESOURCES } from '../ports.ts';
-import { verifySecretReferences } from '../secret-refs.ts';
-import { rollbackFailed, type OperationDeps } from './context.ts';
+import { rollbackFailed, verifyPayloadSecrets, type OperationDeps } from './context.ts';
 
 async function startOneOff(
   deps: OperationDeps,
@@ -57,11 +56,7 @@ export async function runAutomationsWorkflow(
 ): Promise<OperationResult<'runAutomationsWorkflow'>> {
   const { settings } = deps;
   const [, botToken] = await Promise.all([
-    verifySecretReferences(payload.workflow, {
-      prefix: settings.secretsManager.prefix,
-      store: deps.secrets,
-      basePath: 'payload.workflow',
-    }),
+    verifyPayloadSecrets(deps, payload.workflow, 'payload.workflow'),
     deps.botToken(),
   ]);
   const runId = deps.ids.runId();
@@ -84,11 +79,7 @@ export async function runApplicationFlow(
   const { settings } = deps;
   const { application } = payload;
   const [, botToken] = await Promise.all([
-    verifySecretReferences(application, {
-      prefix: settings.secretsManager.prefix,
-      store: deps.secrets,
-      basePath: 'payload.application',
-    }),
+    verifyPayloadSecrets(deps, application, 'payload.application'),
     deps.botToken(),
   ]);
   const runId = deps.ids.runId();

@@ -3,27 +3,22 @@ import { MAX_MESSAGE_BYTES } from '@hybrid-runner/protocol';
 import type { OperationPayload, OperationResult } from '@hybrid-runner/protocol';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { chunkLogStream, isLogCursorFor, logTaskKey } from '../logs.ts';
-import {
-  buildConfigSecret,
-  buildRunWorkflow,
-  parseWorkflowConfig,
-  renderWorkflowConfig,
-} from '../manifests.ts';
+import { buildRunWorkflow, parseWorkflowConfig } from '../manifests.ts';
 import { LABELS, TEMPLATES, pipelineConfigSecretName, workflowRunId } from '../names.ts';
 import { RESOURCES } from '../ports.ts';
 import type { KubeObject } from '../ports.ts';
 import { listAll } from '../list.ts';
-import { verifySecretReferences } from '../secret-refs.ts';
 import { workflowToRunStatus, type RunStatus } from '../status.ts';
 import {
   findRun,
-  ingestionIdentity,
   isActive,
   listPipelineRuns,
   newestFirst,
+  pipelineConfigSecret,
   runNotFound,
   settleAll,
   upsert,
+  verifyPayloadSecrets,
   type OperationDeps,
 } from './context.ts';
 
@@ -57,25 +52,23 @@ export async function runPipeline(
   const runId = payload.runId ?? deps.ids.runId();
   const workflow = buildRunWorkflow({ pipeline, settings, runId });
   const secretName = pipelineConfigSecretName(pipeline.fullyQualifiedName);
-  const references = { prefix: settings.secretsManager.prefix, store: deps.secrets, basePath: 'payload' };
 
   if (payload.workflowConfig !== undefined) {
     const workflowConfig = parseWorkflowConfig(payload.workflowConfig);
     const [, botToken] = await Promise.all([
-      verifySecretReferences({ pipeline, workflowConfig }, references),
+      verifyPayloadSecrets(deps, { pipeline, workflowConfig }, 'payload'),
       deps.botToken(),
     ]);
-    const secret = buildConfigSecret({
-      name: secretName,
-      config: renderWorkflowConfig(workflowConfig, { pipeline, settings, botToken }),
-      settings,
-      identity: ingestionIdentity(pipeline, settings),
-    });
-    await upsert(cluster, RESOURCES.secret, namespace, secret);
+    await upsert(
+      cluster,
+      RESOURCES.secret,
+      namespace,
+      pipelineConfigSecret(settings, pipeline, workflowConfig, botToken),
+    );
   } else {
     const [deployed] = await Promise.all([
       cluster.get(RESOURCES.secret, namespace, secretName),
-      verifySecretReferences({ pipeline }, references),
+      verifyPayloadSecrets(deps, { pipeline }, 'payload'),
     ]);
     if (!deployed) {
       throw new NotFoundError(
