@@ -177,7 +177,8 @@ describe('BridgeClient: requests', () => {
     });
   });
 
-  it('rejects a response that does not match the protocol, naming the field', async () => {
+  /** A runner whose runPipeline answer lacks the runId the protocol requires. */
+  const runnerAnsweringWithoutRunId = (): FakeRunner => {
     const runner = new FakeRunner();
     runner.reply = (socket, request) =>
       socket.send(
@@ -190,6 +191,11 @@ describe('BridgeClient: requests', () => {
           payload: { code: 200 },
         }),
       );
+    return runner;
+  };
+
+  it('rejects a response that does not match the protocol, naming the field', async () => {
+    const runner = runnerAnsweringWithoutRunId();
     const { client } = await setup({}, runner);
     const result = client.request('runPipeline', { pipeline });
     await expect(result).rejects.toBeInstanceOf(BridgeResponseError);
@@ -197,18 +203,7 @@ describe('BridgeClient: requests', () => {
   });
 
   it('passes responses through unchecked when validateResponses is false', async () => {
-    const runner = new FakeRunner();
-    runner.reply = (socket, request) =>
-      socket.send(
-        JSON.stringify({
-          v: 1,
-          id: request.id,
-          type: 'response',
-          op: request.type,
-          ok: true,
-          payload: { code: 200 },
-        }),
-      );
+    const runner = runnerAnsweringWithoutRunId();
     const { client } = await setup({ validateResponses: false }, runner);
     await expect(client.request('runPipeline', { pipeline })).resolves.toEqual({ code: 200 });
   });
