@@ -4,13 +4,7 @@
 // resource when any one of them is taken away. What this cannot prove: real IAM, the EKS access entry that
 // maps the Lambda role to the Kubernetes group, or a real API server's RBAC edge cases.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ForbiddenError,
-  RESOURCES,
-  createOperations,
-  defaultRunnerSettings,
-  reconcileRuns,
-} from '@hybrid-runner/core';
+import { ForbiddenError, createOperations, defaultRunnerSettings, reconcileRuns } from '@hybrid-runner/core';
 import type { OperationDeps } from '@hybrid-runner/core';
 import { createKubeconfig, startKubernetesEmulator } from '@hybrid-runner/k8s-emulator';
 import type { KubernetesEmulator, RbacRule } from '@hybrid-runner/k8s-emulator';
@@ -25,6 +19,7 @@ import {
 import type { Permission, PolicyRule } from '@hybrid-runner/kubernetes';
 import { OPERATIONS } from '@hybrid-runner/protocol';
 import type { OperationName, Pipeline } from '@hybrid-runner/protocol';
+import { provideInstallPrerequisites } from '../support/install-prerequisites.ts';
 
 const NAMESPACE = 'collate-ingestion';
 const RUNNER_GROUP = 'hybrid-runner';
@@ -272,19 +267,7 @@ beforeAll(async () => {
   });
   admin = await operationsFor(ADMIN_TOKEN);
   runner = await operationsFor(RUNNER_TOKEN);
-  const adminCluster = clusters[0]!;
-  await adminCluster.create(RESOURCES.serviceAccount, NAMESPACE, {
-    apiVersion: 'v1',
-    kind: 'ServiceAccount',
-    metadata: { name: 'ingestion' },
-  });
-  await adminCluster.create(RESOURCES.secret, NAMESPACE, {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'omd-registry-credentials' },
-    type: 'kubernetes.io/dockerconfigjson',
-    stringData: { '.dockerconfigjson': '{"auths":{}}' },
-  });
+  await provideInstallPrerequisites(clusters[0]!, NAMESPACE);
 });
 afterAll(async () => {
   for (const cluster of clusters) await cluster.close();

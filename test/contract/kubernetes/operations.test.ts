@@ -16,6 +16,7 @@ import { createKubeconfig, startKubernetesEmulator } from '@hybrid-runner/k8s-em
 import type { KubernetesEmulator } from '@hybrid-runner/k8s-emulator';
 import { KubernetesCluster, KubernetesSecretStore } from '@hybrid-runner/kubernetes';
 import type { Pipeline } from '@hybrid-runner/protocol';
+import { provideInstallPrerequisites } from '../../support/install-prerequisites.ts';
 
 const NAMESPACE = 'collate-ingestion';
 const TOKEN = 'runner-token';
@@ -53,19 +54,8 @@ beforeAll(async () => {
     text: createKubeconfig({ server: emulator.url, caCert: emulator.caCert, token: TOKEN }),
   });
   const settings = defaultRunnerSettings({ namespace: NAMESPACE });
-  // What the install provides: the pods' service account, the pull secret and a user's secret.
-  await cluster.create(RESOURCES.serviceAccount, NAMESPACE, {
-    apiVersion: 'v1',
-    kind: 'ServiceAccount',
-    metadata: { name: settings.serviceAccountName },
-  });
-  await cluster.create(RESOURCES.secret, NAMESPACE, {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'omd-registry-credentials' },
-    type: 'kubernetes.io/dockerconfigjson',
-    stringData: { '.dockerconfigjson': '{"auths":{}}' },
-  });
+  // What the install provides, and a user's secret.
+  await provideInstallPrerequisites(cluster, NAMESPACE, settings.serviceAccountName);
   await cluster.create(RESOURCES.secret, NAMESPACE, {
     apiVersion: 'v1',
     kind: 'Secret',
