@@ -34,6 +34,8 @@ const saved = { ...process.env };
 
 beforeAll(async () => {
   logger.setLogLevel('ERROR');
+  // The registry refresh's EMF lines would land in the test output (the stage runs in this process).
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   directory = mkdtempSync(join(tmpdir(), 'local-stage-backends-'));
   cluster = await startKubernetesEmulator({
     auth: { mode: 'static', tokens: { 'cluster-admin-token': { username: 'admin' } } },
