@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECTION_TTL_SECONDS, DynamoDbConnectionStore, connectionTtl } from '@hybrid-runner/aws';
 import type { ConnectionRecord } from '@hybrid-runner/core';
-import { createTable, startDynalite, type TestDynamoDb } from '../../support/dynalite.ts';
+import { startDynalite, type TestDynamoDb } from '../../support/dynalite.ts';
 
 let db: TestDynamoDb;
 beforeAll(async () => {
@@ -47,7 +47,15 @@ describe('DynamoDbConnectionStore (dynalite)', () => {
       tableName: 'connections-list-test',
       pageSize: 3,
     });
-    await createTable(db.client, 'connections-list-test', 'connectionId');
+    const { CreateTableCommand } = await import('@aws-sdk/client-dynamodb');
+    await db.client.send(
+      new CreateTableCommand({
+        TableName: 'connections-list-test',
+        AttributeDefinitions: [{ AttributeName: 'connectionId', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'connectionId', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
     for (let i = 0; i < 8; i++) await store.put(record(`live-${i}`, now));
     await store.put({ ...record('expired', now), ttl: Math.floor(now / 1000) - 1 });
     const seen: string[] = [];
