@@ -453,7 +453,12 @@ function workflowSpec(input: SpecInput): WorkflowSpec {
   return mergeKubernetesObjects(spec, settings.workflowParams);
 }
 
-function ingestionIdentity(pipeline: Pipeline, settings: RunnerSettings, runId?: string): ObjectIdentity {
+/** Who a pipeline's objects belong to (its labels and annotations); with `runId` for one run's objects. */
+export function ingestionIdentity(
+  pipeline: Pipeline,
+  settings: RunnerSettings,
+  runId?: string,
+): ObjectIdentity {
   const identity: ObjectIdentity = {
     kind: 'ingestion',
     agentId: settings.agentId,

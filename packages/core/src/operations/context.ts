@@ -3,8 +3,13 @@
 import type { Pipeline } from '@hybrid-runner/protocol';
 import { NotFoundError, RunnerError } from '../errors.ts';
 import { listAll } from '../list.ts';
-import { buildConfigSecret, renderWorkflowConfig, type SecretManifest } from '../manifests.ts';
-import { pipelineConfigSecretName, pipelineSelector, workflowRunId, type ObjectIdentity } from '../names.ts';
+import {
+  buildConfigSecret,
+  ingestionIdentity,
+  renderWorkflowConfig,
+  type SecretManifest,
+} from '../manifests.ts';
+import { pipelineConfigSecretName, pipelineSelector, workflowRunId } from '../names.ts';
 import { RESOURCES } from '../ports.ts';
 import type { Clock, ClusterPort, Ids, KubeObject, ResourceType, SecretStore } from '../ports.ts';
 import { verifySecretReferences } from '../secret-refs.ts';
@@ -18,20 +23,6 @@ export interface OperationDeps {
   settings: RunnerSettings;
   /** The ingestion bot's JWT, written only into config Secrets. */
   botToken: () => Promise<string>;
-}
-
-export function ingestionIdentity(
-  pipeline: Pipeline,
-  settings: RunnerSettings,
-  runId?: string,
-): ObjectIdentity {
-  return {
-    kind: 'ingestion',
-    agentId: settings.agentId,
-    fqn: pipeline.fullyQualifiedName,
-    pipelineType: pipeline.pipelineType,
-    ...(runId !== undefined ? { runId } : {}),
-  };
 }
 
 /**
