@@ -571,25 +571,40 @@ export interface BuildAutomationWorkflowOptions {
   configSecretName?: string;
 }
 
-/** One-off Workflow for an automation such as TEST_CONNECTION (`python run_automation.py`). */
-export function buildAutomationWorkflow(options: BuildAutomationWorkflowOptions): WorkflowManifest {
-  const { workflow, settings, runId } = options;
-  const name = oneOffWorkflowName('automation', workflow.name, runId);
-  const identity: ObjectIdentity = {
-    kind: 'automation',
-    agentId: settings.agentId,
-    runId,
-    subject: workflow.name,
-  };
-  if (typeof workflow.workflowType === 'string') identity.pipelineType = workflow.workflowType;
+/**
+ * A one-off run of an automation or application, named after its subject and run id. `labels` adds to its
+ * identity; `envPipelineType` is the `pipelineType` env the pod gets (only the applications runner reads it).
+ */
+function oneOffWorkflow(
+  kind: 'automation' | 'application',
+  subject: string,
+  options: { settings: RunnerSettings; runId: string; configSecretName?: string },
+  labels: Pick<ObjectIdentity, 'pipelineType' | 'fqn'>,
+  envPipelineType?: string,
+): WorkflowManifest {
+  const { settings, runId } = options;
+  const name = oneOffWorkflowName(kind, subject, runId);
+  const identity: ObjectIdentity = { kind, agentId: settings.agentId, runId, subject, ...labels };
   const spec = workflowSpec({
-    kind: 'automation',
+    kind,
     settings,
     identity,
     configSecretName: options.configSecretName ?? name,
     pipelineRunId: runId,
+    ...(envPipelineType !== undefined ? { pipelineType: envPipelineType } : {}),
   });
   return workflowManifest(name, settings, identity, spec);
+}
+
+/** One-off Workflow for an automation such as TEST_CONNECTION (`python run_automation.py`). */
+export function buildAutomationWorkflow(options: BuildAutomationWorkflowOptions): WorkflowManifest {
+  const { workflow } = options;
+  return oneOffWorkflow(
+    'automation',
+    workflow.name,
+    options,
+    typeof workflow.workflowType === 'string' ? { pipelineType: workflow.workflowType } : {},
+  );
 }
 
 export interface BuildApplicationWorkflowOptions {
@@ -602,23 +617,13 @@ export interface BuildApplicationWorkflowOptions {
 
 /** One-off Workflow that runs an application (`python -m metadata.applications.runner`). */
 export function buildApplicationWorkflow(options: BuildApplicationWorkflowOptions): WorkflowManifest {
-  const { application, settings, runId } = options;
-  const name = oneOffWorkflowName('application', application.name, runId);
-  const identity: ObjectIdentity = {
-    kind: 'application',
-    agentId: settings.agentId,
-    runId,
-    subject: application.name,
-    pipelineType: 'application',
-  };
-  if (typeof application.ingestionPipelineFQN === 'string') identity.fqn = application.ingestionPipelineFQN;
-  const spec = workflowSpec({
-    kind: 'application',
-    settings,
-    identity,
-    configSecretName: options.configSecretName ?? name,
-    pipelineRunId: runId,
-    pipelineType: 'application',
-  });
-  return workflowManifest(name, settings, identity, spec);
+  const { application } = options;
+  const fqn = application.ingestionPipelineFQN;
+  return oneOffWorkflow(
+    'application',
+    application.name,
+    options,
+    { pipelineType: 'application', ...(typeof fqn === 'string' ? { fqn } : {}) },
+    'application',
+  );
 }
