@@ -258,16 +258,21 @@ describe('KubernetesCluster faults', () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  /** A create the client must not repeat: with generateName a retry could start a second run. */
+  const createGeneratedWorkflow = (): Promise<unknown> =>
+    cluster
+      .create(RESOURCES.workflow, 'ingest', {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Workflow',
+        metadata: { generateName: 'run-' },
+      })
+      .catch((e: unknown) => e);
+
   it('does not repeat a generateName create after a connection reset (it may have applied)', async () => {
     server.handle((request, response) => {
       response.socket?.destroy();
     });
-    const object = {
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'Workflow',
-      metadata: { generateName: 'run-' },
-    };
-    const error = await cluster.create(RESOURCES.workflow, 'ingest', object).catch((e: unknown) => e);
+    const error = await createGeneratedWorkflow();
     expect(error).toBeInstanceOf(ClusterUnavailableError);
     expect((error as Error).message).toMatch(/may or may not have been created/);
     expect(server.requests).toHaveLength(1);
@@ -275,12 +280,7 @@ describe('KubernetesCluster faults', () => {
 
   it('does not repeat a generateName create after a 500 (it may have applied), but reports it', async () => {
     server.handle((_request, response) => sendStatus(response, 500, 'InternalError', 'etcd leader changed'));
-    const object = {
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'Workflow',
-      metadata: { generateName: 'run-' },
-    };
-    const error = await cluster.create(RESOURCES.workflow, 'ingest', object).catch((e: unknown) => e);
+    const error = await createGeneratedWorkflow();
     expect(error).toBeInstanceOf(ClusterUnavailableError);
     expect((error as Error).message).toContain('etcd leader changed');
     expect(server.requests).toHaveLength(1);
