@@ -144,8 +144,12 @@ export function clusterAccessObjects(input: ClusterAccessInput): RbacObject[] {
         binding('hybrid-runner-registry', undefined, 'ClusterRole', group(FUNCTION_GROUPS.registry)),
       );
     } else {
-      for (const target of input.registry.include) {
-        if (input.registry.exclude.some((pattern) => matchesNamespacePattern(target, pattern))) continue;
+      // The refresh always serves the ingestion namespace (core's selectTargetNamespaces), excluded or not.
+      const { include, exclude } = input.registry;
+      const excluded = (target: string) =>
+        exclude.some((pattern) => matchesNamespacePattern(target, pattern));
+      const targets = new Set([ns, ...include.filter((target) => !excluded(target))]);
+      for (const target of targets) {
         objects.push(
           role('hybrid-runner-registry', target, registryRules(input.registry, { clusterWide: false })),
         );

@@ -54,4 +54,10 @@ describe('registry refresh RBAC', () => {
       objects.filter((object) => object.kind === 'Role').map((object) => object.metadata.namespace),
     ).toEqual(['collate-ingestion', 'other']);
   });
+  it('always gives the ingestion namespace a Role, as the refresh always serves it', () => {
+    const objects = registryObjects({ include: ['team-a'], exclude: ['collate-*'] });
+    expect(
+      objects.filter((object) => object.kind === 'Role').map((object) => object.metadata.namespace),
+    ).toEqual(['collate-ingestion', 'team-a']);
+  });
 });
