@@ -3,8 +3,8 @@
 //    no-op sender) vs. the protocol work it cannot avoid (parseFrame + serializeBounded);
 // 2. local end-to-end round trip (real handlers, local API Gateway, dynalite, management API over HTTP)
 //    with 50 concurrent clients vs. a bare `ws` echo server under the same load;
-// 3. bundle size and cold import time of each bridge function built as SST does (esbuild, ESM, minified,
-//    bundled, platform node, target node24) vs. an unsplit bundle holding all three handlers.
+// 3. bundle size and cold import time of each bridge function built with the stack's options
+//    (functions/lib/bundling.ts) vs. an unsplit bundle holding all three handlers with the SDK bundled.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +30,14 @@ import { handler as connect } from '../functions/bridge/connect.ts';
 import { handler as disconnect } from '../functions/bridge/disconnect.ts';
 import { handler as message } from '../functions/bridge/message.ts';
 import { configureBridge } from '../functions/lib/bridge-context.ts';
+import {
+  CONNECTION_BUNDLE_BUDGET_BYTES,
+  CONNECTION_COLD_IMPORT_BUDGET_MS,
+  RUNTIME_SDK_FUNCTIONS,
+  SST_BUILD_OPTIONS,
+  esbuildOptionsFor,
+  type BundledFunction,
+} from '../functions/lib/bundling.ts';
 import { logger } from '../functions/lib/logger.ts';
 import { configureRunner } from '../functions/lib/runner-context.ts';
 import { FakeCluster } from '../test/support/fake-cluster.ts';
@@ -246,54 +254,48 @@ async function endToEnd(): Promise<void> {
 // ---------------------------------------------------------------------------------------------------
 // 3. Bundles: size and cold import time.
 
-/** What `"sideEffects": false` in the workspace packages' package.json would tell esbuild. */
-const workspaceSideEffectFree: esbuild.Plugin = {
-  name: 'workspace-side-effect-free',
-  setup(build) {
-    const resolveWithoutSideEffects = async (args: esbuild.OnResolveArgs) => {
-      if ((args.pluginData as { again?: boolean } | undefined)?.again) return undefined;
-      const resolved = await build.resolve(args.path, {
-        kind: args.kind,
-        resolveDir: args.resolveDir,
-        importer: args.importer,
-        pluginData: { again: true },
-      });
-      return resolved.errors.length ? undefined : { path: resolved.path, sideEffects: false };
-    };
-    build.onResolve({ filter: /^@hybrid-runner\// }, resolveWithoutSideEffects);
-    build.onResolve({ filter: /^\.\.?\// }, (args) =>
-      args.importer.includes('/packages/') ? resolveWithoutSideEffects(args) : undefined,
-    );
-  },
-};
-
-interface Variant {
+interface BundleCase {
   name: string;
-  plugins: esbuild.Plugin[];
-  external: string[];
+  /** The function whose stack options apply (the unsplit bundle has none: SDK bundled, as before the split). */
+  options: BundledFunction | undefined;
+  contents: string;
 }
 
-const VARIANTS: Variant[] = [
-  { name: 'as built today (SDK bundled)', plugins: [], external: [] },
-  { name: 'workspace side-effect-free, SDK bundled', plugins: [workspaceSideEffectFree], external: [] },
+const BUNDLES: BundleCase[] = [
   {
-    name: 'workspace side-effect-free, SDK from the Lambda runtime',
-    plugins: [workspaceSideEffectFree],
-    external: ['@aws-sdk/*', '@smithy/*'],
+    name: 'connect',
+    options: 'connect',
+    contents: "export { handler } from './functions/bridge/connect.ts';",
+  },
+  {
+    name: 'disconnect',
+    options: 'disconnect',
+    contents: "export { handler } from './functions/bridge/disconnect.ts';",
+  },
+  {
+    name: 'message',
+    options: 'message',
+    contents: "export { handler } from './functions/bridge/message.ts';",
+  },
+  {
+    name: 'connect, SDK bundled',
+    options: undefined,
+    contents: "export { handler } from './functions/bridge/connect.ts';",
+  },
+  {
+    name: 'unsplit (all three, SDK bundled)',
+    options: undefined,
+    contents:
+      "export { handler as connect } from './functions/bridge/connect.ts';\n" +
+      "export { handler as disconnect } from './functions/bridge/disconnect.ts';\n" +
+      "export { handler as message } from './functions/bridge/message.ts';",
   },
 ];
 
-const ENTRIES: Record<string, string> = {
-  connect: "export { handler } from './functions/bridge/connect.ts';",
-  disconnect: "export { handler } from './functions/bridge/disconnect.ts';",
-  message: "export { handler } from './functions/bridge/message.ts';",
-  'unsplit (all three)':
-    "export { handler as connect } from './functions/bridge/connect.ts';\n" +
-    "export { handler as disconnect } from './functions/bridge/disconnect.ts';\n" +
-    "export { handler as message } from './functions/bridge/message.ts';",
-};
+const COLD_IMPORT_SAMPLES = 7;
 
-function coldImportMs(file: string, runs = 5): number {
+/** Median import time of a module, each sample in a fresh Node process (nothing cached but the OS's files). */
+function coldImportMs(file: string, runs = COLD_IMPORT_SAMPLES): number {
   const script =
     `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); ` +
     'process.stdout.write(String(performance.now() - t));';
@@ -314,7 +316,7 @@ function coldImportMs(file: string, runs = 5): number {
 }
 
 async function bundles(): Promise<void> {
-  // Inside the repo so a bundle with an external SDK resolves it from node_modules, as on Lambda.
+  // Inside the repo so a bundle with an external SDK resolves it from node_modules, as on Lambda from the runtime.
   const outDir = join(REPO, 'node_modules', '.cache', 'bridge-bench');
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
@@ -327,38 +329,42 @@ async function bundles(): Promise<void> {
   });
   const emptyMs = coldImportMs(emptyFile);
   console.log(
-    `\n## Bridge bundles (esbuild ${esbuild.version}: ESM, minified, bundled, platform node, target node24)`,
+    `\n## Bridge bundles as the stack builds them (esbuild ${esbuild.version}, functions/lib/bundling.ts: ESM, minified, platform node, target node24; Node ${process.version})`,
   );
   console.log(`Baseline: cold import of an empty module ${emptyMs.toFixed(1)} ms.`);
   console.log(
-    '| variant | function | size KiB | cold import ms (median of 5) | connect/disconnect ≤ 300 KiB, ≤ 150 ms |',
+    `| bundle | SDK | size KiB | cold import ms (median of ${COLD_IMPORT_SAMPLES}, fresh process each) | budget ≤ ${CONNECTION_BUNDLE_BUDGET_BYTES / 1024} KiB, ≤ ${CONNECTION_COLD_IMPORT_BUDGET_MS} ms |`,
   );
   console.log('|---|---|---:|---:|---|');
-  for (const [v, variant] of VARIANTS.entries()) {
-    for (const [name, contents] of Object.entries(ENTRIES)) {
-      const outfile = join(outDir, `${v}-${name.replace(/\W+/g, '-')}.mjs`);
-      await esbuild.build({
-        stdin: { contents, resolveDir: REPO, loader: 'ts', sourcefile: `${name}.ts` },
-        outfile,
-        bundle: true,
-        minify: true,
-        format: 'esm',
-        platform: 'node',
-        target: 'node24',
-        plugins: variant.plugins,
-        external: variant.external,
-        // As SST does for ESM: CommonJS dependencies that call require() get one.
-        banner: {
-          js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-        },
-        logLevel: 'error',
-      });
-      const kib = statSync(outfile).size / 1024;
-      const ms = coldImportMs(outfile);
-      const budget =
-        name === 'connect' || name === 'disconnect' ? (kib <= 300 && ms <= 150 ? 'within' : 'OVER') : '–';
-      console.log(`| ${variant.name} | ${name} | ${kib.toFixed(0)} | ${ms.toFixed(1)} | ${budget} |`);
-    }
+  const measured = new Map<string, { kib: number; ms: number }>();
+  for (const [index, bundle] of BUNDLES.entries()) {
+    const outfile = join(outDir, `${index}.mjs`);
+    const external = bundle.options ? esbuildOptionsFor(bundle.options).external : [];
+    await esbuild.build({
+      ...SST_BUILD_OPTIONS,
+      mainFields: [...SST_BUILD_OPTIONS.mainFields],
+      external,
+      stdin: { contents: bundle.contents, resolveDir: REPO, loader: 'ts', sourcefile: `${index}.ts` },
+      outfile,
+      logLevel: 'error',
+    });
+    const kib = statSync(outfile).size / 1024;
+    const ms = coldImportMs(outfile);
+    measured.set(bundle.name, { kib, ms });
+    const budgeted = bundle.options !== undefined && RUNTIME_SDK_FUNCTIONS.has(bundle.options);
+    const verdict = budgeted
+      ? kib * 1024 <= CONNECTION_BUNDLE_BUDGET_BYTES && ms <= CONNECTION_COLD_IMPORT_BUDGET_MS
+        ? 'within'
+        : 'OVER'
+      : '–';
+    const sdk = external.length ? 'Lambda runtime' : 'bundled';
+    console.log(`| ${bundle.name} | ${sdk} | ${kib.toFixed(0)} | ${ms.toFixed(1)} | ${verdict} |`);
+  }
+  const unsplit = measured.get('unsplit (all three, SDK bundled)')!;
+  for (const name of ['connect', 'disconnect', 'message']) {
+    const split = measured.get(name)!;
+    printRatio(`${name} size`, split.kib, 'unsplit size', unsplit.kib, 'KiB');
+    printRatio(`${name} cold import`, split.ms, 'unsplit cold import', unsplit.ms, 'ms');
   }
   rmSync(outDir, { recursive: true, force: true });
 }

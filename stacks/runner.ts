@@ -17,6 +17,7 @@ import { createObservability } from './observability.ts';
 import { METRICS_NAMESPACE, OBSERVABILITY_ENV } from '@hybrid-runner/observability';
 import { REGISTRY_REFRESH_DEFAULTS } from '@hybrid-runner/core';
 import { ECR_REFRESH_WORK_BUDGET_MS } from '../functions/schedule/ecr-refresh.ts';
+import { esbuildOptionsFor } from '../functions/lib/bundling.ts';
 import type { RbacObject } from './cluster-access.ts';
 import {
   bridgePolicy,
@@ -202,6 +203,8 @@ export function deployRunner(config: StageConfig): RunnerOutputs {
         timeout: TIMEOUTS[key],
         memory: '512 MB',
         environment,
+        // connect/disconnect: the AWS SDK from the Lambda runtime (bundle budget; functions/lib/bundling.ts).
+        nodejs: { esbuild: esbuildOptionsFor(key) },
         ...(vpc ? { vpc } : {}),
         ...(config.observability.tracing
           ? {

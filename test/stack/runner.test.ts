@@ -111,6 +111,24 @@ describe('stack with the chart defaults (Kubernetes secrets, no pod identity)', 
     expect(functionArgs(run, 'BridgeMessage').vpc).toBeUndefined();
   });
 
+  it('takes the AWS SDK from the Lambda runtime for $connect and $disconnect only (bundle budget)', () => {
+    const externals = Object.fromEntries(
+      run
+        .ofType('standin:sst:aws:FunctionArgs')
+        .map((fn) => [
+          fn.inputs.name,
+          (fn.inputs.nodejs as { esbuild?: { external?: string[] } } | undefined)?.esbuild?.external,
+        ]),
+    );
+    expect(externals).toEqual({
+      'hybrid-runner-test-connect': ['@aws-sdk/*', '@smithy/*'],
+      'hybrid-runner-test-disconnect': ['@aws-sdk/*', '@smithy/*'],
+      'hybrid-runner-test-message': [],
+      'hybrid-runner-test-heartbeat': [],
+      'hybrid-runner-test-registry-refresh': [],
+    });
+  });
+
   it('gives the handlers an environment their reader accepts, without any secret value', () => {
     const environment = functionArgs(run, 'Heartbeat').environment as Record<string, string>;
     const read = readFunctionEnvironment(environment);

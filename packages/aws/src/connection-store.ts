@@ -1,12 +1,14 @@
 // Open bridge connections in DynamoDB (one item per connection, TTL just over API Gateway's 2-hour limit).
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+// Only @aws-sdk/client-dynamodb, marshalled by hand (the record has five flat fields): $connect and
+// $disconnect take the SDK from the Lambda runtime, which ships the clients but not lib-dynamodb.
 import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
   ScanCommand,
-} from '@aws-sdk/lib-dynamodb';
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import type { ConnectionRecord, ConnectionStore } from '@hybrid-runner/core';
 
 /** API Gateway closes every connection after 2 hours; the record outlives it by a margin, then expires. */
@@ -22,15 +24,50 @@ export function connectionTtl(connectedAtMs: number): number {
   return Math.floor(connectedAtMs / 1000) + CONNECTION_TTL_SECONDS;
 }
 
-function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
-  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+type Item = Record<string, AttributeValue>;
+
+function toItem(record: ConnectionRecord): Item {
+  return {
+    connectionId: { S: record.connectionId },
+    agentId: { S: record.agentId },
+    connectedAt: { N: String(record.connectedAt) },
+    ...(record.sourceIp !== undefined ? { sourceIp: { S: record.sourceIp } } : {}),
+    ttl: { N: String(record.ttl) },
+  };
 }
 
-function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
+/** The record an item holds, or undefined when it is not one of ours (missing or mistyped fields). */
+function fromItem(item: Item): ConnectionRecord | undefined {
+  const connectionId = item.connectionId?.S;
+  const agentId = item.agentId?.S;
+  const connectedAt = Number(item.connectedAt?.N);
+  const ttl = Number(item.ttl?.N);
+  if (
+    connectionId === undefined ||
+    agentId === undefined ||
+    !Number.isFinite(connectedAt) ||
+    !Number.isFinite(ttl)
+  ) {
+    return undefined;
+  }
+  const sourceIp = item.sourceIp?.S;
+  return { connectionId, agentId, connectedAt, ...(sourceIp !== undefined ? { sourceIp } : {}), ttl };
+}
+
+/** The scan position is the last key, `{ connectionId }`, carried as an opaque string. */
+function encodeCursor(key: Item | undefined): string | undefined {
+  const connectionId = key?.connectionId?.S;
+  return connectionId === undefined
+    ? undefined
+    : Buffer.from(JSON.stringify({ connectionId })).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined): Item | undefined {
   if (!cursor) return undefined;
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+    const connectionId = (value as { connectionId?: unknown } | null)?.connectionId;
+    if (typeof connectionId === 'string') return { connectionId: { S: connectionId } };
   } catch {
     // fall through: a corrupt cursor restarts the scan rather than failing the heartbeat
   }
@@ -46,38 +83,42 @@ export interface DynamoDbConnectionStoreOptions {
 }
 
 export class DynamoDbConnectionStore implements ConnectionStore {
-  readonly #documents: DynamoDBDocumentClient;
+  readonly #client: DynamoDBClient;
   readonly #tableName: string;
   readonly #pageSize: number;
   readonly #now: () => number;
 
   constructor(options: DynamoDbConnectionStoreOptions) {
-    this.#documents = DynamoDBDocumentClient.from(options.client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    this.#client = options.client;
     this.#tableName = options.tableName;
     this.#pageSize = options.pageSize ?? 100;
     this.#now = options.now ?? Date.now;
   }
 
   async put(record: ConnectionRecord): Promise<void> {
-    await this.#documents.send(new PutCommand({ TableName: this.#tableName, Item: { ...record } }));
+    await this.#client.send(new PutItemCommand({ TableName: this.#tableName, Item: toItem(record) }));
   }
 
   async remove(connectionId: string): Promise<void> {
-    await this.#documents.send(new DeleteCommand({ TableName: this.#tableName, Key: { connectionId } }));
+    await this.#client.send(
+      new DeleteItemCommand({ TableName: this.#tableName, Key: { connectionId: { S: connectionId } } }),
+    );
   }
 
   async get(connectionId: string): Promise<ConnectionRecord | undefined> {
-    const result = await this.#documents.send(
-      new GetCommand({ TableName: this.#tableName, Key: { connectionId }, ConsistentRead: true }),
+    const result = await this.#client.send(
+      new GetItemCommand({
+        TableName: this.#tableName,
+        Key: { connectionId: { S: connectionId } },
+        ConsistentRead: true,
+      }),
     );
-    const record = result.Item as ConnectionRecord | undefined;
+    const record = result.Item ? fromItem(result.Item) : undefined;
     return record && !this.#expired(record) ? record : undefined;
   }
 
   async list(cursor?: string): Promise<{ items: ConnectionRecord[]; cursor?: string }> {
-    const result = await this.#documents.send(
+    const result = await this.#client.send(
       new ScanCommand({
         TableName: this.#tableName,
         Limit: this.#pageSize,
@@ -86,7 +127,9 @@ export class DynamoDbConnectionStore implements ConnectionStore {
       }),
     );
     // DynamoDB deletes expired items lazily (up to days later), so expiry is checked here too.
-    const items = ((result.Items ?? []) as ConnectionRecord[]).filter((record) => !this.#expired(record));
+    const items = (result.Items ?? [])
+      .map(fromItem)
+      .filter((record): record is ConnectionRecord => record !== undefined && !this.#expired(record));
     const next = encodeCursor(result.LastEvaluatedKey);
     return next ? { items, cursor: next } : { items };
   }
