@@ -6,10 +6,12 @@ import {
   type ApiGatewayWebSocketEvent,
   type ApiGatewayWebSocketResult,
 } from '@hybrid-runner/aws';
+import { recordHandshake } from '@hybrid-runner/observability';
 import { authorizer } from '../lib/authorizer.ts';
 import { bridgeContext } from '../lib/bridge-context.ts';
 import { logger } from '../lib/logger.ts';
 import { connectionLogContext, webSocketErrorBoundary } from '../lib/middleware.ts';
+import { flushContainerMetrics } from '../lib/telemetry.ts';
 
 const REFUSED_BODY = { 401: 'Unauthorized', 403: 'Forbidden' } as const;
 
@@ -18,6 +20,7 @@ export async function handleConnect(event: ApiGatewayWebSocketEvent): Promise<Ap
   const decision = await authorizer().authorize(event.headers);
   const { connectionId, identity } = event.requestContext;
   if (decision.status !== 200) {
+    recordHandshake(context.metrics, false);
     logger.warn('Connection refused', {
       status: decision.status,
       reason: decision.reason,
@@ -33,6 +36,7 @@ export async function handleConnect(event: ApiGatewayWebSocketEvent): Promise<Ap
     sourceIp: identity.sourceIp,
     ttl: connectionTtl(connectedAt),
   });
+  recordHandshake(context.metrics, true);
   logger.info('Connection opened', { sourceIp: identity.sourceIp });
   return { statusCode: 200 };
 }
@@ -40,4 +44,5 @@ export async function handleConnect(event: ApiGatewayWebSocketEvent): Promise<Ap
 export const handler = middy<ApiGatewayWebSocketEvent, ApiGatewayWebSocketResult>()
   .use(connectionLogContext())
   .use(webSocketErrorBoundary())
+  .use(flushContainerMetrics())
   .handler(handleConnect);

@@ -5,6 +5,7 @@ import type { ApiGatewayWebSocketEvent, ApiGatewayWebSocketResult } from '@hybri
 import { bridgeContext } from '../lib/bridge-context.ts';
 import { logger } from '../lib/logger.ts';
 import { connectionLogContext, webSocketErrorBoundary } from '../lib/middleware.ts';
+import { flushContainerMetrics } from '../lib/telemetry.ts';
 
 export async function handleDisconnect(event: ApiGatewayWebSocketEvent): Promise<ApiGatewayWebSocketResult> {
   await bridgeContext().connections.remove(event.requestContext.connectionId);
@@ -18,4 +19,5 @@ export async function handleDisconnect(event: ApiGatewayWebSocketEvent): Promise
 export const handler = middy<ApiGatewayWebSocketEvent, ApiGatewayWebSocketResult>()
   .use(connectionLogContext())
   .use(webSocketErrorBoundary())
+  .use(flushContainerMetrics())
   .handler(handleDisconnect);

@@ -4,24 +4,36 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { ApiGatewayWebSocketEvent, ApiGatewayWebSocketResult } from '@hybrid-runner/aws';
 import { failedDispatchResult, randomIds, type DispatchResult } from '@hybrid-runner/core';
+import { recordBridgeResponse, requestLogKeys, type RunnerMetrics } from '@hybrid-runner/observability';
+import { bridgeContext } from '../lib/bridge-context.ts';
 import { describeError, logger } from '../lib/logger.ts';
 import { connectionLogContext, webSocketErrorBoundary } from '../lib/middleware.ts';
 import { runnerContext } from '../lib/runner-context.ts';
 import { senderFor } from '../lib/senders.ts';
+import { flushContainerMetrics } from '../lib/telemetry.ts';
 
 /** API Gateway hands binary frames over base64-encoded; parseFrame takes the bytes and checks the UTF-8. */
 function frameOf(event: ApiGatewayWebSocketEvent): string | Buffer {
   return event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64') : (event.body ?? '');
 }
 
+/** Without a runner context the request still counts, on the connection context's metrics. */
+function connectionMetrics(): RunnerMetrics {
+  return bridgeContext().metrics;
+}
+
 export async function handleMessage(
   event: ApiGatewayWebSocketEvent,
   _context?: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<ApiGatewayWebSocketResult> {
+  const started = performance.now();
+  let metrics: RunnerMetrics | undefined;
   const frame = frameOf(event);
   let result: DispatchResult;
   try {
-    result = await (await runnerContext()).dispatcher.handleFrame(frame);
+    const runner = await runnerContext();
+    metrics = runner.metrics;
+    result = await runner.dispatcher.handleFrame(frame);
   } catch (error) {
     // The runner could not even be assembled (cluster unreachable at cold start, bad configuration).
     result = failedDispatchResult(frame, error, randomIds.correlationId(), (report) =>
@@ -33,19 +45,29 @@ export async function handleMessage(
       }),
     );
   }
+  const { response } = result;
+  logger.appendKeys(
+    requestLogKeys({
+      requestId: response.id,
+      ...(response.op ? { operation: response.op } : {}),
+      ...result.subject,
+    }),
+  );
   const { connectionId } = event.requestContext;
   const delivery = await senderFor(event.requestContext).send(connectionId, result.text);
-  logger.debug('Request answered', {
-    requestId: result.response.id,
-    op: result.response.op,
-    ok: result.response.ok,
+  recordBridgeResponse(metrics ?? connectionMetrics(), {
+    ...(response.op ? { op: response.op } : {}),
+    ok: response.ok,
+    ...(!response.ok && response.error ? { errorCode: response.error.code } : {}),
     replayed: result.replayed,
-    delivery,
+    latencyMs: performance.now() - started,
   });
+  logger.debug('Request answered', { ok: response.ok, replayed: result.replayed, delivery });
   return { statusCode: 200 };
 }
 
 export const handler = middy<ApiGatewayWebSocketEvent, ApiGatewayWebSocketResult>()
   .use(connectionLogContext())
   .use(webSocketErrorBoundary())
+  .use(flushContainerMetrics())
   .handler((event, context) => handleMessage(event, context));

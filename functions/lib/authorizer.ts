@@ -8,13 +8,11 @@ import {
   type ConnectAuthorizer,
 } from '@hybrid-runner/aws';
 import { readFunctionEnvironment } from '@hybrid-runner/config';
+import { registeringSecrets } from '@hybrid-runner/observability';
 import { bridgeOverrides, onBridgeReconfigured } from './bridge-context.ts';
 
-/** Optional JWT verification of the bearer token against the Collate server's JWKS. */
-export const JWKS_ENV = { url: 'HYBRID_RUNNER_JWKS_URL', issuer: 'HYBRID_RUNNER_JWT_ISSUER' } as const;
-
 /** The bot token is re-read this often, so a rotated secret takes effect without a redeploy. */
-const TOKEN_CACHE_MS = 15 * 60_000;
+export const TOKEN_CACHE_MS = 15 * 60_000;
 
 let cached: ConnectAuthorizer | undefined;
 onBridgeReconfigured(() => {
@@ -26,16 +24,21 @@ export function authorizer(env: NodeJS.ProcessEnv = process.env): ConnectAuthori
   if (injected) return injected.authorizer;
   if (!cached) {
     const functionEnv = readFunctionEnvironment(env);
-    const jwksUrl = env[JWKS_ENV.url];
-    const issuer = env[JWKS_ENV.issuer];
+    const { jwks } = functionEnv;
     cached = connectAuthorizer({
       agentId: functionEnv.settings.agentId,
-      token: secretsManagerTokenProvider({
-        client: new SecretsManagerClient({}),
-        secretId: functionEnv.authTokenSecret,
-        cacheMs: TOKEN_CACHE_MS,
-      }),
-      ...(jwksUrl ? { verifyJwt: jwksVerifier({ jwksUrl, ...(issuer ? { issuer } : {}) }) } : {}),
+      // Registered for redaction as soon as it is read, before anything could log it.
+      token: registeringSecrets(
+        secretsManagerTokenProvider({
+          client: new SecretsManagerClient({}),
+          secretId: functionEnv.authTokenSecret,
+          cacheMs: TOKEN_CACHE_MS,
+        }),
+        (token) => [token],
+      ),
+      ...(jwks
+        ? { verifyJwt: jwksVerifier({ jwksUrl: jwks.url, ...(jwks.issuer ? { issuer: jwks.issuer } : {}) }) }
+        : {}),
     });
   }
   return cached;

@@ -6,6 +6,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbConnectionStore, type ConnectAuthorizer, type RetryPolicy } from '@hybrid-runner/aws';
 import { readFunctionEnvironment } from '@hybrid-runner/config';
 import { systemClock, type Clock, type ConnectionStore, type Sender } from '@hybrid-runner/core';
+import type { RunnerMetrics } from '@hybrid-runner/observability';
+import { environmentMetrics, injectedMetrics } from './telemetry.ts';
 
 export interface ManagementClientOptions {
   region?: string;
@@ -20,7 +22,9 @@ export interface BridgeOverrides {
   connections: ConnectionStore;
   authorizer: ConnectAuthorizer;
   clock?: Clock;
-  /** Fixed management endpoint (the local stage serves it over plain HTTP). */
+  /** Default: the environment's metrics when it names a stage, else local metrics (telemetry.ts). */
+  metrics?: RunnerMetrics;
+  /** Fixed management endpoint (tests; the local stage sets HYBRID_RUNNER_MANAGEMENT_ENDPOINT instead). */
   managementEndpoint?: string;
   management?: ManagementClientOptions;
   /** A ready sender for every connection (tests and benchmarks that exclude I/O). */
@@ -33,6 +37,7 @@ export interface BridgeContext {
   runnerVersion: string;
   connections: ConnectionStore;
   clock: Clock;
+  metrics: RunnerMetrics;
 }
 
 let overrides: BridgeOverrides | undefined;
@@ -63,6 +68,7 @@ export function bridgeContext(env: NodeJS.ProcessEnv = process.env): BridgeConte
       runnerVersion: overrides.runnerVersion,
       connections: overrides.connections,
       clock: overrides.clock ?? systemClock,
+      metrics: injectedMetrics(overrides.agentId, overrides.metrics),
     };
   }
   if (!fromEnvironment) {
@@ -75,6 +81,7 @@ export function bridgeContext(env: NodeJS.ProcessEnv = process.env): BridgeConte
         tableName: functionEnv.connectionsTable,
       }),
       clock: systemClock,
+      metrics: environmentMetrics(env),
     };
   }
   return fromEnvironment;

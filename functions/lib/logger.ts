@@ -1,9 +1,10 @@
-// One structured logger for the bridge functions (Powertools: JSON lines, Lambda context, log level from
-// POWERTOOLS_LOG_LEVEL). Nothing here logs event bodies or headers: they carry the bot JWT and configs.
-import { Logger } from '@aws-lambda-powertools/logger';
+// One structured logger for the functions (Powertools: JSON lines, Lambda context, log level from
+// POWERTOOLS_LOG_LEVEL), every line passed through the redacting replacer. Nothing here logs event bodies
+// or headers: they carry the bot JWT and configs.
+import { OBSERVABILITY_ENV, createLogger } from '@hybrid-runner/observability';
 
-export const logger = new Logger({
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'hybrid-runner-bridge',
+export const logger = createLogger({
+  serviceName: process.env[OBSERVABILITY_ENV.serviceName] ?? 'hybrid-runner-bridge',
 });
 
 /** What may be logged about an error: its type, code and message (our messages never hold secrets), stack. */

@@ -2,6 +2,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { ApiGatewayWebSocketEvent, ApiGatewayWebSocketResult } from '@hybrid-runner/aws';
+import { requestLogKeys } from '@hybrid-runner/observability';
 import { describeError, logger } from './logger.ts';
 
 /** Adds the connection and route to every log line of the invocation (never headers or body). */
@@ -10,7 +11,11 @@ export function connectionLogContext(): MiddlewareObj<ApiGatewayWebSocketEvent, 
     name: 'connectionLogContext',
     before: (request) => {
       const { connectionId, routeKey, requestId } = request.event.requestContext ?? {};
-      logger.appendKeys({ connectionId, routeKey, apiRequestId: requestId });
+      logger.appendKeys({
+        ...requestLogKeys({ connectionId }),
+        ...(routeKey ? { routeKey } : {}),
+        ...(requestId ? { apiRequestId: requestId } : {}),
+      });
     },
     after: () => {
       logger.resetKeys();

@@ -28,7 +28,16 @@ import {
   type SecretStore,
 } from '@hybrid-runner/core';
 import { KubernetesCluster, KubernetesSecretStore } from '@hybrid-runner/kubernetes';
+import {
+  createTracer,
+  instrumentClusterCalls,
+  registeringSecrets,
+  traceAwsClient,
+  type RunnerMetrics,
+} from '@hybrid-runner/observability';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { describeError, logger } from './logger.ts';
+import { environmentMetrics, injectedMetrics } from './telemetry.ts';
 
 export interface RunnerContext {
   settings: RunnerSettings;
@@ -38,6 +47,9 @@ export interface RunnerContext {
   clock: Clock;
   /** When the registry pull credentials expire, for runnerStatus (undefined when unknown). */
   ecrCredentialsExpireAt: () => Promise<Date | undefined>;
+  metrics: RunnerMetrics;
+  /** X-Ray subsegments when POWERTOOLS_TRACE_ENABLED=true; disabled otherwise. */
+  tracer: Tracer;
 }
 
 export interface RunnerContextOverrides {
@@ -52,6 +64,10 @@ export interface RunnerContextOverrides {
   clock?: Clock;
   ids?: Ids;
   ecrCredentialsExpireAt?: () => Promise<Date | undefined>;
+  /** Default: the environment's metrics when it names a stage, else local metrics (telemetry.ts). */
+  metrics?: RunnerMetrics;
+  /** Default: a disabled tracer. */
+  tracer?: Tracer;
   dispatcher?: Partial<Pick<DispatcherOptions, 'inProgressWaitMs' | 'pollIntervalMs' | 'lockMs'>>;
 }
 
@@ -65,7 +81,12 @@ function logUnexpected(report: Parameters<NonNullable<DispatcherOptions['onUnexp
 }
 
 function assemble(
-  overrides: RunnerContextOverrides & { secrets: SecretStore; botToken: () => Promise<string> },
+  overrides: RunnerContextOverrides & {
+    secrets: SecretStore;
+    botToken: () => Promise<string>;
+    metrics: RunnerMetrics;
+    tracer: Tracer;
+  },
 ) {
   const clock = overrides.clock ?? systemClock;
   const ids = overrides.ids ?? randomIds;
@@ -90,6 +111,8 @@ function assemble(
     cluster: overrides.cluster,
     cursor: overrides.cursor,
     clock,
+    metrics: overrides.metrics,
+    tracer: overrides.tracer,
     dispatcher: createDispatcher({
       operations,
       idempotency: overrides.idempotency,
@@ -115,12 +138,18 @@ function assemble(
 async function fromEnvironment(env: NodeJS.ProcessEnv): Promise<RunnerContext> {
   const functionEnv = readFunctionEnvironment(env);
   const settings = functionEnv.settings;
-  const cluster = await KubernetesCluster.connect({
-    mode: 'eks',
-    clusterName: functionEnv.clusterName,
-    region: functionEnv.clusterRegion,
-  });
-  const dynamo = new DynamoDBClient({});
+  const metrics = environmentMetrics(env);
+  const tracer = createTracer({ env });
+  // Every Kubernetes call is timed, counted when it fails and traced when tracing is on.
+  const cluster = instrumentClusterCalls(
+    await KubernetesCluster.connect({
+      mode: 'eks',
+      clusterName: functionEnv.clusterName,
+      region: functionEnv.clusterRegion,
+    }),
+    { metrics, tracer },
+  );
+  const dynamo = traceAwsClient(tracer, new DynamoDBClient({}));
   const secrets =
     settings.secretsManager.provider === 'managed-aws'
       ? new SecretsManagerSecretStore(
@@ -131,13 +160,27 @@ async function fromEnvironment(env: NodeJS.ProcessEnv): Promise<RunnerContext> {
     settings,
     cluster,
     secrets,
-    botToken: secretsManagerTokenProvider({
-      client: new SecretsManagerClient({}),
-      secretId: functionEnv.authTokenSecret,
-      cacheMs: 15 * 60_000,
-    }),
+    // Registered for redaction as soon as it is read (responses and logs alike).
+    botToken: registeringSecrets(
+      secretsManagerTokenProvider({
+        client: traceAwsClient(tracer, new SecretsManagerClient({})),
+        secretId: functionEnv.authTokenSecret,
+        cacheMs: 15 * 60_000,
+      }),
+      (token) => [token],
+    ),
     idempotency: new DynamoDbIdempotencyStore({ client: dynamo, tableName: functionEnv.stateTable }),
     cursor: new DynamoDbCursorStore({ client: dynamo, tableName: functionEnv.stateTable }),
+    metrics,
+    tracer,
+    // The registry refresh records the expiry on its pull secret (the registry function's name for it,
+    // when this function has the registry variables; else the pods' first pull secret, the same by default).
+    ecrCredentialsExpireAt: () =>
+      readEcrCredentialsExpireAt(
+        cluster,
+        settings.namespace,
+        functionEnv.registry?.pullSecretName ?? settings.imagePullSecrets[0],
+      ),
   });
 }
 
@@ -169,7 +212,9 @@ export function configureRunner(overrides: RunnerContextOverrides | undefined): 
     assemble({
       ...overrides,
       secrets: overrides.secrets ?? { exists: unused },
-      botToken: overrides.botToken ?? unused,
+      botToken: registeringSecrets(overrides.botToken ?? unused, (token) => [token]),
+      metrics: injectedMetrics(overrides.settings.agentId, overrides.metrics),
+      tracer: overrides.tracer ?? createTracer({ enabled: false }),
     }),
   );
 }

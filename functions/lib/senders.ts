@@ -6,7 +6,7 @@ import {
   managementEndpoint,
   type ApiGatewayWebSocketEvent,
 } from '@hybrid-runner/aws';
-import { readFunctionEnvironment } from '@hybrid-runner/config';
+import { FUNCTION_ENV, readFunctionEnvironment } from '@hybrid-runner/config';
 import type { Sender } from '@hybrid-runner/core';
 import { bridgeContext, bridgeOverrides, onBridgeReconfigured } from './bridge-context.ts';
 
@@ -14,8 +14,9 @@ const senders = new Map<string, Sender>();
 onBridgeReconfigured(() => senders.clear());
 
 /**
- * The sender for the API a WebSocket event came from; without an event (the heartbeat), the configured
- * management endpoint. Injected stand-ins take precedence.
+ * The sender for the configured management endpoint (HYBRID_RUNNER_MANAGEMENT_ENDPOINT: the API's own,
+ * which also works when Collate connects through a custom domain; see config's FUNCTION_ENV), else for the
+ * API a WebSocket event came from. Injected stand-ins take precedence.
  */
 export function senderFor(
   requestContext?: Pick<ApiGatewayWebSocketEvent['requestContext'], 'domainName' | 'stage'>,
@@ -23,11 +24,12 @@ export function senderFor(
 ): Sender {
   const injected = bridgeOverrides();
   if (injected?.sender) return injected.sender;
+  const configured = env[FUNCTION_ENV.managementEndpoint];
   const endpoint =
     injected?.managementEndpoint ??
-    (requestContext?.domainName
-      ? managementEndpoint(requestContext)
-      : readFunctionEnvironment(env).managementEndpoint);
+    (configured || !requestContext?.domainName
+      ? readFunctionEnvironment(env).managementEndpoint
+      : managementEndpoint(requestContext));
   let sender = senders.get(endpoint);
   if (!sender) {
     const connections = bridgeContext(env).connections;

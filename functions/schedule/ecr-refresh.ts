@@ -1,18 +1,25 @@
 // Lambda entry point of the ECR pull-secret refresh. Runs on an EventBridge schedule (after a random
 // delay, so runners do not all log in at the same minute), once after each deploy (`{"trigger":"deploy"}`)
 // and on demand (`{"trigger":"manual"}`). Core does the work; this file wires the adapters, the delay,
-// logs and EMF metrics, and fails the invocation when any namespace failed, so alarms fire.
+// logs and the catalog's metrics, and fails the invocation when any namespace failed, so alarms fire.
 import middy from '@middy/core';
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
+import {
+  createLogger,
+  createMetrics,
+  flushMetrics,
+  instrumentClusterCalls,
+  recordRegistryRefresh,
+  registerSecret,
+  registeringSecrets,
+  type RunnerMetrics,
+} from '@hybrid-runner/observability';
 import {
   BadRequestError,
   REGISTRY_REFRESH_DEFAULTS,
   RegistryRefreshError,
-  hoursUntil,
   readEcrCredentialsExpireAt,
   refreshRegistryCredentials,
   resolveRegistryRefreshSettings,
@@ -55,7 +62,7 @@ export interface EcrRefreshDeps {
   auth: RegistryAuth;
   clock: Clock;
   logger: Logger;
-  metrics: Metrics;
+  metrics: RunnerMetrics;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
@@ -85,24 +92,6 @@ export function jitterDelayMs(maxJitterMs: number, remainingMs: number, random: 
   return Math.floor(random() * Math.min(maxJitterMs, room));
 }
 
-function publishMetrics(
-  metrics: Metrics,
-  report: RegistryRefreshReport,
-  expiresAt: Date | undefined,
-  now: Date,
-) {
-  metrics.addMetric('NamespacesUpdated', MetricUnit.Count, report.updated);
-  metrics.addMetric('NamespacesFailed', MetricUnit.Count, report.failed);
-  metrics.addMetric('RefreshFailed', MetricUnit.Count, report.ok ? 0 : 1);
-  metrics.addMetric('RefreshDuration', MetricUnit.Milliseconds, Math.round(report.durationMs));
-  if (expiresAt)
-    metrics.addMetric(
-      'EcrTokenHoursRemaining',
-      MetricUnit.NoUnit,
-      Number(hoursUntil(expiresAt, now).toFixed(2)),
-    );
-}
-
 /** The handler with its dependencies injected (tests and the local stage call this). */
 export function createEcrRefreshHandler(deps: EcrRefreshDeps) {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -114,12 +103,19 @@ export function createEcrRefreshHandler(deps: EcrRefreshDeps) {
       deps.logger.info('Waiting before the scheduled refresh', { delayMs: delay });
       await sleep(delay);
     }
+    const started = performance.now();
     let cluster: ClusterPort;
     try {
       cluster = await deps.cluster();
     } catch (error) {
       // Unreachable cluster: nothing was written; the failure metric still fires the alarm.
-      deps.metrics.addMetric('RefreshFailed', MetricUnit.Count, 1);
+      recordRegistryRefresh(deps.metrics, {
+        ok: false,
+        updated: 0,
+        failed: 0,
+        durationMs: performance.now() - started,
+        now: deps.clock.now(),
+      });
       deps.logger.error('ECR refresh could not reach the cluster', { error: (error as Error).message });
       throw error;
     }
@@ -137,7 +133,14 @@ export function createEcrRefreshHandler(deps: EcrRefreshDeps) {
         deps.settings.secretName,
       ).catch(() => undefined);
     }
-    publishMetrics(deps.metrics, report, expiresAt, deps.clock.now());
+    recordRegistryRefresh(deps.metrics, {
+      ok: report.ok,
+      updated: report.updated,
+      failed: report.failed,
+      durationMs: report.durationMs,
+      ...(expiresAt ? { expiresAt } : {}),
+      now: deps.clock.now(),
+    });
     deps.logger.info('ECR refresh report', {
       trigger,
       ok: report.ok,
@@ -164,7 +167,7 @@ export function createEcrRefreshHandler(deps: EcrRefreshDeps) {
   };
   return middy(refresh)
     .use(injectLambdaContext(deps.logger, { resetKeys: true }))
-    .use(logMetrics(deps.metrics));
+    .use(flushMetrics(deps.metrics));
 }
 
 export interface EcrRefreshEnvironment {
@@ -231,9 +234,20 @@ export function ecrRefreshEnvironment(env: Record<string, string | undefined>): 
   };
 }
 
+/** A registry login whose password is registered for redaction before anyone holds it. */
+export function registeringLogins(auth: RegistryAuth): RegistryAuth {
+  return {
+    login: registeringSecrets(
+      (host: string) => auth.login(host),
+      (login) => [login.password],
+    ),
+  };
+}
+
 /** Builds the dependencies from the function's environment; the cluster is connected on first use. */
 export function ecrRefreshDepsFromEnv(env: Record<string, string | undefined> = process.env): EcrRefreshDeps {
   const environment = ecrRefreshEnvironment(env);
+  const metrics = createMetrics({ env });
   let cluster: Promise<ClusterPort> | undefined;
   return {
     settings: environment.settings,
@@ -243,20 +257,22 @@ export function ecrRefreshDepsFromEnv(env: Record<string, string | undefined> = 
         mode: 'eks',
         clusterName: environment.clusterName,
         region: environment.clusterRegion,
-      });
+      }).then((connected) => instrumentClusterCalls(connected, { metrics }));
       cluster.catch(() => {
         cluster = undefined;
       });
       return cluster;
     },
-    auth: createEcrRegistryAuth(environment.keysSecretArn ? { keysSecretId: environment.keysSecretArn } : {}),
+    auth: registeringLogins(
+      createEcrRegistryAuth({
+        ...(environment.keysSecretArn ? { keysSecretId: environment.keysSecretArn } : {}),
+        // Collate's keys are registered for redaction as soon as they are read.
+        onSecret: registerSecret,
+      }),
+    ),
     clock: systemClock,
-    // Powertools reads POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE when the stack sets them.
-    logger: new Logger(env[FUNCTION_ENV.serviceName] ? {} : { serviceName: 'ecr-refresh' }),
-    metrics: new Metrics({
-      serviceName: env[FUNCTION_ENV.serviceName] ?? 'ecr-refresh',
-      ...(env.POWERTOOLS_METRICS_NAMESPACE ? {} : { namespace: 'HybridRunner' }),
-    }),
+    logger: createLogger({ serviceName: env[FUNCTION_ENV.serviceName] ?? 'ecr-refresh' }),
+    metrics,
   };
 }
 

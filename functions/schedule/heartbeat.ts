@@ -9,10 +9,12 @@ import {
   type HeartbeatOutcome,
   type ReconcileOutcome,
 } from '@hybrid-runner/core';
+import { recordHeartbeat, recordRunReported } from '@hybrid-runner/observability';
 import { bridgeContext } from '../lib/bridge-context.ts';
 import { describeError, logger } from '../lib/logger.ts';
 import { runnerContext } from '../lib/runner-context.ts';
 import { senderFor } from '../lib/senders.ts';
+import { flushContainerMetrics } from '../lib/telemetry.ts';
 
 export interface HeartbeatResult {
   heartbeat: Omit<HeartbeatOutcome, 'reachable' | 'failed'> & { failed: number };
@@ -25,19 +27,26 @@ export async function handleHeartbeat(
 ): Promise<HeartbeatResult> {
   const bridge = bridgeContext();
   const sender = senderFor(undefined);
+  // Read once per beat, with or without connections: the expiry metric's alarm needs it every minute.
+  // Best effort: without the cluster the event omits the expiry and the metric is not reported.
+  const expiry = runnerContext()
+    .then((runner) => runner.ecrCredentialsExpireAt())
+    .catch((error: unknown) => {
+      logger.warn('Registry credentials expiry unknown', { error: describeError(error) });
+      return undefined;
+    });
   // The heartbeat needs no cluster: connections stay alive even when the cluster is unreachable.
   const beat = await heartbeat({
     settings: { agentId: bridge.agentId, runnerVersion: bridge.runnerVersion },
     store: bridge.connections,
     sender,
-    // Best effort: without the cluster the event simply omits the expiry.
-    ecrCredentialsExpireAt: () =>
-      runnerContext()
-        .then((runner) => runner.ecrCredentialsExpireAt())
-        .catch((error: unknown) => {
-          logger.warn('Registry credentials expiry unknown', { error: describeError(error) });
-          return undefined;
-        }),
+    ecrCredentialsExpireAt: () => expiry,
+  });
+  const ecrCredentialsExpireAt = await expiry;
+  recordHeartbeat(bridge.metrics, {
+    connections: beat.connections,
+    ...(ecrCredentialsExpireAt ? { ecrCredentialsExpireAt } : {}),
+    now: bridge.clock.now(),
   });
   for (const failure of beat.failed) {
     logger.warn('Heartbeat not delivered', {
@@ -62,6 +71,7 @@ export async function handleHeartbeat(
       clock: runner.clock,
       cursor: runner.cursor,
       remainingMs: () => context.getRemainingTimeInMillis(),
+      onReported: (run) => recordRunReported(runner.metrics, { ...run, now: runner.clock.now() }),
       publish: async (event) => {
         const outcome = await broadcast({ connections: beat.reachable, message: event, sender });
         for (const failure of outcome.failed) {
@@ -78,6 +88,6 @@ export async function handleHeartbeat(
   return result;
 }
 
-export const handler = middy<ScheduledEvent, HeartbeatResult>().handler((event, context) =>
-  handleHeartbeat(event, context),
-);
+export const handler = middy<ScheduledEvent, HeartbeatResult>()
+  .use(flushContainerMetrics())
+  .handler((event, context) => handleHeartbeat(event, context));

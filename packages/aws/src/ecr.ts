@@ -109,6 +109,11 @@ export interface EcrRegistryAuthOptions {
   keysCacheMs?: number;
   retry?: EcrRetryOptions;
   now?: () => number;
+  /**
+   * Called with every secret value as soon as it is loaded (the keys read from the secret, the
+   * authorization token and the registry password), so the caller can register it for log redaction.
+   */
+  onSecret?: (value: string) => void;
 }
 
 // Error names from ECR and the AWS query/json protocols, grouped by what we do about them.
@@ -227,7 +232,11 @@ export function createEcrRegistryAuth(options: EcrRegistryAuthOptions = {}): Reg
       for (let attempt = 1; ; attempt++) {
         try {
           const result = await client.send(new GetAuthorizationTokenCommand({}));
-          return toRegistryCredentials(result.authorizationData?.[0], registry.host, registry.region);
+          const data = result.authorizationData?.[0];
+          if (data?.authorizationToken) options.onSecret?.(data.authorizationToken);
+          const login = toRegistryCredentials(data, registry.host, registry.region);
+          options.onSecret?.(login.password);
+          return login;
         } catch (error) {
           if (error instanceof RegistryLoginError) throw error;
           if (isRetryableEcrError(error) && attempt < attempts) {

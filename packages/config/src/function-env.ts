@@ -18,7 +18,12 @@ export const FUNCTION_ENV = {
   ecrKeysSecret: 'HYBRID_RUNNER_ECR_KEYS_SECRET',
   /** JSON of RegistryRefreshEnvironment; registry function only. */
   registry: 'HYBRID_RUNNER_REGISTRY',
-  /** https://{apiId}.execute-api.{region}.amazonaws.com/{stage}, for PostToConnection outside a WebSocket event. */
+  /**
+   * The API's management endpoint (https://{apiId}.execute-api.{region}.amazonaws.com/{stage}) for
+   * PostToConnection. Every function uses it when set, also over the endpoint a WebSocket event implies:
+   * the stack sets it to that same endpoint, it keeps working when Collate connects through a custom domain
+   * (whose host is not a management endpoint), and the local stage points it at its plain-HTTP stand-in.
+   */
   managementEndpoint: 'HYBRID_RUNNER_MANAGEMENT_ENDPOINT',
   /** Optional JWT verification of Collate's bearer token (stage `bridge.jwks`); connect function only. */
   jwksUrl: 'HYBRID_RUNNER_JWKS_URL',
@@ -88,6 +93,8 @@ export interface FunctionEnvironment {
   managementEndpoint: string;
   ecrKeysSecret?: string;
   registry?: RegistryRefreshEnvironment;
+  /** JWT verification of Collate's bearer token, when the stage configures `bridge.jwks` (connect only). */
+  jwks?: { url: string; issuer?: string };
 }
 
 /** For handlers: reads what the stack set, failing at cold start with the variable's name if one is missing. */
@@ -107,6 +114,13 @@ export function readFunctionEnvironment(env: NodeJS.ProcessEnv = process.env): F
   };
   const registry = env[FUNCTION_ENV.registry];
   const ecrKeysSecret = env[FUNCTION_ENV.ecrKeysSecret];
+  const jwksUrl = env[FUNCTION_ENV.jwksUrl];
+  const jwtIssuer = env[FUNCTION_ENV.jwtIssuer];
+  if (jwtIssuer && !jwksUrl) {
+    throw new Error(
+      `${FUNCTION_ENV.jwtIssuer} is set without ${FUNCTION_ENV.jwksUrl}: set bridge.jwks.url in the stage file and redeploy.`,
+    );
+  }
   return {
     settings: json<RunnerSettings>('settings', required('settings')),
     clusterName: required('clusterName'),
@@ -117,5 +131,6 @@ export function readFunctionEnvironment(env: NodeJS.ProcessEnv = process.env): F
     managementEndpoint: required('managementEndpoint'),
     ...(ecrKeysSecret ? { ecrKeysSecret } : {}),
     ...(registry ? { registry: json<RegistryRefreshEnvironment>('registry', registry) } : {}),
+    ...(jwksUrl ? { jwks: { url: jwksUrl, ...(jwtIssuer ? { issuer: jwtIssuer } : {}) } } : {}),
   };
 }

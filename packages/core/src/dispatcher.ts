@@ -47,6 +47,25 @@ export interface DispatchResult {
   text: string;
   /** True when the text is a remembered response to an earlier request with the same id. */
   replayed: boolean;
+  /** What the request concerned, for log context: the pipeline's fully qualified name and the run. */
+  subject?: RequestSubject;
+}
+
+export interface RequestSubject {
+  pipeline?: string;
+  runId?: string;
+}
+
+/** The pipeline and run a request names, or its response names (a started run's minted id). */
+export function requestSubject(request: BridgeRequest, response?: ResponseMessage): RequestSubject {
+  const payload = (request.payload ?? {}) as { pipeline?: { fullyQualifiedName?: unknown }; runId?: unknown };
+  const answered = response?.ok ? (response.payload as { runId?: unknown } | undefined) : undefined;
+  const pipeline = payload.pipeline?.fullyQualifiedName;
+  const runId = payload.runId ?? answered?.runId;
+  return {
+    ...(typeof pipeline === 'string' ? { pipeline } : {}),
+    ...(typeof runId === 'string' ? { runId } : {}),
+  };
 }
 
 export interface UnexpectedErrorReport {
@@ -264,12 +283,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (!parsed.ok)
         return fresh(errorResponse(parsed.id, parsed.op as OperationName | undefined, parsed.error));
       const request = parsed.request;
+      let result: DispatchResult;
       try {
-        return await runOnce(request);
+        result = await runOnce(request);
       } catch (error) {
         // Claiming failed (the store is unreachable): nothing ran, so the sender may retry.
-        return fresh(internal(request.id, request.type, error));
+        result = fresh(internal(request.id, request.type, error));
       }
+      return { ...result, subject: requestSubject(request, result.response) };
     },
   };
 }

@@ -5,7 +5,7 @@ import { eventMessage, type EventMessage, type PipelineState } from '@hybrid-run
 import { ANNOTATIONS, LABELS, MANAGED_BY } from './names.ts';
 import { RESOURCES, type ClusterPort, type Clock, type KubeObject } from './ports.ts';
 import type { RunnerSettings } from './settings.ts';
-import { workflowToRunStatus, type RunStatus } from './status.ts';
+import { stateChangedAt, workflowToRunStatus, type RunStatus } from './status.ts';
 import { NotFoundError } from './errors.ts';
 import { ARGO_WORKFLOW_LABEL } from './operations/runs.ts';
 import type { CursorStore } from './heartbeat.ts';
@@ -37,6 +37,15 @@ export interface ReconcileOptions {
   maxPages?: number;
   /** How long a pod may stay unschedulable before its run is reported failed (status.ts default otherwise). */
   unschedulableLimitMs?: number;
+  /** Called for each run whose change was delivered (metrics: runs finished, failed before start, lag). */
+  onReported?: (run: ReportedRun) => void;
+}
+
+export interface ReportedRun {
+  pipelineState: PipelineState;
+  failedBeforeStart: boolean;
+  /** When the run entered this state (epoch ms). */
+  changedAt: number;
 }
 
 export interface ReconcileOutcome {
@@ -94,6 +103,11 @@ async function reconcileWorkflow(options: ReconcileOptions, workflow: Workflow):
     }),
   );
   if (delivered === false) return false;
+  options.onReported?.({
+    pipelineState: observed.pipelineState,
+    failedBeforeStart: observed.failedBeforeStart === true,
+    changedAt: stateChangedAt(observed),
+  });
   try {
     await options.cluster.mergePatch(RESOURCES.workflow, options.settings.namespace, name, {
       metadata: { annotations: { [REPORTED_STATE_ANNOTATION]: observed.pipelineState } },

@@ -41,6 +41,13 @@ export interface RunStatus {
   timestamp: number;
   workflowName: string;
   reason?: string;
+  /** The run failed because its pod could never start (image pull, unschedulable, deadline). */
+  failedBeforeStart?: boolean;
+}
+
+/** When the run entered the state it is in (epoch ms): its end, else its start, else its creation. */
+export function stateChangedAt(status: RunStatus): number {
+  return status.endDate ?? status.startDate ?? status.timestamp;
 }
 
 export interface StatusOptions {
@@ -222,7 +229,15 @@ export function workflowToRunStatus(
     return finished('failed', failureCause(view) ?? `Workflow ${phase.toLowerCase()} without a message`);
   }
   const startFailure = detectStartFailure(workflow, options.pods, nowMs, options.unschedulableLimitMs);
-  if (startFailure) return { ...base, pipelineState: 'failed', reason: startFailure, endDate: nowMs };
+  if (startFailure) {
+    return {
+      ...base,
+      pipelineState: 'failed',
+      reason: startFailure,
+      endDate: nowMs,
+      failedBeforeStart: true,
+    };
+  }
   if (phase === 'Running') return { ...base, pipelineState: 'running' };
   return { ...base, pipelineState: 'queued' };
 }

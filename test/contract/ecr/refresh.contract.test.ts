@@ -6,8 +6,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { createLogger, createMetrics, stdoutEmfSink } from '@hybrid-runner/observability';
 import type { Context } from 'aws-lambda';
 import { createEcrRegistryAuth } from '@hybrid-runner/aws';
 import {
@@ -220,8 +219,8 @@ describe('ECR refresh against the Kubernetes emulator and the ECR stand-in', () 
       cluster: async () => cluster,
       auth: ecrAuth(),
       clock,
-      logger: new Logger({ serviceName: 'ecr-refresh-contract' }),
-      metrics: new Metrics({ namespace: 'HybridRunnerContract' }),
+      logger: createLogger({ serviceName: 'ecr-refresh-contract' }),
+      metrics: createMetrics({ stage: 'contract', agentId: 'contract', sink: stdoutEmfSink() }),
     });
     const error = await handler({ trigger: 'manual' }, lambdaContext()).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(RegistryRefreshError);
@@ -338,8 +337,8 @@ describe('ECR refresh against the Kubernetes emulator and the ECR stand-in', () 
         cluster: async () => cluster,
         auth,
         clock,
-        logger: new Logger({ serviceName: 'ecr-refresh-contract', logLevel: 'DEBUG' }),
-        metrics: new Metrics({ namespace: 'HybridRunnerContract' }),
+        logger: createLogger({ serviceName: 'ecr-refresh-contract', logLevel: 'DEBUG' }),
+        metrics: createMetrics({ stage: 'contract', agentId: 'contract', sink: stdoutEmfSink() }),
       })({ trigger: 'manual' }, lambdaContext()).then(
         (result) => JSON.stringify(result),
         (error: unknown) =>

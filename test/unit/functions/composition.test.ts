@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DynamoDbConnectionStore, ManagementApiSender } from '@hybrid-runner/aws';
 import { FUNCTION_ENV } from '@hybrid-runner/config';
 import { defaultRunnerSettings } from '@hybrid-runner/core';
+import { OBSERVABILITY_ENV } from '@hybrid-runner/observability';
 import { authorizer } from '../../../functions/lib/authorizer.ts';
 import { bridgeContext, configureBridge } from '../../../functions/lib/bridge-context.ts';
 import { senderFor } from '../../../functions/lib/senders.ts';
@@ -18,6 +19,9 @@ const env: NodeJS.ProcessEnv = {
   [FUNCTION_ENV.stateTable]: 'state-table',
   [FUNCTION_ENV.authTokenSecret]: 'arn:aws:secretsmanager:eu-west-1:000000000000:secret:bot-token',
   [FUNCTION_ENV.managementEndpoint]: 'https://abc.execute-api.eu-west-1.amazonaws.com/prod',
+  [OBSERVABILITY_ENV.stage]: 'prod',
+  [OBSERVABILITY_ENV.agentId]: 'from-env',
+  [OBSERVABILITY_ENV.metricsSink]: 'off',
   AWS_REGION: 'eu-west-1',
 };
 
@@ -29,6 +33,7 @@ describe('composition from the environment', () => {
     const context = bridgeContext(env);
     expect(context).toMatchObject({ agentId: 'from-env', runnerVersion: '9.9.9' });
     expect(context.connections).toBeInstanceOf(DynamoDbConnectionStore);
+    expect(context.metrics).toMatchObject({ stage: 'prod', agentId: 'from-env' });
     expect(authorizer(env)).toBe(authorizer(env));
     const fromEvent = senderFor(
       { domainName: 'abc.execute-api.eu-west-1.amazonaws.com', stage: 'prod' },
@@ -40,6 +45,23 @@ describe('composition from the environment', () => {
     );
     // Without an event (the heartbeat) the configured endpoint is used: the same API, the same sender.
     expect(senderFor(undefined, env)).toBe(fromEvent);
+    // A custom domain is not a management endpoint: the configured one wins over the event's.
+    expect(senderFor({ domainName: 'runner.example.com', stage: 'prod' }, env)).toBe(fromEvent);
+  });
+
+  it('derives the endpoint from the event when none is configured', () => {
+    const { [FUNCTION_ENV.managementEndpoint]: _omitted, ...partial } = env;
+    configureBridge(undefined);
+    const first = senderFor(
+      { domainName: 'one.execute-api.eu-west-1.amazonaws.com', stage: 'prod' },
+      partial,
+    );
+    const second = senderFor(
+      { domainName: 'two.execute-api.eu-west-1.amazonaws.com', stage: 'prod' },
+      partial,
+    );
+    expect(first).toBeInstanceOf(ManagementApiSender);
+    expect(second).not.toBe(first);
   });
 
   it('fails at first use with the name of a missing variable', () => {

@@ -1,8 +1,14 @@
-// The ECR refresh Lambda handler with real Powertools Logger and Metrics (their stdout captured), an
-// in-memory cluster stand-in and a fake registry login.
+// The ECR refresh Lambda handler with the runner's logger and metrics (their stdout captured: the metrics
+// as EMF lines, as in Lambda), an in-memory cluster stand-in and a fake registry login.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import {
+  OBSERVABILITY_ENV,
+  clearRegisteredSecrets,
+  createLogger,
+  createMetrics,
+  redactText,
+  stdoutEmfSink,
+} from '@hybrid-runner/observability';
 import type { Context } from 'aws-lambda';
 import { FUNCTION_ENV } from '@hybrid-runner/config';
 import {
@@ -18,6 +24,7 @@ import {
   ecrRefreshEnvironment,
   jitterDelayMs,
   refreshTrigger,
+  registeringLogins,
 } from '../../../functions/schedule/ecr-refresh.ts';
 import { createEcrFakeCluster } from '../../support/ecr-fake-cluster.ts';
 
@@ -49,6 +56,14 @@ const workingAuth: RegistryAuth = {
     expiresAt: new Date(NOW.getTime() + 12 * 3600_000),
   }),
 };
+
+/** Metrics as in Lambda: EMF lines on stdout (captured below), namespace and dimensions of the catalog. */
+const testMetrics = () =>
+  createMetrics({
+    stage: 'unit',
+    agentId: 'unit-agent',
+    sink: stdoutEmfSink((line) => process.stdout.write(line)),
+  });
 
 let stdout: string[];
 beforeEach(() => {
@@ -86,8 +101,8 @@ function setup(options: { forbidden?: string[]; auth?: RegistryAuth } = {}) {
     cluster: async () => cluster,
     auth: options.auth ?? workingAuth,
     clock: { now: () => NOW },
-    logger: new Logger({ serviceName: 'ecr-refresh-test' }),
-    metrics: new Metrics({ namespace: 'HybridRunnerTest', serviceName: 'ecr-refresh-test' }),
+    logger: createLogger({ serviceName: 'ecr-refresh-test' }),
+    metrics: testMetrics(),
     sleep: async (ms) => void sleeps.push(ms),
     random: () => 0.5,
   });
@@ -107,8 +122,8 @@ describe('ECR refresh handler', () => {
       expiresAt: '2026-03-01T22:00:00.000Z',
     });
     expect(result.namespaces.map((n) => n.namespace)).toEqual(['collate', 'team-a', 'team-b']);
-    expect(emfValues('NamespacesUpdated')).toEqual([3]);
-    expect(emfValues('NamespacesFailed')).toEqual([0]);
+    expect(emfValues('EcrNamespacesUpdated')).toEqual([3]);
+    expect(emfValues('EcrNamespacesFailed')).toEqual([0]);
     expect(emfValues('EcrTokenHoursRemaining')).toEqual([12]);
     expect(stdout.join('')).not.toContain(PASSWORD);
   });
@@ -130,8 +145,8 @@ describe('ECR refresh handler', () => {
     expect((error as Error).message).toMatch(/team-a: failed: The runner is not allowed to get secrets/);
     expect((error as RegistryRefreshError).report.updated).toBe(2);
     expect(cluster.objects.has('secrets/team-b/omd-registry-credentials')).toBe(true);
-    expect(emfValues('NamespacesFailed')).toEqual([1]);
-    expect(emfValues('RefreshFailed')).toEqual([1]);
+    expect(emfValues('EcrNamespacesFailed')).toEqual([1]);
+    expect(emfValues('EcrRefreshFailed')).toEqual([1]);
   });
 
   it('after a refused login reports the remaining life of the secret still in place', async () => {
@@ -142,8 +157,8 @@ describe('ECR refresh handler', () => {
       cluster: async () => cluster,
       auth: workingAuth,
       clock: { now: () => NOW },
-      logger: new Logger({ serviceName: 'ecr-refresh-test' }),
-      metrics: new Metrics({ namespace: 'HybridRunnerTest' }),
+      logger: createLogger({ serviceName: 'ecr-refresh-test' }),
+      metrics: testMetrics(),
     });
     await working({ trigger: 'manual' }, context());
     const later = new Date(NOW.getTime() + 4 * 3600_000);
@@ -159,8 +174,8 @@ describe('ECR refresh handler', () => {
         },
       },
       clock: { now: () => later },
-      logger: new Logger({ serviceName: 'ecr-refresh-test' }),
-      metrics: new Metrics({ namespace: 'HybridRunnerTest' }),
+      logger: createLogger({ serviceName: 'ecr-refresh-test' }),
+      metrics: testMetrics(),
     });
     stdout.length = 0;
     const error = await refusing({ trigger: 'manual' }, context()).catch((caught: unknown) => caught);
@@ -179,11 +194,22 @@ describe('ECR refresh handler', () => {
       },
       auth: workingAuth,
       clock: { now: () => NOW },
-      logger: new Logger({ serviceName: 'ecr-refresh-test' }),
-      metrics: new Metrics({ namespace: 'HybridRunnerTest' }),
+      logger: createLogger({ serviceName: 'ecr-refresh-test' }),
+      metrics: testMetrics(),
     });
     await expect(handler({ trigger: 'manual' }, context())).rejects.toThrow(/could not be described/);
-    expect(emfValues('RefreshFailed')).toEqual([1]);
+    expect(emfValues('EcrRefreshFailed')).toEqual([1]);
+  });
+});
+
+describe('secret registration', () => {
+  it('registers the registry password for redaction as soon as a login returns it', async () => {
+    clearRegisteredSecrets();
+    expect(redactText(`password ${PASSWORD}`)).toContain(PASSWORD);
+    const login = await registeringLogins(workingAuth).login('118146679784.dkr.ecr.eu-west-1.amazonaws.com');
+    expect(login.password).toBe(PASSWORD);
+    expect(redactText(`password ${PASSWORD}`)).not.toContain(PASSWORD);
+    clearRegisteredSecrets();
   });
 });
 
@@ -219,6 +245,8 @@ describe('handler helpers', () => {
       [FUNCTION_ENV.ecrKeysSecret]: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:keys',
       [FUNCTION_ENV.clusterName]: 'collate-eks',
       [FUNCTION_ENV.clusterRegion]: 'eu-west-1',
+      [OBSERVABILITY_ENV.stage]: 'prod',
+      [OBSERVABILITY_ENV.agentId]: 'agent-1',
     };
     expect(ecrRefreshEnvironment(env)).toEqual({
       settings: resolveRegistryRefreshSettings({
@@ -232,7 +260,11 @@ describe('handler helpers', () => {
       clusterName: 'collate-eks',
       clusterRegion: 'eu-west-1',
     });
-    expect(ecrRefreshDepsFromEnv(env).settings.serviceAccounts).toEqual(['ingestion']);
+    const deps = ecrRefreshDepsFromEnv(env);
+    expect(deps.settings.serviceAccounts).toEqual(['ingestion']);
+    expect(deps.metrics).toMatchObject({ stage: 'prod', agentId: 'agent-1' });
+    const { [OBSERVABILITY_ENV.stage]: _stage, ...withoutStage } = env;
+    expect(() => ecrRefreshDepsFromEnv(withoutStage)).toThrow(`${OBSERVABILITY_ENV.stage} is not set`);
     expect(() => ecrRefreshEnvironment({ ...env, [FUNCTION_ENV.registry]: '' })).toThrow(
       `${FUNCTION_ENV.registry} is not set`,
     );

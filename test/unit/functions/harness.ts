@@ -10,6 +10,7 @@ import {
   type Sender,
 } from '@hybrid-runner/core';
 import { InMemoryConnectionStore, InMemoryCursorStore, InMemoryIdempotencyStore } from '@hybrid-runner/local';
+import { createMetrics, samplesOf, type EmfDocument, type RunnerMetrics } from '@hybrid-runner/observability';
 import { configureBridge } from '../../../functions/lib/bridge-context.ts';
 import { logger } from '../../../functions/lib/logger.ts';
 import { configureRunner } from '../../../functions/lib/runner-context.ts';
@@ -36,6 +37,10 @@ export interface FunctionHarness {
   sent: SentFrame[];
   /** Connection ids the sender treats as gone (410). */
   gone: Set<string>;
+  /** The metrics both contexts record to (stage `unit`); flushed by the handlers' middleware. */
+  metrics: RunnerMetrics;
+  /** Every metric value published since the last reset: name, extra dimensions, value. */
+  published(): Array<{ name: string; dimensions: Record<string, string>; value: number }>;
   reset(): void;
 }
 
@@ -48,6 +53,12 @@ export function installHarness(options: { operations?: Operations } = {}): Funct
   const settings = defaultRunnerSettings({ agentId: AGENT_ID });
   const sent: SentFrame[] = [];
   const gone = new Set<string>();
+  const documents: EmfDocument[] = [];
+  const metrics = createMetrics({
+    stage: 'unit',
+    agentId: AGENT_ID,
+    sink: (document) => documents.push(document),
+  });
   const sender: Sender = {
     async send(connectionId, message) {
       if (gone.has(connectionId)) {
@@ -64,6 +75,7 @@ export function installHarness(options: { operations?: Operations } = {}): Funct
     connections,
     authorizer: connectAuthorizer({ token: async () => TOKEN, agentId: AGENT_ID }),
     sender,
+    metrics,
   });
   configureRunner({
     settings,
@@ -72,6 +84,7 @@ export function installHarness(options: { operations?: Operations } = {}): Funct
     cursor,
     secrets: { exists: async () => true },
     botToken: async () => TOKEN,
+    metrics,
     ...(options.operations ? { operations: options.operations } : {}),
   });
   return {
@@ -82,8 +95,18 @@ export function installHarness(options: { operations?: Operations } = {}): Funct
     settings,
     sent,
     gone,
+    metrics,
+    published: () => {
+      metrics.flush();
+      return documents.flatMap(samplesOf).flatMap((sample) => {
+        const { stage: _stage, agentId: _agentId, ...dimensions } = sample.dimensions;
+        return sample.values.map((value) => ({ name: sample.name, dimensions, value }));
+      });
+    },
     reset() {
       sent.length = 0;
+      metrics.flush();
+      documents.length = 0;
       idempotency.claims.clear();
     },
   };
