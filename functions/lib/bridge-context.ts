@@ -7,7 +7,7 @@ import { DynamoDbConnectionStore, type ConnectAuthorizer, type RetryPolicy } fro
 import { readFunctionEnvironment } from '@hybrid-runner/config';
 import { systemClock, type Clock, type ConnectionStore, type Sender } from '@hybrid-runner/core';
 import type { RunnerMetrics } from '@hybrid-runner/observability';
-import { environmentMetrics, injectedMetrics } from './telemetry.ts';
+import { environmentMetrics, forgetEnvironmentMetrics, injectedMetrics } from './telemetry.ts';
 
 export interface ManagementClientOptions {
   region?: string;
@@ -48,9 +48,14 @@ export function bridgeOverrides(): BridgeOverrides | undefined {
   return overrides;
 }
 
-/** For the local stage and tests: use these stand-ins instead of the environment (undefined: stop). */
+/**
+ * For the local stage and tests: use these stand-ins instead of the environment. Either way, whatever was
+ * built from the environment so far is dropped (undefined: back to the environment, read afresh).
+ */
 export function configureBridge(next: BridgeOverrides | undefined): void {
   overrides = next;
+  fromEnvironment = undefined;
+  forgetEnvironmentMetrics();
   for (const listener of resetListeners) listener();
 }
 

@@ -24,6 +24,15 @@ export function environmentMetrics(env: NodeJS.ProcessEnv = process.env): Runner
   return fromEnvironment;
 }
 
+/** Forgets the environment's metrics (the local stage, closing, so a next stage reads its own environment). */
+export function forgetEnvironmentMetrics(): void {
+  if (fromEnvironment) {
+    fromEnvironment.flush();
+    inUse.delete(fromEnvironment);
+  }
+  fromEnvironment = undefined;
+}
+
 /**
  * For injected contexts: the metrics they were given, else the environment's when it names a stage (the
  * local stage sets it), else local metrics for the agent (stage `local`, readable lines).

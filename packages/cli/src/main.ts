@@ -5,7 +5,7 @@ import { PIPELINE_TYPES } from '@hybrid-runner/protocol';
 import { CliError, EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
 import { createOutput } from './output.ts';
 import type { Output } from './output.ts';
-import { applyStageEnvironment } from './stage-file.ts';
+import { applyStageEnvironment, findStageFile, readStageFile } from './stage-file.ts';
 // Commands that load the AWS SDK or the Kubernetes client are imported when they run, so `collate …`
 // starts without them.
 import {
@@ -20,8 +20,19 @@ import {
 } from './commands/collate.ts';
 import type { ConnectionFlags } from './commands/collate.ts';
 import { readAutomationFile, statusReport } from './commands/collate-extra.ts';
+import type { LocalMetricsSource } from './commands/collate-extra.ts';
 import { SANDBOX_OUTCOMES } from './commands/sandbox.ts';
 import type { SandboxOutcome } from './commands/sandbox.ts';
+
+/** The local stage's metrics endpoint, when the runner addressed is the local stage that names one. */
+function localMetricsOf(target: { url: string; token: string }): { localMetrics?: LocalMetricsSource } {
+  const file = findStageFile();
+  if (!file) return {};
+  const stage = readStageFile(file);
+  return stage.metrics && stage.url === target.url
+    ? { localMetrics: { url: stage.metrics, token: stage.token } }
+    : {};
+}
 
 function collectRepeated(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -88,8 +99,10 @@ export function buildProgram(io: { output?: (json: boolean) => Output } = {}): C
       "the runner's health, Argo's and the cluster's, and the runner's metrics where it reports them",
     )
     .action(
-      withSession(async (session, out) => {
-        const report = await statusReport(session);
+      withSession(async (session, out, _args, command) => {
+        const report = await statusReport(session, {
+          ...localMetricsOf(resolveTarget(command.optsWithGlobals() as ConnectionFlags)),
+        });
         out.result(report.json, report.human);
         if (report.json.service.status !== 'healthy')
           throw new CliError('The runner reports itself unhealthy.', EXIT.operationFailed);

@@ -16,6 +16,8 @@ export interface LocalStageInfo {
   runnerSubject?: { user?: string; groups: string[] };
   /** The sandbox cluster's control endpoint (`hybrid-runner sandbox scenario`); absent with a real cluster. */
   sandboxControl?: string;
+  /** The local stage's metrics snapshot (GET with the token as bearer), for `collate status`. */
+  metrics?: string;
   /** The ingestion namespace of the sandbox cluster. */
   namespace?: string;
   /**

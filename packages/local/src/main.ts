@@ -139,6 +139,7 @@ async function main(): Promise<number> {
     kubernetesApi: stage.kubernetesApi,
     managementEndpoint: stage.managementEndpoint,
     ...(stage.sandboxControl ? { sandboxControl: stage.sandboxControl } : {}),
+    metrics: stage.metricsEndpoint,
     ...(stage.runnerSubject ? { runnerSubject: stage.runnerSubject } : {}),
     config: stage.config,
     env: stage.clientEnv,

@@ -1,6 +1,7 @@
-// The sandbox cluster's control endpoint: lets people (and the end-to-end test) script how the simulated
+// The local stage's control endpoint: lets people (and the end-to-end test) script how the simulated
 // Argo controller runs a pipeline's workflows — fail, never pull its image, stay unschedulable, run slowly —
-// through `hybrid-runner sandbox scenario`. Plain HTTP on 127.0.0.1 only, behind the stage's token.
+// through `hybrid-runner sandbox scenario`, and serves the stage's metrics snapshot to
+// `hybrid-runner collate status` (GET /_local/metrics). Plain HTTP on 127.0.0.1 only, behind the stage's token.
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -47,6 +48,9 @@ export function scenarioFor(request: SandboxScenarioRequest): Scenario {
   }
 }
 
+/** Where the local stage serves its metrics snapshot (JSON), on the control endpoint. */
+export const LOCAL_METRICS_PATH = '/_local/metrics';
+
 export interface SandboxControl {
   /** `http://127.0.0.1:<port>` */
   url: string;
@@ -84,21 +88,39 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
 }
 
 export async function startSandboxControl(options: {
-  controller: SimulatedArgoController;
+  /** The sandbox cluster's Argo stand-in; absent with a real cluster (scenarios then answer 404). */
+  controller?: SimulatedArgoController;
   token: string;
   port?: number;
+  /** The metrics snapshot to serve on LOCAL_METRICS_PATH; absent: that route answers 404. */
+  metrics?: () => unknown;
 }): Promise<SandboxControl> {
   // One scenario per pipeline: a new one replaces the previous.
   const active = new Map<string, { remove(): void }>();
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const path = new URL(request.url ?? '/', 'http://sandbox').pathname;
-    if (path !== SANDBOX_SCENARIOS_PATH) {
-      return send(response, 404, { error: `No route ${path}; POST ${SANDBOX_SCENARIOS_PATH}.` });
+    const routes = [
+      ...(options.controller ? [`POST ${SANDBOX_SCENARIOS_PATH}`] : []),
+      ...(options.metrics ? [`GET ${LOCAL_METRICS_PATH}`] : []),
+    ];
+    const served =
+      (path === SANDBOX_SCENARIOS_PATH && options.controller) ||
+      (path === LOCAL_METRICS_PATH && options.metrics);
+    if (!served) {
+      return send(response, 404, {
+        error: `No route ${path}; ${routes.join(' or ') || 'nothing is served'}.`,
+      });
     }
     if (!bearerMatches(request.headers.authorization, options.token)) {
       return send(response, 401, { error: 'Send the local stage token as "Authorization: Bearer <token>".' });
     }
+    if (path === LOCAL_METRICS_PATH && options.metrics) {
+      if (request.method !== 'GET') return send(response, 405, { error: `GET ${LOCAL_METRICS_PATH}.` });
+      return send(response, 200, options.metrics());
+    }
+    const controller = options.controller;
+    if (!controller) return send(response, 404, { error: `No route ${path}.` });
     if (request.method !== 'POST') return send(response, 405, { error: `POST ${SANDBOX_SCENARIOS_PATH}.` });
     let body: unknown;
     try {
@@ -116,7 +138,7 @@ export async function startSandboxControl(options: {
     const scenario = scenarioFor(parsed.data satisfies SandboxScenarioRequest);
     const labelSelector = pipelineSelector(parsed.data.pipelineFqn);
     active.get(parsed.data.pipelineFqn)?.remove();
-    active.set(parsed.data.pipelineFqn, options.controller.setScenario({ labelSelector }, scenario));
+    active.set(parsed.data.pipelineFqn, controller.setScenario({ labelSelector }, scenario));
     send(response, 200, { ...parsed.data, labelSelector, appliesTo: 'runs started from now on' });
   };
 

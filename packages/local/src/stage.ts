@@ -8,18 +8,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Context } from 'aws-lambda';
+import type { Context, ScheduledEvent } from 'aws-lambda';
 import { stringify } from 'yaml';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import {
-  DynamoDbConnectionStore,
   DynamoDbCursorStore,
   DynamoDbIdempotencyStore,
   SecretsManagerSecretStore,
   clearEksClusterInfoCache,
-  connectAuthorizer,
   parseEcrKeysSecret,
   secretsManagerTokenProvider,
 } from '@hybrid-runner/aws';
@@ -40,11 +38,12 @@ import {
   type RbacRule,
 } from '@hybrid-runner/k8s-emulator';
 import { KubernetesCluster } from '@hybrid-runner/kubernetes';
+import { OBSERVABILITY_ENV, metricsSnapshot } from '@hybrid-runner/observability';
 // The stack's RBAC as data: the local stage applies the very objects `sst deploy` applies.
 import { FUNCTION_GROUPS, clusterAccessObjects, type RbacObject } from '../../../stacks/cluster-access.ts';
 import { startLocalApiGateway, type LocalApiGateway } from './apigateway/gateway.ts';
 import { startLocalDynamoDb, type LocalDynamoDb } from './dynamodb.ts';
-import { startSandboxControl, type SandboxControl } from './sandbox-control.ts';
+import { LOCAL_METRICS_PATH, startSandboxControl, type SandboxControl } from './sandbox-control.ts';
 import { startScheduler, type Scheduler, type TaskOutcome } from './scheduler.ts';
 import { startEcrStandIn, type EcrStandIn } from './standins/ecr.ts';
 import { startEksStandIn, type EksStandIn } from './standins/eks.ts';
@@ -133,6 +132,8 @@ export interface LocalStage {
   runnerSubject?: { user: string; groups: string[] };
   /** The sandbox control endpoint (absent with a real cluster). */
   sandboxControl?: string;
+  /** The metrics snapshot (GET, the stage token as bearer), for `hybrid-runner collate status`. */
+  metricsEndpoint: string;
   /** Environment that points the CLI and doctor at the stand-ins (no secret values beyond placeholder keys). */
   clientEnv: Record<string, string>;
   emulator?: KubernetesEmulator;
@@ -271,6 +272,21 @@ export function operatorKubeconfig(options: {
     ],
     'current-context': name,
   });
+}
+
+/** What EventBridge hands a scheduled function (the heartbeat reads nothing from it). */
+function scheduledEvent(): ScheduledEvent {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '000000000000',
+    time: new Date().toISOString(),
+    region: LOCAL_REGION,
+    resources: [],
+    detail: {},
+  };
 }
 
 function lambdaContext(functionName: string, timeoutMs: number): Context {
@@ -457,7 +473,10 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
       [FUNCTION_ENV.ecrKeysSecret]: ecrKeysSecret,
       [FUNCTION_ENV.registry]: JSON.stringify(registry),
       [FUNCTION_ENV.serviceName]: 'hybrid-runner-local',
-      POWERTOOLS_METRICS_NAMESPACE: 'HybridRunnerLocal',
+      // The catalog's metrics, printed as readable lines and kept for GET /_local/metrics.
+      [OBSERVABILITY_ENV.stage]: 'local',
+      [OBSERVABILITY_ENV.agentId]: config.agentId,
+      [OBSERVABILITY_ENV.metricsSink]: 'local',
     });
     cleanups.push(() => {
       restoreEnvironment();
@@ -485,29 +504,14 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
     cleanups.push(() => gateway.close());
     process.env[FUNCTION_ENV.managementEndpoint] = gateway.managementEndpoint;
 
-    // The management API is served over plain HTTP locally, while the handlers derive
-    // https://{domainName}/{stage} from the event: only the endpoint is injected; the connection store and
-    // the token check are the same classes the composition root builds, on the same stand-ins.
+    // The bridge is composed from the environment exactly as in Lambda; HYBRID_RUNNER_MANAGEMENT_ENDPOINT
+    // (set above) points its senders at the plain-HTTP management API. Dropping the configuration on close
+    // also drops what the composition cached, so a next stage in this process starts afresh.
+    cleanups.push(() => bridgeContext.configureBridge(undefined));
     const secretsClient = new SecretsManagerClient({});
     cleanups.push(() => secretsClient.destroy());
     const dynamoClient = new DynamoDBClient({});
     cleanups.push(() => dynamoClient.destroy());
-    bridgeContext.configureBridge({
-      agentId: config.agentId,
-      runnerVersion: settings.runnerVersion,
-      connections: new DynamoDbConnectionStore({ client: dynamoClient, tableName: dynamo.connectionsTable }),
-      authorizer: connectAuthorizer({
-        agentId: config.agentId,
-        token: secretsManagerTokenProvider({
-          client: secretsClient,
-          secretId: authTokenSecret,
-          cacheMs: 15 * 60_000,
-        }),
-      }),
-      managementEndpoint: gateway.managementEndpoint,
-      management: { region: LOCAL_REGION, credentials: runnerKeys },
-    });
-    cleanups.push(() => bridgeContext.configureBridge(undefined));
 
     // With a kubeconfig, the runner submits to that cluster (the composition root only knows EKS).
     const ecrDeps = ecrRefresh.ecrRefreshDepsFromEnv(process.env);
@@ -534,7 +538,8 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
           intervalMs: heartbeatSeconds * 1000,
           run: async () => {
             const context = lambdaContext('heartbeat', 50_000);
-            const result = await heartbeat.handleHeartbeat({}, context);
+            // Through the middy handler, as in Lambda, so its metrics are flushed after each beat.
+            const result = await heartbeat.handler(scheduledEvent(), context);
             const beat = result.heartbeat;
             const reconcile = result.reconcile
               ? `; ${result.reconcile.examined} run(s) examined, ${result.reconcile.reported} status event(s)`
@@ -559,11 +564,13 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
     );
     cleanups.push(() => scheduler.stop());
 
-    let sandbox: SandboxControl | undefined;
-    if (emulator?.controller) {
-      sandbox = await startSandboxControl({ controller: emulator.controller, token });
-      cleanups.push(() => sandbox?.close());
-    }
+    // Scenarios for the sandbox cluster's Argo stand-in (when there is one) and the metrics snapshot.
+    const control: SandboxControl = await startSandboxControl({
+      ...(emulator?.controller ? { controller: emulator.controller } : {}),
+      token,
+      metrics: metricsSnapshot,
+    });
+    cleanups.push(() => control.close());
     if (emulator) {
       // Denied requests are what least privilege costs: worth a line in the log when they happen.
       const audit = emulator.audit;
@@ -602,7 +609,8 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
       namespace,
       config,
       kubernetesApi,
-      ...(sandbox ? { sandboxControl: sandbox.url } : {}),
+      ...(emulator?.controller ? { sandboxControl: control.url } : {}),
+      metricsEndpoint: `${control.url}${LOCAL_METRICS_PATH}`,
       ...(emulator ? { runnerSubject: { user: RUNNER_USER, groups: [LOCAL_GROUPS.bridge] } } : {}),
       clientEnv,
       ...(emulator ? { emulator } : {}),

@@ -19,6 +19,12 @@ const TOKEN = 'e2e-local-stage-token-7f3a9c';
 const PREFIX = '/collate/hybrid-ingestion-runner/';
 const SEEDED_VALUE = 'seeded-password-value-1b2c';
 const PUT_VALUE = 'put-later-password-value-9d8e';
+/**
+ * Set by the log-scan test (test/unit/observability/e2e-log-scan.test.ts): the stage logs at DEBUG and its
+ * whole output is printed at the end, so the scan covers a stage that really loaded SEEDED_VALUE and PUT_VALUE.
+ */
+const ECHO_STAGE_OUTPUT = process.env.E2E_ECHO_LOCAL_STAGE_OUTPUT === '1';
+const STAGE_OUTPUT_BEGINS = '----- local stage output (for the log scan) -----';
 
 interface CliResult {
   code: number | null;
@@ -138,6 +144,7 @@ beforeAll(async () => {
       HEARTBEAT_SECONDS: '1',
       SANDBOX_POD_RUN_MS: '300',
       SEED_SECRETS_FILE: seedFile,
+      ...(ECHO_STAGE_OUTPUT ? { LOG_LEVEL: 'DEBUG' } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -152,6 +159,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (stage && stage.exitCode === null && stage.signalCode === null) stage.kill('SIGKILL');
+  if (ECHO_STAGE_OUTPUT) {
+    const logFile = join(directory, 'local-stage.log');
+    const logged = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
+    process.stdout.write(`${STAGE_OUTPUT_BEGINS}\n${stageOutput}\n${logged}\n`);
+  }
   rmSync(directory, { recursive: true, force: true });
 });
 
@@ -272,11 +284,52 @@ describe('npm start (the local stage)', () => {
       seeded.stdout,
       put.stdout,
       later.stdout,
-      readFileSync(join(directory, 'local-stage.log'), 'utf8'),
+      // The handlers' lines: in the log file, or in the stage output when LOG_LEVEL routes them there.
+      existsSync(join(directory, 'local-stage.log'))
+        ? readFileSync(join(directory, 'local-stage.log'), 'utf8')
+        : stageOutput,
     ].join('\n');
     expect(everything).not.toContain(SEEDED_VALUE);
     expect(everything).not.toContain(PUT_VALUE);
     expect(stageOutput).toContain('1 seeded');
+  });
+
+  it('collate status shows the local stage metrics next to the runner health, in --json too', async () => {
+    const status = await cli(['collate', 'status']);
+    expect(status.code, status.stderr).toBe(0);
+    const report = JSON.parse(status.stdout) as {
+      service: { status: string };
+      metrics?: { since: string; metrics: Array<{ name: string; dimensions: Record<string, string> }> };
+    };
+    expect(report.service.status).toBe('healthy');
+    const names = new Set(report.metrics?.metrics.map((metric) => metric.name));
+    // Earlier tests connected, ran pipelines and heard heartbeats; the ECR refresh ran at start.
+    for (const name of [
+      'ConnectionsOpened',
+      'Requests',
+      'RunsStarted',
+      'OpenConnections',
+      'EcrRefreshFailed',
+    ]) {
+      expect(names, `${name} in ${[...names].join(', ')}`).toContain(name);
+    }
+    expect(report.metrics?.metrics[0]?.dimensions).toMatchObject({
+      stage: 'local',
+      agentId: 'e2e-local-runner',
+    });
+    const human = await new Promise<string>((done, fail) => {
+      const child = spawn(process.execPath, [CLI, 'collate', 'status'], {
+        cwd: ROOT,
+        env: { ...cleanEnvironment(), HYBRID_RUNNER_STAGE_FILE: stageFile, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.on('error', fail);
+      child.on('close', () => done(out));
+    });
+    expect(human).toMatch(/metrics since/);
+    expect(human).toMatch(/Requests/);
   });
 
   it('doctor finds every check green against the local stage', async () => {

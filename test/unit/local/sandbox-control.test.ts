@@ -3,6 +3,7 @@ import { pipelineSelector } from '@hybrid-runner/core';
 import type { Scenario, ScenarioMatch, SimulatedArgoController } from '@hybrid-runner/k8s-emulator';
 import {
   DEFAULT_SLOW_RUN_SECONDS,
+  LOCAL_METRICS_PATH,
   scenarioFor,
   startSandboxControl,
   type SandboxControl,
@@ -115,5 +116,41 @@ describe('the sandbox control endpoint', () => {
     expect(await notJson.json()).toEqual({ error: 'Bad request: the body is not JSON.' });
     expect((await post({}, TOKEN, '/elsewhere')).status).toBe(404);
     expect((await post(undefined, TOKEN, '/sandbox/scenarios', 'GET')).status).toBe(405);
+  });
+});
+
+describe('the metrics snapshot on the control endpoint', () => {
+  const snapshot = { since: '2026-01-01T00:00:00.000Z', metrics: [] };
+  let metricsOnly: SandboxControl;
+  beforeAll(async () => {
+    // As with a real cluster: no Argo stand-in, only the metrics.
+    metricsOnly = await startSandboxControl({ token: TOKEN, metrics: () => snapshot });
+  });
+  afterAll(() => metricsOnly.close());
+
+  const get = (token?: string, method = 'GET') =>
+    fetch(new URL(LOCAL_METRICS_PATH, metricsOnly.url), {
+      method,
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
+
+  it('serves the snapshot as JSON to the stage token only', async () => {
+    const answer = await get(TOKEN);
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual(snapshot);
+    expect((await get()).status).toBe(401);
+    expect((await get('not-the-token')).status).toBe(401);
+    expect((await get(TOKEN, 'POST')).status).toBe(405);
+  });
+
+  it('answers 404 for scenarios without a sandbox cluster, and for metrics when none are served', async () => {
+    const scenario = await fetch(new URL('/sandbox/scenarios', metricsOnly.url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: '{}',
+    });
+    expect(scenario.status).toBe(404);
+    expect(((await scenario.json()) as { error: string }).error).toContain(`GET ${LOCAL_METRICS_PATH}`);
+    expect((await post(undefined, TOKEN, LOCAL_METRICS_PATH, 'GET')).status).toBe(404);
   });
 });

@@ -9,22 +9,29 @@ import { SECRET_PATTERNS } from '@hybrid-runner/observability';
 import { TOKEN } from '../../e2e/bridge/stage.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
-/** The bridge end-to-end suite, and the registry refresh over the wire (the code path that holds ECR keys). */
+/**
+ * The end-to-end suites (the bridge, and the local stage, which loads secret values from its Secrets Manager
+ * stand-in for test connections and prints its whole DEBUG output when asked), and the registry refresh over
+ * the wire (the code path that holds ECR keys).
+ */
 const SUITES = ['test/e2e', 'test/contract/ecr/refresh.contract.test.ts'];
+const LOCAL_STAGE_SUITE = 'test/e2e/local-stage/local-stage.e2e.test.ts';
 
-/** Known secret values of those suites. The ECR keys are module constants of the contract test. */
+/** A string constant declared in a suite's source (the suites are not imported: that would run them). */
+function constantOf(file: string, name: string, what: string): string {
+  const value = new RegExp(`const ${name} = '([^']+)'`).exec(readFileSync(join(root, file), 'utf8'))?.[1];
+  if (!value) throw new Error(`${file} no longer declares ${name}: point this scan at its ${what}.`);
+  return value;
+}
+
+/** Known secret values of those suites. */
 function knownSecrets(): Record<string, string> {
-  const contract = readFileSync(join(root, SUITES[1]!), 'utf8');
-  const constant = (name: string) => {
-    const value = new RegExp(`const ${name} = '([^']+)'`).exec(contract)?.[1];
-    if (!value)
-      throw new Error(`${SUITES[1]} no longer declares ${name}: point this scan at its known ECR key.`);
-    return value;
-  };
   return {
     'bot token': TOKEN,
-    'ECR access key id': constant('ACCESS_KEY_ID'),
-    'ECR secret access key': constant('SECRET_ACCESS_KEY'),
+    'ECR access key id': constantOf(SUITES[1]!, 'ACCESS_KEY_ID', 'known ECR key'),
+    'ECR secret access key': constantOf(SUITES[1]!, 'SECRET_ACCESS_KEY', 'known ECR key'),
+    'seeded secret value': constantOf(LOCAL_STAGE_SUITE, 'SEEDED_VALUE', 'seeded secret value'),
+    'secret value put later': constantOf(LOCAL_STAGE_SUITE, 'PUT_VALUE', 'secret value put later'),
   };
 }
 
@@ -52,7 +59,13 @@ function runSuites(): Promise<{ code: number | null; output: string }> {
       [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=verbose', ...SUITES],
       {
         cwd: root,
-        env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'DEBUG', FORCE_COLOR: '0', NO_COLOR: '1' },
+        env: {
+          ...process.env,
+          POWERTOOLS_LOG_LEVEL: 'DEBUG',
+          FORCE_COLOR: '0',
+          NO_COLOR: '1',
+          E2E_ECHO_LOCAL_STAGE_OUTPUT: '1',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -73,6 +86,12 @@ describe('end-to-end log output', () => {
     const logLines = output.split('\n').filter((line) => line.startsWith('{') && line.includes('"level"'));
     expect(logLines.length).toBeGreaterThan(100);
     expect(output).toContain('"message":"Connection opened"');
+    // The local stage's output is in it, and that stage really read the secret values for its runs.
+    const stageOutput = output.slice(
+      output.indexOf(constantOf(LOCAL_STAGE_SUITE, 'STAGE_OUTPUT_BEGINS', 'output marker')),
+    );
+    expect(stageOutput.length).toBeGreaterThan(1000);
+    expect(stageOutput).toContain('"message":"Connection opened"');
     expect(findSecrets(output, secrets)).toEqual([]);
   });
 
