@@ -179,7 +179,13 @@ export function createEcrRegistryAuth(options: EcrRegistryAuthOptions = {}): Reg
     if (keys && now() - keys.readAt < keysCacheMs) return keys.value;
     secretsManager ??= new SecretsManagerClient({});
     const value = secretsManager.send(new GetSecretValueCommand({ SecretId: secretId })).then(
-      (result) => parseEcrKeysSecret(result.SecretString, secretId),
+      (result) => {
+        const parsed = parseEcrKeysSecret(result.SecretString, secretId);
+        for (const secret of [parsed.accessKeyId, parsed.secretAccessKey, parsed.sessionToken]) {
+          if (secret) options.onSecret?.(secret);
+        }
+        return parsed;
+      },
       (error: unknown) => {
         throw secretReadError(error, secretId);
       },

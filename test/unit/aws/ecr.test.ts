@@ -86,6 +86,17 @@ describe('createEcrRegistryAuth', () => {
     expect(credentialsSeen[0]).toEqual({ accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY });
   });
 
+  it('hands every secret value it loads to onSecret, before the login returns', async () => {
+    keysSecret({ accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY });
+    ecrMock.on(GetAuthorizationTokenCommand).resolves({
+      authorizationData: [{ authorizationToken: TOKEN, expiresAt: EXPIRES }],
+    });
+    const secrets: string[] = [];
+    const { registryAuth } = auth({ onSecret: (value) => secrets.push(value) });
+    await registryAuth.login(DEFAULT_REGISTRY_HOST);
+    expect(secrets.sort()).toEqual([ACCESS_KEY_ID, SECRET_ACCESS_KEY, TOKEN, PASSWORD].sort());
+  });
+
   it('uses one client per region and reads the secret once while cached', async () => {
     keysSecret({ AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY });
     ecrMock.on(GetAuthorizationTokenCommand).resolves({

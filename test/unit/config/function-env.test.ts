@@ -48,6 +48,20 @@ describe('function environment contract', () => {
     expect(read.ecrKeysSecret).toMatch(/secret:keys-/);
   });
 
+  it('reads the JWT verification variables, and refuses an issuer without a JWKS URL', () => {
+    expect(readFunctionEnvironment(environment()).jwks).toBeUndefined();
+    const url = 'https://acme.getcollate.io/api/v1/system/config/jwks';
+    expect(readFunctionEnvironment(environment({ [FUNCTION_ENV.jwksUrl]: url })).jwks).toEqual({ url });
+    expect(
+      readFunctionEnvironment(
+        environment({ [FUNCTION_ENV.jwksUrl]: url, [FUNCTION_ENV.jwtIssuer]: 'open-metadata.org' }),
+      ).jwks,
+    ).toEqual({ url, issuer: 'open-metadata.org' });
+    expect(() =>
+      readFunctionEnvironment(environment({ [FUNCTION_ENV.jwtIssuer]: 'open-metadata.org' })),
+    ).toThrow(`${FUNCTION_ENV.jwtIssuer} is set without ${FUNCTION_ENV.jwksUrl}`);
+  });
+
   it('names the missing variable and says to deploy with the stack', () => {
     expect(() => readFunctionEnvironment(environment({ [FUNCTION_ENV.stateTable]: undefined }))).toThrow(
       'HYBRID_RUNNER_STATE_TABLE is not set: deploy the function with the stack (sst deploy).',

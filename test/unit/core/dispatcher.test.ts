@@ -92,6 +92,15 @@ describe('dispatcher', () => {
     expect(responseEnvelopeSchema.safeParse(result.response).success).toBe(true);
   });
 
+  it('tells which pipeline and run a request concerned, the minted run id included', async () => {
+    const pipeline = { name: 'p', fullyQualifiedName: 'svc.p', pipelineType: 'metadata' };
+    const run = await dispatcher().handleFrame(frame('r-1', 'runPipeline', { pipeline }));
+    expect(run.subject).toEqual({ pipeline: 'svc.p', runId: 'run-1' });
+    const kill = await dispatcher().handleFrame(frame('k-1', 'killIngestion', { pipeline, runId: 'run-9' }));
+    expect(kill.subject).toEqual({ pipeline: 'svc.p', runId: 'run-9' });
+    expect((await dispatcher().handleFrame(frame('p-2', 'ping'))).subject).toEqual({});
+  });
+
   it('answers a malformed frame with bad_request and id null', async () => {
     const result = await dispatcher().handleFrame('{not json');
     expect(result.response).toMatchObject({ id: null, ok: false, error: { code: 'bad_request' } });

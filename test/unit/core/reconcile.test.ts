@@ -12,6 +12,7 @@ import {
   type KubeObject,
   type ListOptions,
   type ReconcileOptions,
+  type ReportedRun,
 } from '@hybrid-runner/core';
 import { InMemoryCursorStore } from '@hybrid-runner/local';
 import { eventSchemaFor, type EventMessage } from '@hybrid-runner/protocol';
@@ -164,6 +165,28 @@ describe('reconcileRuns', () => {
     expect(events).toHaveLength(1);
     expect(events[0]?.payload.pipelineState).toBe('failed');
     expect(events[0]?.payload.reason).toMatch(/ImagePullBackOff/);
+  });
+
+  it('tells onReported what each delivered change was: state, start failure, when it changed', async () => {
+    const cluster = new FakeCluster();
+    cluster.workflows = [workflow('wf-run', 'Running'), workflow('wf-pull', 'Running')];
+    cluster.pods = [imagePullPod('wf-pull')];
+    const reported: ReportedRun[] = [];
+    const { options } = setup(cluster, { onReported: (run) => reported.push(run) });
+    await reconcileRuns(options);
+    expect(reported).toEqual([
+      { pipelineState: 'running', failedBeforeStart: false, changedAt: Date.parse('2026-03-01T11:00:05Z') },
+      { pipelineState: 'failed', failedBeforeStart: true, changedAt: NOW.getTime() },
+    ]);
+    // Undelivered changes are not reported (they are published again on the next pass).
+    const undelivered: ReportedRun[] = [];
+    cluster.workflows = [workflow('wf-new', 'Pending')];
+    await reconcileRuns({
+      ...setup(cluster).options,
+      publish: async () => false,
+      onReported: (run) => undelivered.push(run),
+    });
+    expect(undelivered).toEqual([]);
   });
 
   it('skips workflows without a pipeline (automations) and lists pods only for unfinished runs', async () => {

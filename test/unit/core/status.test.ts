@@ -175,7 +175,7 @@ describe('workflowToRunStatus', () => {
         }),
       ];
       const fromPod = workflowToRunStatus(pending, NOW, { pods });
-      expect(fromPod).toMatchObject({ pipelineState: 'failed', endDate: NOW });
+      expect(fromPod).toMatchObject({ pipelineState: 'failed', endDate: NOW, failedBeforeStart: true });
       expect(fromPod.reason).toContain(reason);
       expect(fromPod.reason).toContain('pull access denied');
       const fromNode = workflowToRunStatus(
