@@ -25,6 +25,7 @@ import {
   InMemoryIdempotencyStore,
   startLocalApiGateway,
 } from '@hybrid-runner/local';
+import { createMetrics } from '@hybrid-runner/observability';
 import { okResponse, parseFrame, serializeBounded } from '@hybrid-runner/protocol';
 import { handler as connect } from '../functions/bridge/connect.ts';
 import { handler as disconnect } from '../functions/bridge/disconnect.ts';
@@ -48,6 +49,8 @@ const REPO = join(import.meta.dirname, '..');
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.benchmark-bot-token.c2lnbmF0dXJl';
 const AGENT_ID = 'bench';
 logger.setLogLevel(process.env.POWERTOOLS_LOG_LEVEL ? 'DEBUG' : 'SILENT');
+/** Recorded as in Lambda (the handlers' metric work is part of what is measured), printed nowhere. */
+const benchMetrics = createMetrics({ stage: 'bench', agentId: AGENT_ID, sink: () => undefined });
 
 const pong = { pong: true as const, agentId: AGENT_ID, version: '0.1.0' };
 const instantOperations = new Proxy({} as Operations, {
@@ -75,6 +78,7 @@ function figures(name: string, samples: number[], totalMs: number): Figures {
 async function warmOverhead(): Promise<void> {
   const noSend: Sender = { send: async () => 'sent' };
   configureBridge({
+    metrics: benchMetrics,
     agentId: AGENT_ID,
     runnerVersion: '0.1.0',
     connections: new InMemoryConnectionStore(),
@@ -82,6 +86,7 @@ async function warmOverhead(): Promise<void> {
     sender: noSend,
   });
   configureRunner({
+    metrics: benchMetrics,
     settings: defaultRunnerSettings({ agentId: AGENT_ID }),
     cluster: new FakeCluster(),
     idempotency: new InMemoryIdempotencyStore(),
@@ -208,6 +213,7 @@ async function endToEnd(): Promise<void> {
       onHandlerError: (route, error) => console.error(route, error),
     });
     configureBridge({
+      metrics: benchMetrics,
       agentId: AGENT_ID,
       runnerVersion: '0.1.0',
       connections: db
@@ -218,6 +224,7 @@ async function endToEnd(): Promise<void> {
       management: { region: 'eu-west-1', credentials: TEST_CREDENTIALS },
     });
     configureRunner({
+      metrics: benchMetrics,
       settings: defaultRunnerSettings({ agentId: AGENT_ID }),
       cluster: new FakeCluster(),
       idempotency: db

@@ -6,17 +6,29 @@ import {
   managementEndpoint,
   type ApiGatewayWebSocketEvent,
 } from '@hybrid-runner/aws';
-import { FUNCTION_ENV, readFunctionEnvironment } from '@hybrid-runner/config';
+import { readFunctionEnvironment } from '@hybrid-runner/config';
 import type { Sender } from '@hybrid-runner/core';
 import { bridgeContext, bridgeOverrides, onBridgeReconfigured } from './bridge-context.ts';
 
 const senders = new Map<string, Sender>();
 onBridgeReconfigured(() => senders.clear());
 
+function endpointOfEvent(
+  requestContext: Pick<ApiGatewayWebSocketEvent['requestContext'], 'domainName' | 'stage'> | undefined,
+): string {
+  if (!requestContext?.domainName) {
+    throw new Error(
+      'No management endpoint: inject one with configureBridge (managementEndpoint or sender).',
+    );
+  }
+  return managementEndpoint(requestContext);
+}
+
 /**
- * The sender for the configured management endpoint (HYBRID_RUNNER_MANAGEMENT_ENDPOINT: the API's own,
- * which also works when Collate connects through a custom domain; see config's FUNCTION_ENV), else for the
- * API a WebSocket event came from. Injected stand-ins take precedence.
+ * The sender for the configured management endpoint (HYBRID_RUNNER_MANAGEMENT_ENDPOINT: the API's own, for
+ * WebSocket routes and the heartbeat alike; it also works when Collate connects through a custom domain,
+ * whose host is not a management endpoint; see config's FUNCTION_ENV). Injected stand-ins take precedence;
+ * without an endpoint of their own they answer on the API the event came from.
  */
 export function senderFor(
   requestContext?: Pick<ApiGatewayWebSocketEvent['requestContext'], 'domainName' | 'stage'>,
@@ -24,12 +36,9 @@ export function senderFor(
 ): Sender {
   const injected = bridgeOverrides();
   if (injected?.sender) return injected.sender;
-  const configured = env[FUNCTION_ENV.managementEndpoint];
-  const endpoint =
-    injected?.managementEndpoint ??
-    (configured || !requestContext?.domainName
-      ? readFunctionEnvironment(env).managementEndpoint
-      : managementEndpoint(requestContext));
+  const endpoint = injected
+    ? (injected.managementEndpoint ?? endpointOfEvent(requestContext))
+    : readFunctionEnvironment(env).managementEndpoint;
   let sender = senders.get(endpoint);
   if (!sender) {
     const connections = bridgeContext(env).connections;

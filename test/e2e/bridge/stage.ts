@@ -16,6 +16,7 @@ import {
   type Operations,
   type RunnerSettings,
 } from '@hybrid-runner/core';
+import { createMetrics } from '@hybrid-runner/observability';
 import { startLocalApiGateway, type LocalApiGateway, type LocalApiGatewayLimits } from '@hybrid-runner/local';
 import { handler as connect } from '../../../functions/bridge/connect.ts';
 import { handler as disconnect } from '../../../functions/bridge/disconnect.ts';
@@ -65,6 +66,8 @@ export async function startBridgeStage(
   const cluster = options.cluster ?? new FakeCluster();
   const connections = new DynamoDbConnectionStore({ client: db.client, tableName: db.connectionsTable });
   const management = { region: 'eu-west-1', credentials: TEST_CREDENTIALS };
+  // Recorded (metricsSnapshot) but not printed: thousands of requests would bury the test output.
+  const metrics = createMetrics({ stage: 'e2e', agentId: AGENT_ID, sink: () => undefined });
   configureBridge({
     agentId: AGENT_ID,
     runnerVersion: settings.runnerVersion,
@@ -72,6 +75,7 @@ export async function startBridgeStage(
     authorizer: connectAuthorizer({ token: async () => TOKEN, agentId: AGENT_ID }),
     managementEndpoint: gateway.managementEndpoint,
     management,
+    metrics,
   });
   configureRunner({
     settings,
@@ -80,6 +84,7 @@ export async function startBridgeStage(
     cursor: new DynamoDbCursorStore({ client: db.client, tableName: db.stateTable }),
     secrets: { exists: async () => true },
     botToken: async () => TOKEN,
+    metrics,
     ...(options.operations ? { operations: options.operations } : {}),
   });
   const sender = new ManagementApiSender({

@@ -49,21 +49,6 @@ describe('composition from the environment', () => {
     expect(senderFor({ domainName: 'runner.example.com', stage: 'prod' }, env)).toBe(fromEvent);
   });
 
-  it('derives the endpoint from the event when none is configured', () => {
-    const { [FUNCTION_ENV.managementEndpoint]: _omitted, ...partial } = env;
-    configureBridge(undefined);
-    const first = senderFor(
-      { domainName: 'one.execute-api.eu-west-1.amazonaws.com', stage: 'prod' },
-      partial,
-    );
-    const second = senderFor(
-      { domainName: 'two.execute-api.eu-west-1.amazonaws.com', stage: 'prod' },
-      partial,
-    );
-    expect(first).toBeInstanceOf(ManagementApiSender);
-    expect(second).not.toBe(first);
-  });
-
   it('fails at first use with the name of a missing variable', () => {
     const { [FUNCTION_ENV.authTokenSecret]: _omitted, ...partial } = env;
     configureBridge(undefined);
