@@ -53,6 +53,10 @@ describe('bridge function bundles', () => {
     // The SDK is the runtime's: none of it may be bundled (an import would be a copy of another version).
     expect(uses(inputs, 'node_modules/@aws-sdk/')).toBe(false);
     expect(uses(inputs, 'node_modules/@smithy/')).toBe(false);
+    // Metrics yes (handshakes are counted), tracing no: it would bring the X-Ray SDK.
+    expect(uses(inputs, 'node_modules/@aws-lambda-powertools/metrics/')).toBe(true);
+    expect(uses(inputs, 'node_modules/@aws-lambda-powertools/tracer/')).toBe(false);
+    expect(uses(inputs, 'node_modules/aws-xray-sdk-core/')).toBe(false);
     expect(bytes).toBeLessThanOrEqual(CONNECTION_BUNDLE_BUDGET_BYTES);
   });
 
@@ -70,6 +74,7 @@ describe('bridge function bundles', () => {
     const { inputs, bytes } = await bundle('message', 'functions/bridge/message.ts');
     expect(uses(inputs, 'node_modules/@kubernetes/client-node/')).toBe(true);
     expect(uses(inputs, 'node_modules/@aws-sdk/client-dynamodb/')).toBe(true);
+    expect(uses(inputs, 'node_modules/@aws-lambda-powertools/tracer/')).toBe(true);
     expect(bytes).toBeGreaterThan(CONNECTION_BUNDLE_BUDGET_BYTES);
   });
 }, 60_000);
