@@ -19,7 +19,7 @@ import {
   resolveTarget,
 } from './commands/collate.ts';
 import type { ConnectionFlags } from './commands/collate.ts';
-import { readAutomationFile, statusReport } from './commands/collate-extra.ts';
+import { formatRuns, readAutomationFile, statusReport } from './commands/collate-extra.ts';
 import type { LocalMetricsSource } from './commands/collate-extra.ts';
 import { SANDBOX_OUTCOMES } from './commands/sandbox.ts';
 import type { SandboxOutcome } from './commands/sandbox.ts';
@@ -202,6 +202,26 @@ export function buildProgram(io: { output?: (json: boolean) => Output } = {}): C
           pipeline: pipelineFor(fqn as string, options.type),
         });
         out.result(result, `deleted ${fqn}${result.reason ? ` — ${result.reason}` : ''}`);
+      }),
+    );
+
+  collate
+    .command('runs <fqn>')
+    .description("a pipeline's runs and their states, newest first")
+    .option('--limit <n>', 'at most this many runs', '20')
+    .addOption(new Option('--type <pipelineType>').choices([...PIPELINE_TYPES]).hideHelp())
+    .action(
+      withSession(async (session, out, [fqn], command) => {
+        const options = command.opts() as { limit: string; type?: string };
+        const limit = Number(options.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+          throw new CliError('--limit must be a whole number from 1 to 1000.', EXIT.usage);
+        }
+        const result = await session.request('getPipelineStatus', {
+          pipeline: pipelineFor(fqn as string, options.type),
+          limit,
+        });
+        out.result(result, formatRuns(result.runs));
       }),
     );
 

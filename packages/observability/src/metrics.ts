@@ -164,6 +164,11 @@ export function resetMetricsSnapshot(now: Date = new Date()): void {
   snapshotSince = now;
 }
 
+/** Whole numbers as they are, others to two decimals: latencies in microsecond noise help nobody. */
+function readable(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(2);
+}
+
 /** The snapshot as a small table for people (what `hybrid-runner collate status` prints). */
 export function formatMetricsSnapshot(current: MetricsSnapshot = metricsSnapshot()): string {
   if (current.metrics.length === 0) return `no metrics published since ${current.since}`;
@@ -174,9 +179,9 @@ export function formatMetricsSnapshot(current: MetricsSnapshot = metricsSnapshot
       .join(',');
     return [
       `${entry.name}${extra ? `{${extra}}` : ''}`,
-      String(entry.last),
-      String(entry.sum),
-      String(entry.max),
+      readable(entry.last),
+      readable(entry.sum),
+      readable(entry.max),
       String(entry.count),
       entry.unit,
     ];

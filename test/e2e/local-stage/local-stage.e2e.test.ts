@@ -226,6 +226,14 @@ describe('npm start (the local stage)', () => {
     ).toMatchObject({
       pipelineState: 'stopped',
     });
+    const stoppedRunId = (lines(run.stdout).find((event) => event.type === 'started') as { runId?: string })
+      ?.runId;
+    const runs = await cli(['collate', 'runs', FQN, '--limit', '5']);
+    expect(runs.code, runs.stderr).toBe(0);
+    const listed = (JSON.parse(runs.stdout) as { runs: Array<{ runId: string; pipelineState: string }> })
+      .runs;
+    expect(listed.length).toBeLessThanOrEqual(5);
+    expect(listed.find((r) => r.runId === stoppedRunId)).toMatchObject({ pipelineState: 'stopped' });
   });
 
   it('reports a run whose image cannot be pulled as failed, with the reason', async () => {

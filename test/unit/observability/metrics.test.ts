@@ -161,6 +161,11 @@ describe('RunnerMetrics', () => {
     expect(table).toMatch(/^metrics since /);
     expect(table).toMatch(/OpenConnections\s+3\s+4\s+3\s+2\s+Count/);
     expect(table).toMatch(/Requests\{operation=ping,outcome=ok\}\s+1/);
+    metrics.add('OperationLatency', 12.345678, { operation: 'ping' });
+    metrics.flush();
+    expect(formatMetricsSnapshot()).toMatch(
+      /OperationLatency\{operation=ping\}\s+12\.35\s+12\.35\s+12\.35\s+1\s+Milliseconds/,
+    );
     resetMetricsSnapshot();
     expect(formatMetricsSnapshot()).toMatch(/^no metrics published since/);
   });

@@ -93,3 +93,16 @@ export async function statusReport(
   }
   return { json, human: lines.join('\n') };
 }
+
+/** `collate runs`: a pipeline's runs, newest first, one line each. */
+export function formatRuns(runs: OperationResult<'getPipelineStatus'>['runs']): string {
+  if (runs.length === 0) return 'no runs';
+  const when = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString());
+  return runs
+    .map((run) => {
+      const line = `${run.runId}  ${run.pipelineState.padEnd(14)}  started ${when(run.startDate)}  ended ${when(run.endDate)}`;
+      const state = ['failed', 'stopped'].includes(run.pipelineState) ? mark.fail(line) : mark.ok(line);
+      return run.reason ? `${state}\n    ${run.reason}` : state;
+    })
+    .join('\n');
+}

@@ -62,7 +62,7 @@ export async function runSandboxScenarioCommand(options: {
   const { request } = options;
   options.out.result(
     body,
-    `next runs of ${request.pipelineFqn} will ${request.outcome.replace(/-/g, ' ')}` +
+    `next runs of ${request.pipelineFqn} in the sandbox: ${request.outcome}` +
       (request.durationSeconds !== undefined ? ` (pods run ${request.durationSeconds} s)` : ''),
   );
 }
