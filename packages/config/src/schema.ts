@@ -342,6 +342,14 @@ export const stageConfigSchema = z
         message: `${IRSA_ROLE_ANNOTATION} is an IRSA annotation: set ingestionPods.identity to "irsa" or remove it`,
       });
     }
+    // The refresh keeps one secret fresh; pods pulling with another would fail once its token expires.
+    if (config.ecr.enabled && !pods.imagePullSecrets.includes(config.ecr.pullSecretName)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['ingestionPods', 'imagePullSecrets'],
+        message: `does not include ecr.pullSecretName "${config.ecr.pullSecretName}", the secret the ECR refresh keeps valid: add it, or set ecr.pullSecretName to one of these`,
+      });
+    }
     if (pods.identity === 'irsa' && !pods.serviceAccount.create && !hasRoleAnnotation) {
       context.addIssue({
         code: 'custom',

@@ -150,8 +150,11 @@ describe('accepted forms', () => {
   });
 
   it("reads image pull secrets as the chart's comma-separated string", () => {
-    const config = parseStageConfig({ ...minimal, ingestionPods: { imagePullSecrets: 'a, b ,,c' } });
-    expect(config.ingestionPods.imagePullSecrets).toEqual(['a', 'b', 'c']);
+    const config = parseStageConfig({
+      ...minimal,
+      ingestionPods: { imagePullSecrets: 'omd-registry-credentials, b ,,c' },
+    });
+    expect(config.ingestionPods.imagePullSecrets).toEqual(['omd-registry-credentials', 'b', 'c']);
   });
 
   it('carries placement, custom params, GC and deadline into RunnerSettings', () => {
@@ -229,6 +232,22 @@ describe('bad configurations name the field and the fix', () => {
     expect(problemsOf({ ...minimal, secretsManager: { provider: 'managed-aws' } })).toEqual([
       'ingestionPods.identity: must be "irsa" or "pod-identity" when secretsManager.provider is "managed-aws", so ingestion pods can read their secrets',
     ]);
+  });
+
+  it('requires the pods to pull with the secret the ECR refresh keeps valid', () => {
+    expect(problemsOf({ ...minimal, ecr: { pullSecretName: 'collate-pull' } })).toEqual([
+      'ingestionPods.imagePullSecrets: does not include ecr.pullSecretName "collate-pull", the secret the ECR refresh keeps valid: add it, or set ecr.pullSecretName to one of these',
+    ]);
+    const renamed = parseStageConfig({
+      ...minimal,
+      ecr: { pullSecretName: 'collate-pull' },
+      ingestionPods: { imagePullSecrets: ['collate-pull'] },
+    });
+    expect(renamed.ingestionPods.imagePullSecrets).toEqual(['collate-pull']);
+    // Without the refresh the operator manages pull secrets alone.
+    expect(
+      parseStageConfig({ ...minimal, ecr: { enabled: false, pullSecretName: 'collate-pull' } }).ecr.enabled,
+    ).toBe(false);
   });
 
   it('refuses an IRSA annotation with Pod Identity', () => {
