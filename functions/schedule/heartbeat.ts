@@ -11,10 +11,17 @@ import {
 } from '@hybrid-runner/core';
 import { recordHeartbeat, recordRunReported } from '@hybrid-runner/observability';
 import { bridgeContext } from '../lib/bridge-context.ts';
+import { settleWithin } from '../lib/deadline.ts';
 import { describeError, logger } from '../lib/logger.ts';
 import { runnerContext } from '../lib/runner-context.ts';
 import { senderFor } from '../lib/senders.ts';
 import { flushContainerMetrics } from '../lib/telemetry.ts';
+
+/**
+ * Longest wait for the registry expiry before the beat goes out without it: a cluster that does not answer
+ * (timeouts, retries) must not hold back the runnerStatus that keeps every connection open.
+ */
+export const EXPIRY_READ_BUDGET_MS = 3_000;
 
 export interface HeartbeatResult {
   heartbeat: Omit<HeartbeatOutcome, 'reachable' | 'failed'> & { failed: number };
@@ -29,12 +36,23 @@ export async function handleHeartbeat(
   const sender = senderFor(undefined);
   // Read once per beat, with or without connections: the expiry metric's alarm needs it every minute.
   // Best effort: without the cluster the event omits the expiry and the metric is not reported.
-  const expiry = runnerContext()
-    .then((runner) => runner.ecrCredentialsExpireAt())
-    .catch((error: unknown) => {
+  const budgetMs = Math.min(EXPIRY_READ_BUDGET_MS, context.getRemainingTimeInMillis() / 10);
+  const expiry = settleWithin(
+    runnerContext().then((runner) => runner.ecrCredentialsExpireAt()),
+    budgetMs,
+  ).then(
+    (read) => {
+      if (read.settled) return read.value;
+      logger.warn('Registry credentials expiry unknown', {
+        error: `the cluster did not answer within ${Math.round(budgetMs)} ms`,
+      });
+      return undefined;
+    },
+    (error: unknown) => {
       logger.warn('Registry credentials expiry unknown', { error: describeError(error) });
       return undefined;
-    });
+    },
+  );
   // The heartbeat needs no cluster: connections stay alive even when the cluster is unreachable.
   const beat = await heartbeat({
     settings: { agentId: bridge.agentId, runnerVersion: bridge.runnerVersion },

@@ -1,6 +1,6 @@
 // The scheduled heartbeat function: runnerStatus to every connection, gone ones pruned, and
 // pipelineStatus events for runs whose state changed (including one whose image cannot be pulled).
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   ANNOTATIONS,
   LABELS,
@@ -125,6 +125,21 @@ describe('heartbeat function', () => {
     await handleHeartbeat({}, lambdaContext());
     expect(events('runnerStatus')[0]?.payload.ecrCredentialsExpireAt).toBe('2026-11-28T18:00:00.000Z');
   });
+
+  it('beats without the expiry when the cluster does not answer in time', async () => {
+    await connect('a');
+    // A blackholed endpoint: the read would take minutes of timeouts and retries.
+    const hanging = vi.spyOn(h.cluster, 'get').mockImplementation(() => new Promise(() => {}));
+    try {
+      const started = Date.now();
+      const result = await handleHeartbeat({}, lambdaContext(5_000));
+      expect(result.heartbeat).toMatchObject({ connections: 1, sent: 1 });
+      expect(events('runnerStatus')[0]?.payload.ecrCredentialsExpireAt).toBeUndefined();
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      hanging.mockRestore();
+    }
+  }, 4_000);
 
   it('still beats when the cluster cannot be read for the expiry', async () => {
     await connect('a');
