@@ -2,6 +2,7 @@
 // configuration. Every key of the values file is accounted for: mapped to a field, reported as a secret
 // (never copied; the output says where to store it instead), or listed as unsupported with the reason.
 import { parse as parseYaml } from 'yaml';
+import { parseErrorPosition } from '@hybrid-runner/core';
 import { StageConfigError, formatIssues } from './errors.ts';
 import {
   COLLATE_REGISTRY,
@@ -137,7 +138,7 @@ export function importHelmValues(yamlText: string, options: { stage?: string } =
     values = parseYaml(yamlText);
   } catch (error) {
     throw new StageConfigError('Helm values', [
-      `(root): cannot be parsed as YAML (${(error as Error).message})`,
+      `(root): cannot be parsed as YAML${parseErrorPosition(error)}; fix the syntax there`,
     ]);
   }
   if (values === null || values === undefined) values = {};

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parseErrorPosition } from '@hybrid-runner/core';
 import { StageConfigError, formatIssues } from './errors.ts';
 import { stageConfigSchema } from './schema.ts';
 import type { StageConfig } from './schema.ts';
@@ -25,9 +26,10 @@ function parseDocument(text: string, source: string): unknown {
   try {
     return source.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    const detail =
-      error instanceof YAMLParseError || error instanceof SyntaxError ? error.message : String(error);
-    throw new StageConfigError(source, [`(root): cannot be parsed (${detail}); fix the syntax`]);
+    if (!(error instanceof YAMLParseError || error instanceof SyntaxError)) throw error;
+    throw new StageConfigError(source, [
+      `(root): cannot be parsed${parseErrorPosition(error)}; fix the syntax`,
+    ]);
   }
 }
 

@@ -115,9 +115,8 @@ export function parseWorkflowConfig(workflowConfig: unknown, field = 'payload.wo
       parsed = parseYaml(workflowConfig); // YAML 1.2 is a superset of JSON
     } catch (error) {
       // The parser's message quotes the offending text, which may hold a secret: keep only the position.
-      const where = error instanceof Error && 'linePos' in error ? describePosition(error) : '';
       throw new BadRequestError(
-        `${field} is neither valid JSON nor valid YAML${where}: send the config as an object.`,
+        `${field} is neither valid JSON nor valid YAML${parseErrorPosition(error)}: send the config as an object.`,
       );
     }
   }
@@ -129,13 +128,23 @@ export function parseWorkflowConfig(workflowConfig: unknown, field = 'payload.wo
   return structuredClone(parsed);
 }
 
-/** Position and error code (e.g. DUPLICATE_KEY) of a YAML parse error, never its quoted source text. */
-function describePosition(error: Error): string {
+/**
+ * Where a YAML or JSON parse error is, as ` (line 3, column 7: CODE)` (or `''`), never the parser's own
+ * message: both parsers quote the offending source text there, and a config or values file holds secrets
+ * (the bot JWT, ECR keys, connection passwords). Every place that reports a parse error uses this.
+ */
+export function parseErrorPosition(error: unknown): string {
+  if (!(error instanceof Error)) return '';
   const { linePos, code } = error as { linePos?: Array<{ line: number; col: number }>; code?: unknown };
   const position = linePos?.[0];
-  if (!position) return '';
-  const kind = typeof code === 'string' && /^[A-Z_]+$/.test(code) ? `: ${code}` : '';
-  return ` (line ${position.line}, column ${position.col}${kind})`;
+  if (position) {
+    const kind = typeof code === 'string' && /^[A-Z_]+$/.test(code) ? `: ${code}` : '';
+    return ` (line ${position.line}, column ${position.col}${kind})`;
+  }
+  // JSON.parse: V8 may end its message with the position; only those numbers, read from the very end.
+  const json = /JSON at position (\d+)(?: \(line (\d+) column (\d+)\))?$/.exec(error.message);
+  if (!json) return '';
+  return json[2] ? ` (line ${json[2]}, column ${json[3]})` : ` (at character ${json[1]})`;
 }
 
 /** Characters PyYAML will not read raw (C1 controls, U+FFFE/U+FFFF) or folds (NEL, U+2028/U+2029). */

@@ -237,6 +237,20 @@ madeUpKey: 1
     expect(() => importHelmValues('a: [')).toThrow(/cannot be parsed as YAML/);
   });
 
+  it('reports a YAML syntax error by position only: the parser quotes the line, which holds the keys', () => {
+    const secretAccessKey = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    const values = `ecrRegistryHelper:\n  collateCredentials:\n    values:\n      secretAccessKey: ${secretAccessKey}\n     accessKeyId: AKIAIOSFODNN7EXAMPLE\n`;
+    let message = '';
+    try {
+      importHelmValues(values);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/cannot be parsed as YAML \(line 5, column \d+/);
+    expect(message).not.toContain(secretAccessKey);
+    expect(message).not.toContain('AKIAIOSFODNN7EXAMPLE');
+  });
+
   it('converts standard cron to EventBridge, keeping a day-of-week', () => {
     expect(cronToEventBridge('0 0/6 * * *')).toBe('cron(0 0/6 * * ? *)');
     expect(cronToEventBridge('0 3 * * 1')).toBe('cron(0 3 ? * 1 *)');

@@ -67,6 +67,25 @@ describe('loadStageConfig', () => {
     expect(() => loadStageConfig('broken', { directory, env: {} })).toThrow(/\(root\): cannot be parsed/);
   });
 
+  it('reports a syntax error by position, never quoting the text (a misplaced secret stays out of CI logs)', () => {
+    const misplaced = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJpbmdlc3Rpb24tYm90In0.c2lnbmF0dXJl';
+    const directory = stagesDir({
+      'yaml.yaml': `serverHost: x\nauthToken: ${misplaced}\n  agentId: a\n`,
+      'json.json': `{"serverHost": "x", "authToken": ${misplaced}}`,
+    });
+    for (const stage of ['yaml', 'json']) {
+      let message = '';
+      try {
+        loadStageConfig(stage, { directory, env: {} });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/\(root\): cannot be parsed/);
+      // JSON.parse quotes ten characters or so around the error, YAML the whole line.
+      expect(message).not.toContain(misplaced.slice(0, 10));
+    }
+  });
+
   it('refuses override paths that could reach object prototypes', () => {
     expect(() => applyEnvOverrides({}, { HYBRID_RUNNER____proto____x: '1' })).toThrow(StageConfigError);
     expect(() => applyEnvOverrides({}, { HYBRID_RUNNER__constructor__prototype: '1' })).toThrow(

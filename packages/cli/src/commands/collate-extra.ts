@@ -1,6 +1,7 @@
 // Pieces of `collate` commands that read files or combine several answers.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { parseErrorPosition } from '@hybrid-runner/core';
 import type { AutomationWorkflow, OperationResult } from '@hybrid-runner/protocol';
 import type { MetricsSnapshot } from '@hybrid-runner/observability';
 import { CliError, EXIT } from '../exit-codes.ts';
@@ -13,7 +14,10 @@ export function readAutomationFile(path: string): AutomationWorkflow {
   try {
     document = parseYaml(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new CliError(`Cannot read ${path} as YAML or JSON: ${(error as Error).message}`, EXIT.usage);
+    throw new CliError(
+      `Cannot read ${path} as YAML or JSON${parseErrorPosition(error)}: fix the syntax there.`,
+      EXIT.usage,
+    );
   }
   const workflow = (document as { workflow?: unknown } | null)?.workflow;
   if (!workflow || typeof workflow !== 'object') {

@@ -1,6 +1,7 @@
 // `hybrid-runner collate …`: act as the Collate server towards a runner, over the bridge protocol.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { parseErrorPosition } from '@hybrid-runner/core';
 import {
   BridgeAuthError,
   BridgeClient,
@@ -100,7 +101,10 @@ function readDocument(path: string, what: string): Record<string, unknown> {
   try {
     document = parseYaml(text);
   } catch (error) {
-    throw new CliError(`${path} is not valid YAML or JSON: ${(error as Error).message}`, EXIT.usage);
+    throw new CliError(
+      `${path} is not valid YAML or JSON${parseErrorPosition(error)}: fix the syntax there.`,
+      EXIT.usage,
+    );
   }
   if (!document || typeof document !== 'object' || Array.isArray(document)) {
     throw new CliError(`${path} must hold a YAML or JSON object (see examples/).`, EXIT.usage);
