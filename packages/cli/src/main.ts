@@ -62,9 +62,21 @@ export function buildProgram(io: { output?: (json: boolean) => Output } = {}): C
     .option('--agent-id <id>', 'the runner agent id (default: the local stage, or HYBRID_RUNNER_AGENT_ID)')
     .option('--timeout <seconds>', 'how long to wait for each answer', '30');
 
-  /** Opens a bridge session for a `collate` sub-command, runs `body`, and always closes it. */
+  /**
+   * Opens a bridge session for a `collate` sub-command, runs `body`, and always closes it. `prepare` reads
+   * the command's input (files, flags) first, so a usage error exits 2 even when the runner is unreachable.
+   */
   const withSession =
-    (body: (session: CollateSession, out: Output, args: unknown[], command: Command) => Promise<void>) =>
+    <Input = undefined>(
+      body: (
+        session: CollateSession,
+        out: Output,
+        args: unknown[],
+        command: Command,
+        input: NoInfer<Input>,
+      ) => Promise<void>,
+      prepare?: (args: unknown[], command: Command) => Input,
+    ) =>
     async (...args: unknown[]) => {
       const command = args.at(-1) as Command;
       const flags = command.optsWithGlobals() as ConnectionFlags;
@@ -73,11 +85,12 @@ export function buildProgram(io: { output?: (json: boolean) => Output } = {}): C
       if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
         throw new CliError('--timeout must be a positive number of seconds.', EXIT.usage);
       }
+      const input = prepare ? prepare(args.slice(0, -2), command) : (undefined as Input);
       const target = resolveTarget(flags);
       out.progress(`Connecting to ${target.url} as agent ${target.agentId}…`);
       const session = await CollateSession.open(target, timeoutSeconds * 1000);
       try {
-        await body(session, out, args.slice(0, -2), command);
+        await body(session, out, args.slice(0, -2), command, input);
       } finally {
         await session.close();
       }
@@ -115,15 +128,17 @@ export function buildProgram(io: { output?: (json: boolean) => Output } = {}): C
       'deploy a pipeline from a YAML/JSON file with `pipeline` and `workflowConfig` (see examples/)',
     )
     .action(
-      withSession(async (session, out, [file]) => {
-        const { pipeline, workflowConfig } = readPipelineFile(file as string);
-        const result = await session.request('deployPipeline', { pipeline, workflowConfig });
-        rememberPipeline(pipeline);
-        out.result(
-          result,
-          `deployed ${pipeline.fullyQualifiedName}${result.reason ? ` — ${result.reason}` : ''}`,
-        );
-      }),
+      withSession(
+        async (session, out, _args, _command, { pipeline, workflowConfig }) => {
+          const result = await session.request('deployPipeline', { pipeline, workflowConfig });
+          rememberPipeline(pipeline);
+          out.result(
+            result,
+            `deployed ${pipeline.fullyQualifiedName}${result.reason ? ` — ${result.reason}` : ''}`,
+          );
+        },
+        ([file]: unknown[]) => readPipelineFile(file as string),
+      ),
     );
 
   collate
@@ -177,18 +192,22 @@ export function buildProgram(io: { output?: (json: boolean) => Output } = {}): C
     .addOption(new Option('--disable', 'suspend the schedule'))
     .addOption(new Option('--type <pipelineType>').choices([...PIPELINE_TYPES]).hideHelp())
     .action(
-      withSession(async (session, out, [fqn], command) => {
-        const options = command.opts() as { enable?: boolean; disable?: boolean; type?: string };
-        if (!options.enable && !options.disable)
-          throw new CliError('toggle needs --enable or --disable.', EXIT.usage);
-        const pipeline = { ...pipelineFor(fqn as string, options.type), enabled: Boolean(options.enable) };
-        const result = await session.request('toggleIngestion', { pipeline });
-        rememberPipeline(pipeline);
-        out.result(
-          result,
-          `${options.enable ? 'enabled' : 'disabled'} ${fqn}${result.reason ? ` — ${result.reason}` : ''}`,
-        );
-      }),
+      withSession(
+        async (session, out, [fqn], _command, pipeline) => {
+          const result = await session.request('toggleIngestion', { pipeline });
+          rememberPipeline(pipeline);
+          out.result(
+            result,
+            `${pipeline.enabled ? 'enabled' : 'disabled'} ${fqn}${result.reason ? ` — ${result.reason}` : ''}`,
+          );
+        },
+        ([fqn]: unknown[], command: Command) => {
+          const options = command.opts() as { enable?: boolean; disable?: boolean; type?: string };
+          if (!options.enable && !options.disable)
+            throw new CliError('toggle needs --enable or --disable.', EXIT.usage);
+          return { ...pipelineFor(fqn as string, options.type), enabled: Boolean(options.enable) };
+        },
+      ),
     );
 
   collate
@@ -211,18 +230,23 @@ export function buildProgram(io: { output?: (json: boolean) => Output } = {}): C
     .option('--limit <n>', 'at most this many runs', '20')
     .addOption(new Option('--type <pipelineType>').choices([...PIPELINE_TYPES]).hideHelp())
     .action(
-      withSession(async (session, out, [fqn], command) => {
-        const options = command.opts() as { limit: string; type?: string };
-        const limit = Number(options.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-          throw new CliError('--limit must be a whole number from 1 to 1000.', EXIT.usage);
-        }
-        const result = await session.request('getPipelineStatus', {
-          pipeline: pipelineFor(fqn as string, options.type),
-          limit,
-        });
-        out.result(result, formatRuns(result.runs));
-      }),
+      withSession(
+        async (session, out, [fqn], command, limit) => {
+          const options = command.opts() as { type?: string };
+          const result = await session.request('getPipelineStatus', {
+            pipeline: pipelineFor(fqn as string, options.type),
+            limit,
+          });
+          out.result(result, formatRuns(result.runs));
+        },
+        (_args: unknown[], command: Command) => {
+          const limit = Number((command.opts() as { limit: string }).limit);
+          if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+            throw new CliError('--limit must be a whole number from 1 to 1000.', EXIT.usage);
+          }
+          return limit;
+        },
+      ),
     );
 
   collate
@@ -251,14 +275,16 @@ export function buildProgram(io: { output?: (json: boolean) => Output } = {}): C
     .command('test-connection <file>')
     .description('run a test-connection automation from a YAML/JSON file with `workflow` (see examples/)')
     .action(
-      withSession(async (session, out, [file]) => {
-        const workflow = readAutomationFile(file as string);
-        const result = await session.request('runAutomationsWorkflow', { workflow });
-        out.result(
-          result,
-          `test connection submitted: run ${result.runId} (workflow ${result.workflowName})`,
-        );
-      }),
+      withSession(
+        async (session, out, _args, _command, workflow) => {
+          const result = await session.request('runAutomationsWorkflow', { workflow });
+          out.result(
+            result,
+            `test connection submitted: run ${result.runId} (workflow ${result.workflowName})`,
+          );
+        },
+        ([file]: unknown[]) => readAutomationFile(file as string),
+      ),
     );
 
   program

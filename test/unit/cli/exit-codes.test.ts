@@ -1,0 +1,62 @@
+// The exit codes `hybrid-runner --help` documents, in practice: a usage error is 2 even when the runner is
+// unreachable (input is checked before connecting), and an unreachable runner is 3.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../../packages/cli/src/main.ts';
+import { EXIT } from '../../../packages/cli/src/exit-codes.ts';
+
+// Port 1 on loopback refuses connections: the runner is unreachable.
+const UNREACHABLE = [
+  'collate',
+  '--url',
+  'ws://127.0.0.1:1',
+  '--token',
+  't',
+  '--agent-id',
+  'a',
+  '--timeout',
+  '2',
+];
+const directory = mkdtempSync(join(tmpdir(), 'cli-exit-codes-'));
+const missingFile = join(directory, 'missing.yaml');
+
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+async function exitCodeOf(argv: string[]): Promise<{ code: number; stderr: string }> {
+  const written: string[] = [];
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    written.push(String(chunk));
+    return true;
+  });
+  try {
+    return { code: await main(argv), stderr: written.join('') };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('hybrid-runner exit codes against an unreachable runner', () => {
+  it('an unreachable runner is 3 (the baseline the usage cases are compared with)', async () => {
+    const { code, stderr } = await exitCodeOf([...UNREACHABLE, 'ping']);
+    expect(code).toBe(EXIT.unreachable);
+    expect(stderr).toContain('Could not connect to the runner');
+  });
+
+  it.each([
+    ['deploy of a missing file', ['deploy', missingFile], 'Cannot read pipeline file'],
+    ['test-connection of a missing file', ['test-connection', missingFile], missingFile],
+    [
+      'toggle without --enable or --disable',
+      ['toggle', 'svc.pipeline'],
+      'toggle needs --enable or --disable',
+    ],
+    ['runs with a --limit out of range', ['runs', 'svc.pipeline', '--limit', '0'], '--limit must be'],
+  ])('%s is a usage error (2), reported before connecting', async (_name, args, message) => {
+    const { code, stderr } = await exitCodeOf([...UNREACHABLE, ...args]);
+    expect(stderr).toContain(message);
+    expect(stderr).not.toContain('Connecting to');
+    expect(code).toBe(EXIT.usage);
+  });
+});
