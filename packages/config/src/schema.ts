@@ -342,6 +342,22 @@ export const stageConfigSchema = z
         message: `${IRSA_ROLE_ANNOTATION} is an IRSA annotation: set ingestionPods.identity to "irsa" or remove it`,
       });
     }
+    // The ingestion pods may read every secret under the prefix (their IAM role), and any `secret:` reference a
+    // Collate user puts in a connection form is resolved there: the runner's own secrets must lie outside it.
+    const runnerSecrets = [
+      { path: ['authToken', 'secretArn'], location: config.authToken, what: 'the bot JWT' },
+      { path: ['ecr', 'keys', 'secretArn'], location: config.ecr.keys, what: "Collate's ECR keys" },
+    ];
+    for (const { path, location, what } of runnerSecrets) {
+      const name = 'secretArn' in location ? location.secretArn?.split(':secret:')[1] : undefined;
+      if (name?.startsWith(config.secretsManager.prefix)) {
+        context.addIssue({
+          code: 'custom',
+          path,
+          message: `names a secret under secretsManager.prefix "${config.secretsManager.prefix}", which the ingestion pods (and every secret: reference in a pipeline) can read: keep ${what} in a secret outside that prefix`,
+        });
+      }
+    }
     // The refresh keeps one secret fresh; pods pulling with another would fail once its token expires.
     if (config.ecr.enabled && !pods.imagePullSecrets.includes(config.ecr.pullSecretName)) {
       context.addIssue({

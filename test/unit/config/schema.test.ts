@@ -192,6 +192,31 @@ describe('accepted forms', () => {
     });
   });
 
+  it('refuses runner secrets under the prefix the ingestion pods and secret: references may read', () => {
+    const underPrefix =
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:/collate/hybrid-ingestion-runner/';
+    expect(() =>
+      parseStageConfig({ ...minimal, authToken: { secretArn: `${underPrefix}bot-jwt-AbCdEf` } }),
+    ).toThrow(/authToken\.secretArn: names a secret under secretsManager\.prefix/);
+    expect(() =>
+      parseStageConfig({ ...minimal, ecr: { keys: { secretArn: `${underPrefix}ecr-keys-AbCdEf` } } }),
+    ).toThrow(/ecr\.keys\.secretArn: .*keep Collate's ECR keys in a secret outside that prefix/);
+    // A custom prefix moves the boundary with it.
+    const custom = { ...minimal, secretsManager: { prefix: 'team-a/' } };
+    expect(() =>
+      parseStageConfig({
+        ...custom,
+        authToken: { secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:team-a/jwt-AbCdEf' },
+      }),
+    ).toThrow(/authToken\.secretArn/);
+    expect(
+      parseStageConfig({
+        ...custom,
+        authToken: { secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:team-b/jwt-AbCdEf' },
+      }).authToken,
+    ).toHaveProperty('secretArn');
+  });
+
   it('accepts VPC settings with subnets and security groups', () => {
     const vpc = { subnetIds: ['subnet-0abc'], securityGroupIds: ['sg-0def'] };
     expect(parseStageConfig({ ...minimal, vpc }).vpc).toEqual(vpc);
