@@ -3,9 +3,15 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { ApiGatewayWebSocketEvent, ApiGatewayWebSocketResult } from '@hybrid-runner/aws';
-import { failedDispatchResult, randomIds, type DispatchResult } from '@hybrid-runner/core';
+import {
+  ClusterUnavailableError,
+  failedDispatchResult,
+  randomIds,
+  type DispatchResult,
+} from '@hybrid-runner/core';
 import { recordBridgeResponse, requestLogKeys, type RunnerMetrics } from '@hybrid-runner/observability';
 import { bridgeContext } from '../lib/bridge-context.ts';
+import { settleWithin } from '../lib/deadline.ts';
 import { describeError, logger } from '../lib/logger.ts';
 import { connectionLogContext, webSocketErrorBoundary } from '../lib/middleware.ts';
 import { runnerContext } from '../lib/runner-context.ts';
@@ -22,20 +28,42 @@ function connectionMetrics(): RunnerMetrics {
   return bridgeContext().metrics;
 }
 
+/**
+ * Time kept back from the Lambda timeout to send the response (PostToConnection and its retries): a request
+ * still running then is answered anyway, since a killed function would answer nothing.
+ */
+export const RESPONSE_RESERVE_MS = 2_000;
+
+function outOfTime(): ClusterUnavailableError {
+  return new ClusterUnavailableError(
+    "The runner could not finish this request within its function's time limit: the cluster (or the " +
+      "runner's state store) answered too slowly. It may still complete: repeat the request with the same " +
+      'id in a few minutes to get its outcome, and check the cluster if this persists.',
+  );
+}
+
 export async function handleMessage(
   event: ApiGatewayWebSocketEvent,
-  _context?: Pick<Context, 'getRemainingTimeInMillis'>,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<ApiGatewayWebSocketResult> {
   const started = performance.now();
   let metrics: RunnerMetrics | undefined;
   const frame = frameOf(event);
   let result: DispatchResult;
-  try {
-    const runner = await runnerContext();
+  const dispatched = runnerContext().then((runner) => {
     metrics = runner.metrics;
-    result = await runner.dispatcher.handleFrame(frame);
+    return runner.dispatcher.handleFrame(frame);
+  });
+  try {
+    const outcome = context
+      ? await settleWithin(dispatched, context.getRemainingTimeInMillis() - RESPONSE_RESERVE_MS)
+      : { settled: true as const, value: await dispatched };
+    // Unsettled: the idempotency claim stays in progress, so a repeat cannot start the operation twice.
+    if (!outcome.settled) throw outOfTime();
+    result = outcome.value;
   } catch (error) {
-    // The runner could not even be assembled (cluster unreachable at cold start, bad configuration).
+    // The runner could not even be assembled (cluster unreachable at cold start, bad configuration),
+    // or did not finish in time.
     result = failedDispatchResult(frame, error, randomIds.correlationId(), (report) =>
       logger.error('Request could not be dispatched', {
         correlationId: report.correlationId,

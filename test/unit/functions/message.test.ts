@@ -1,10 +1,10 @@
 // $default handler: one response per frame through the sender, idempotent, base64 frames, and a fuzz
 // (fast-check) over random JSON and random bytes: never throws, always exactly one well-formed response
 // of at most 128 KiB, never the token.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { MAX_MESSAGE_BYTES, OPERATIONS, responseEnvelopeSchema } from '@hybrid-runner/protocol';
-import { handler as message } from '../../../functions/bridge/message.ts';
+import { RESPONSE_RESERVE_MS, handler as message } from '../../../functions/bridge/message.ts';
 import {
   installHarness,
   lambdaContext,
@@ -94,6 +94,38 @@ describe('$default', () => {
       h.cluster.reachable = true;
     }
   });
+
+  it('answers cluster_unavailable before the function times out when the cluster does not answer', async () => {
+    // A blackholed endpoint: each call would wait out its timeouts and retries, past the Lambda timeout.
+    const hanging = vi.spyOn(h.cluster, 'create').mockImplementation(() => new Promise(() => {}));
+    try {
+      const frame = JSON.stringify({
+        v: 1,
+        id: 'slow-1',
+        type: 'runPipeline',
+        payload: {
+          pipeline: { name: 'p', fullyQualifiedName: 'svc.slow', pipelineType: 'metadata' },
+          workflowConfig: { source: { type: 'mysql' } },
+        },
+      });
+      const started = Date.now();
+      const result = await message(
+        webSocketEvent('$default', { body: frame }),
+        lambdaContext(RESPONSE_RESERVE_MS + 300),
+      );
+      expect(result).toEqual({ statusCode: 200 });
+      expect(Date.now() - started).toBeLessThan(RESPONSE_RESERVE_MS);
+      expect(expectOneWellFormedResponse(0)).toMatchObject({
+        id: 'slow-1',
+        ok: false,
+        error: { code: 'cluster_unavailable', message: expect.stringContaining('same id') },
+      });
+      // The run may still start: the claim stays, so a repeat is not run a second time meanwhile.
+      expect(h.idempotency.claims.get('slow-1')).toMatchObject({ status: 'IN_PROGRESS' });
+    } finally {
+      hanging.mockRestore();
+    }
+  }, 4_000);
 
   it('still answers (internal, correlation id) when the runner cannot be assembled', async () => {
     const { configureRunner, runnerContext } = await import('../../../functions/lib/runner-context.ts');
