@@ -2,6 +2,7 @@
 // The file holds a token, so it is written with mode 0600 and lives in a git-ignored folder.
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { CliError, EXIT } from './exit-codes.ts';
 
 export interface LocalStageInfo {
   url: string;
@@ -53,15 +54,35 @@ export function writeStageFile(path: string, info: LocalStageInfo): void {
   chmodSync(path, 0o600);
 }
 
+/** Reads a stage file; a missing or damaged one is a usage error (exit 2) that says how to get a good one. */
 export function readStageFile(path: string): LocalStageInfo {
-  const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LocalStageInfo>;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CliError(
+      code === 'ENOENT'
+        ? `No local stage file at ${path}: start the local stage with \`npm start\`, or fix --stage-file / ${STAGE_FILE_ENV}.`
+        : `Cannot read the local stage file ${path} (${code ?? (error as Error).message}).`,
+      EXIT.usage,
+    );
+  }
+  let parsed: Partial<LocalStageInfo> | null;
+  try {
+    parsed = JSON.parse(text) as Partial<LocalStageInfo> | null;
+  } catch {
+    parsed = null;
+  }
   if (
+    !parsed ||
     typeof parsed.url !== 'string' ||
     typeof parsed.token !== 'string' ||
     typeof parsed.agentId !== 'string'
   ) {
-    throw new Error(
+    throw new CliError(
       `${path} is not a local stage file (url, agentId and token are required); restart npm start.`,
+      EXIT.usage,
     );
   }
   return parsed as LocalStageInfo;

@@ -1,6 +1,6 @@
 // The exit codes `hybrid-runner --help` documents, in practice: a usage error is 2 even when the runner is
 // unreachable (input is checked before connecting), and an unreachable runner is 3.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -58,5 +58,30 @@ describe('hybrid-runner exit codes against an unreachable runner', () => {
     expect(stderr).toContain(message);
     expect(stderr).not.toContain('Connecting to');
     expect(code).toBe(EXIT.usage);
+  });
+});
+
+describe('hybrid-runner exit codes for a missing or damaged local stage file', () => {
+  it('doctor --stage-file naming a missing file is a usage error (2) that says to start the stage', async () => {
+    const { code, stderr } = await exitCodeOf(['doctor', '--stage-file', join(directory, 'none.json')]);
+    expect(stderr).toContain('No local stage file at');
+    expect(stderr).toContain('npm start');
+    expect(code).toBe(EXIT.usage);
+  });
+
+  it('a damaged stage file named by HYBRID_RUNNER_STAGE_FILE is a usage error (2), its content not echoed', async () => {
+    const damaged = join(directory, 'damaged.json');
+    writeFileSync(damaged, '{"token": "stage-token-never-echoed",');
+    const saved = process.env.HYBRID_RUNNER_STAGE_FILE;
+    process.env.HYBRID_RUNNER_STAGE_FILE = damaged;
+    try {
+      const { code, stderr } = await exitCodeOf(['collate', '--timeout', '2', 'ping']);
+      expect(stderr).toContain('is not a local stage file');
+      expect(stderr).not.toContain('stage-token-never-echoed');
+      expect(code).toBe(EXIT.usage);
+    } finally {
+      if (saved === undefined) delete process.env.HYBRID_RUNNER_STAGE_FILE;
+      else process.env.HYBRID_RUNNER_STAGE_FILE = saved;
+    }
   });
 });
