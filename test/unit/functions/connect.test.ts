@@ -1,25 +1,12 @@
 // $connect and $disconnect handlers: the status codes of the contract and the connection record.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CONNECTION_TTL_SECONDS } from '@hybrid-runner/aws';
 import { handler as connect } from '../../../functions/bridge/connect.ts';
 import { handler as disconnect } from '../../../functions/bridge/disconnect.ts';
 import { configureBridge } from '../../../functions/lib/bridge-context.ts';
-import {
-  AGENT_ID,
-  TOKEN,
-  installHarness,
-  lambdaContext,
-  uninstallHarness,
-  webSocketEvent,
-  type FunctionHarness,
-} from './harness.ts';
+import { AGENT_ID, TOKEN, lambdaContext, useFunctionHarness, webSocketEvent } from './harness.ts';
 
-let h: FunctionHarness;
-beforeAll(() => {
-  h = installHarness();
-});
-afterAll(uninstallHarness);
-beforeEach(() => h.connections.records.clear());
+const h = useFunctionHarness();
 
 const connectWith = (headers: Record<string, string>, connectionId = 'c-1') =>
   connect(webSocketEvent('$connect', { connectionId, headers }), lambdaContext());
@@ -80,7 +67,7 @@ describe('$connect', () => {
         statusCode: 500,
       });
     } finally {
-      h = installHarness();
+      h.install();
     }
   });
 });

@@ -1,6 +1,7 @@
 // In-process wiring of the bridge functions for unit tests: in-memory stores, a recording sender, core's
 // real operations over the in-memory FakeCluster. No network at all.
 import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { ApiGatewayWebSocketEvent } from '@hybrid-runner/aws';
 import { connectAuthorizer } from '@hybrid-runner/aws';
 import {
@@ -42,10 +43,24 @@ export interface FunctionHarness {
   /** Every metric value published since the last reset: name, extra dimensions, value. */
   published(): Array<{ name: string; dimensions: Record<string, string>; value: number }>;
   reset(): void;
+  /** Configures the bridge and runner contexts with this harness again (after a test replaced them). */
+  install(): void;
 }
 
-export function installHarness(options: { operations?: Operations } = {}): FunctionHarness {
-  logger.setLogLevel('SILENT');
+/** A harness for the whole test file: installed before its tests, each test starting without frames, claims or connections. */
+export function useFunctionHarness(options: { operations?: Operations } = {}): FunctionHarness {
+  const harness = createHarness(options);
+  beforeAll(() => harness.install());
+  afterAll(uninstallHarness);
+  beforeEach(() => {
+    harness.reset();
+    harness.connections.records.clear();
+    harness.gone.clear();
+  });
+  return harness;
+}
+
+function createHarness(options: { operations?: Operations }): FunctionHarness {
   const connections = new InMemoryConnectionStore();
   const idempotency = new InMemoryIdempotencyStore();
   const cursor = new InMemoryCursorStore();
@@ -69,24 +84,6 @@ export function installHarness(options: { operations?: Operations } = {}): Funct
       return 'sent';
     },
   };
-  configureBridge({
-    agentId: AGENT_ID,
-    runnerVersion: settings.runnerVersion,
-    connections,
-    authorizer: connectAuthorizer({ token: async () => TOKEN, agentId: AGENT_ID }),
-    sender,
-    metrics,
-  });
-  configureRunner({
-    settings,
-    cluster,
-    idempotency,
-    cursor,
-    secrets: { exists: async () => true },
-    botToken: async () => TOKEN,
-    metrics,
-    ...(options.operations ? { operations: options.operations } : {}),
-  });
   return {
     connections,
     idempotency,
@@ -109,10 +106,31 @@ export function installHarness(options: { operations?: Operations } = {}): Funct
       documents.length = 0;
       idempotency.claims.clear();
     },
+    install() {
+      logger.setLogLevel('SILENT');
+      configureBridge({
+        agentId: AGENT_ID,
+        runnerVersion: settings.runnerVersion,
+        connections,
+        authorizer: connectAuthorizer({ token: async () => TOKEN, agentId: AGENT_ID }),
+        sender,
+        metrics,
+      });
+      configureRunner({
+        settings,
+        cluster,
+        idempotency,
+        cursor,
+        secrets: { exists: async () => true },
+        botToken: async () => TOKEN,
+        metrics,
+        ...(options.operations ? { operations: options.operations } : {}),
+      });
+    },
   };
 }
 
-export function uninstallHarness(): void {
+function uninstallHarness(): void {
   configureBridge(undefined);
   configureRunner(undefined);
 }

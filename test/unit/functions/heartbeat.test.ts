@@ -1,6 +1,6 @@
 // The scheduled heartbeat function: runnerStatus to every connection, gone ones pruned, and
 // pipelineStatus events for runs whose state changed (including one whose image cannot be pulled).
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   ANNOTATIONS,
   LABELS,
@@ -10,24 +10,9 @@ import {
   RESOURCES,
 } from '@hybrid-runner/core';
 import { handleHeartbeat } from '../../../functions/schedule/heartbeat.ts';
-import {
-  AGENT_ID,
-  installHarness,
-  lambdaContext,
-  uninstallHarness,
-  type FunctionHarness,
-} from './harness.ts';
+import { AGENT_ID, lambdaContext, useFunctionHarness } from './harness.ts';
 
-let h: FunctionHarness;
-beforeAll(() => {
-  h = installHarness();
-});
-afterAll(uninstallHarness);
-beforeEach(() => {
-  h.reset();
-  h.connections.records.clear();
-  h.gone.clear();
-});
+const h = useFunctionHarness();
 
 async function connect(id: string) {
   await h.connections.put({

@@ -1,25 +1,13 @@
 // $default handler: one response per frame through the sender, idempotent, base64 frames, and a fuzz
 // (fast-check) over random JSON and random bytes: never throws, always exactly one well-formed response
 // of at most 128 KiB, never the token.
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { MAX_MESSAGE_BYTES, OPERATIONS, responseEnvelopeSchema } from '@hybrid-runner/protocol';
 import { RESPONSE_RESERVE_MS, handler as message } from '../../../functions/bridge/message.ts';
-import {
-  installHarness,
-  lambdaContext,
-  TOKEN,
-  uninstallHarness,
-  webSocketEvent,
-  type FunctionHarness,
-} from './harness.ts';
+import { lambdaContext, TOKEN, useFunctionHarness, webSocketEvent } from './harness.ts';
 
-let h: FunctionHarness;
-beforeAll(() => {
-  h = installHarness();
-});
-afterAll(uninstallHarness);
-beforeEach(() => h.reset());
+const h = useFunctionHarness();
 
 async function send(body: string | Buffer, connectionId = 'conn-1') {
   const event =
@@ -144,7 +132,7 @@ describe('$default', () => {
       });
     } finally {
       if (env !== undefined) process.env.HYBRID_RUNNER_SETTINGS = env;
-      h = installHarness();
+      h.install();
     }
   });
 });

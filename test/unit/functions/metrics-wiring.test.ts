@@ -1,6 +1,6 @@
 // What the handlers record: each function emits its catalog metrics through the recorders, with the
 // right outcome labels, and the message function's log lines carry the request's context keys.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ANNOTATIONS,
   LABELS,
@@ -13,25 +13,9 @@ import { handler as message } from '../../../functions/bridge/message.ts';
 import { logger } from '../../../functions/lib/logger.ts';
 import { handleHeartbeat } from '../../../functions/schedule/heartbeat.ts';
 import { captureOutput } from '../observability/capture.ts';
-import {
-  AGENT_ID,
-  TOKEN,
-  installHarness,
-  lambdaContext,
-  uninstallHarness,
-  webSocketEvent,
-  type FunctionHarness,
-} from './harness.ts';
+import { AGENT_ID, TOKEN, lambdaContext, useFunctionHarness, webSocketEvent } from './harness.ts';
 
-let h: FunctionHarness;
-beforeAll(() => {
-  h = installHarness();
-});
-afterAll(uninstallHarness);
-beforeEach(() => {
-  h.reset();
-  h.connections.records.clear();
-});
+const h = useFunctionHarness();
 
 const names = () => h.published().map((sample) => sample.name);
 
