@@ -69,15 +69,27 @@ describe('$default', () => {
   it('answers cluster_unavailable with the request id when the cluster cannot be reached', async () => {
     h.cluster.reachable = false;
     try {
-      await send(JSON.stringify({ v: 1, id: 'down-1', type: 'getServiceStatus', payload: {} }));
-      const response = lastResponse();
-      expect(response.id).toBe('down-1');
+      await send(
+        JSON.stringify({
+          v: 1,
+          id: 'down-1',
+          type: 'runPipeline',
+          payload: {
+            pipeline: { name: 'p', fullyQualifiedName: 'svc.down', pipelineType: 'metadata' },
+            workflowConfig: { source: { type: 'mysql' } },
+          },
+        }),
+      );
+      expect(lastResponse()).toMatchObject({
+        id: 'down-1',
+        ok: false,
+        error: { code: 'cluster_unavailable' },
+      });
+      // Nothing ran, so the claim is released: a retry of the same id runs once the cluster is back.
+      expect(h.idempotency.claims.has('down-1')).toBe(false);
       // getServiceStatus reports an unreachable cluster as unhealthy rather than failing.
-      expect(
-        response.ok
-          ? (response.payload as { status: string }).status
-          : (response.error as { code: string }).code,
-      ).toMatch(/unhealthy|cluster_unavailable/);
+      await send(JSON.stringify({ v: 1, id: 'down-2', type: 'getServiceStatus', payload: {} }));
+      expect(lastResponse()).toMatchObject({ id: 'down-2', ok: true, payload: { status: 'unhealthy' } });
     } finally {
       h.cluster.reachable = true;
     }
