@@ -1,0 +1,115 @@
+// The README's five-minute tour, exactly as written: `npm start`'s entry as a child process (on a free port,
+// its stage file in a temporary folder, nothing seeded), then every line of the tour's code block run by a
+// shell from the repository root, as a person would paste it. Each line must succeed, except the one the
+// README says ends failed. The sandbox is the Kubernetes emulator with a simulated Argo controller, not Argo.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const MAIN = join(ROOT, 'packages/local/src/main.ts');
+
+/** The lines of the first `sh` block after the tour's heading. */
+function tourLines(): string[] {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## A five-minute tour'));
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  return block.split('\n').filter((line) => line.trim() !== '');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once('error', fail);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => done(port));
+    });
+  });
+}
+
+let directory: string;
+let stageFile: string;
+let stage: ChildProcess;
+let stageOutput = '';
+
+/** The user's shell: no variable that would point the stage or the CLI elsewhere; the project's Node first. */
+function environment(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('AWS_') || name.startsWith('HYBRID_RUNNER') || name === 'KUBECONFIG')
+      delete env[name];
+  }
+  delete env.PORT;
+  delete env.LOG_LEVEL;
+  delete env.AUTH_TOKEN;
+  delete env.AGENT_ID;
+  return {
+    ...env,
+    PATH: `${join(ROOT, 'node_modules/.bin')}${delimiter}${env.PATH ?? ''}`,
+    HYBRID_RUNNER_STAGE_FILE: stageFile,
+  };
+}
+
+function shell(line: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn('sh', ['-c', line], {
+      cwd: ROOT,
+      env: environment(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', fail);
+    child.once('close', (code) => done({ code, output }));
+  });
+}
+
+beforeAll(async () => {
+  directory = mkdtempSync(join(tmpdir(), 'readme-tour-'));
+  stageFile = join(directory, 'local-stage.json');
+  stage = spawn(process.execPath, [MAIN], {
+    cwd: ROOT,
+    env: { ...environment(), PORT: String(await freePort()) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  stage.stdout?.on('data', (chunk: Buffer) => (stageOutput += chunk.toString()));
+  stage.stderr?.on('data', (chunk: Buffer) => (stageOutput += chunk.toString()));
+  const deadline = Date.now() + 60_000;
+  // Ready once the stage file exists and the ECR refresh at start has written the pull secret.
+  while (!(existsSync(stageFile) && /ecr-refresh ok/.test(stageOutput))) {
+    if (stage.exitCode !== null || Date.now() > deadline)
+      throw new Error(`The local stage did not start. Its output:\n${stageOutput}`);
+    await sleep(100);
+  }
+}, 70_000);
+
+afterAll(async () => {
+  if (stage && stage.exitCode === null && stage.signalCode === null) {
+    const exited = new Promise((done) => stage.once('exit', done));
+    stage.kill('SIGINT');
+    await exited;
+  }
+  rmSync(directory, { recursive: true, force: true });
+});
+
+describe('the README five-minute tour against the local stage (sandbox emulator and simulated Argo, not Argo)', () => {
+  it('runs every line as written: each succeeds, and the run the README says ends failed fails with its reason', async () => {
+    const lines = tourLines();
+    expect(lines.length).toBeGreaterThan(5);
+    const failures: string[] = [];
+    for (const line of lines) {
+      const expectedToFail = /#\s*ends failed/.test(line);
+      const { code, output } = await shell(line);
+      if (expectedToFail ? code !== 1 || !/ImagePullBackOff/.test(output) : code !== 0) {
+        failures.push(`${line}\n  exit ${code}:\n${output}`);
+      }
+    }
+    expect(failures, `Tour lines that do not do what the README says:\n${failures.join('\n')}`).toEqual([]);
+  }, 120_000);
+});
