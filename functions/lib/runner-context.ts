@@ -80,6 +80,20 @@ function logUnexpected(report: Parameters<NonNullable<DispatcherOptions['onUnexp
   });
 }
 
+/** Each operation first reads the bot token (cached; a failed read is the operation's own concern, if it needs it). */
+function afterReadingToken(operations: Operations, readToken: () => Promise<string>): Operations {
+  const wrapped: Record<string, (payload: unknown) => Promise<unknown>> = {};
+  for (const [name, operation] of Object.entries(operations) as Array<
+    [string, (payload: unknown) => Promise<unknown>]
+  >) {
+    wrapped[name] = async (payload) => {
+      await readToken().catch(() => undefined);
+      return operation(payload);
+    };
+  }
+  return wrapped as Operations;
+}
+
 function assemble(
   overrides: RunnerContextOverrides & {
     secrets: SecretStore;
@@ -90,22 +104,30 @@ function assemble(
 ) {
   const clock = overrides.clock ?? systemClock;
   const ids = overrides.ids ?? randomIds;
-  // The bot token is redacted from every response; it is read once, ahead of the first request.
+  // Every bot token the runner reads is redacted from every response: the first one ahead of the first
+  // request, and a rotated one as soon as the provider's cache lets it through (every operation reads the
+  // token first, so pod logs holding the new token are redacted even when no deploy has read it yet).
   const secretValues: string[] = [];
-  overrides.botToken().then(
-    (token) => secretValues.push(token),
-    (error: unknown) => logger.warn('Bot token not readable yet', { error: describeError(error) }),
+  const botToken = async (): Promise<string> => {
+    const token = await overrides.botToken();
+    if (!secretValues.includes(token)) secretValues.push(token);
+    return token;
+  };
+  botToken().catch((error: unknown) =>
+    logger.warn('Bot token not readable yet', { error: describeError(error) }),
   );
-  const operations =
+  const operations = afterReadingToken(
     overrides.operations ??
-    createOperations({
-      cluster: overrides.cluster,
-      secrets: overrides.secrets,
-      clock,
-      ids,
-      settings: overrides.settings,
-      botToken: overrides.botToken,
-    });
+      createOperations({
+        cluster: overrides.cluster,
+        secrets: overrides.secrets,
+        clock,
+        ids,
+        settings: overrides.settings,
+        botToken,
+      }),
+    botToken,
+  );
   const context: RunnerContext = {
     settings: overrides.settings,
     cluster: overrides.cluster,
