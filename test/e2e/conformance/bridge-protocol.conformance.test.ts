@@ -280,6 +280,8 @@ describe('transport: handshake', () => {
 
   it('refuses the right token with another agent id with HTTP 403', async () => {
     expect(await handshake(stage.url, { ...GOOD, 'X-Agent-Id': 'some-other-agent' })).toBe(403);
+    // Our reading: a missing agent id is not this runner's agent id either (the token was right).
+    expect(await handshake(stage.url, { Authorization: GOOD.Authorization })).toBe(403);
   });
 
   it('accepts no token from the query string', async () => {
@@ -397,11 +399,16 @@ describe('messages: envelope and ids', () => {
 
   it('an error response has v, id, type, op, ok:false and error{code,message}', async () => {
     const id = nextId();
-    const response = await client.request('runPipeline', { pipeline: { name: 'x' } }, id);
+    const response = await client.request(
+      'runPipeline',
+      { pipeline: { name: 'x', pipelineType: 'metadata' } },
+      id,
+    );
     expect(Object.keys(response).sort()).toEqual(['error', 'id', 'ok', 'op', 'type', 'v']);
     expect(response).toMatchObject({ v: 1, id, type: 'response', op: 'runPipeline', ok: false });
     const error = expectError(response, 'bad_request');
-    expect(error.message).toContain('fullyQualifiedName');
+    // The contract's own example message.
+    expect(error.message).toContain('payload.pipeline.fullyQualifiedName is required');
   });
 
   it('answers an unknown type with unknown_operation', async () => {
@@ -511,6 +518,9 @@ describe('operations', () => {
     expect(taskKeys.length).toBeGreaterThan(0);
     for (const key of taskKeys) expect(typeof logs[key]).toBe('string');
     if (logs.total === 1) expect(logs).not.toHaveProperty('after');
+    // Without runId: the latest run's logs.
+    const latest = expectOk(await client.request('getIngestionLogs', { pipeline }), 'getIngestionLogs');
+    expect(latest.ingestion_task).toBe(logs.ingestion_task);
 
     const killed = expectOk(
       await client.request('killIngestion', { pipeline, runId: run.runId }),
@@ -830,7 +840,8 @@ describe('events', () => {
         expect(typeof payload.version).toBe('string');
         expect(Number.isInteger(payload.connections)).toBe(true);
         expect(payload.connections as number).toBeGreaterThanOrEqual(2);
-        if ('ecrCredentialsExpireAt' in payload) expect(isoDate(payload.ecrCredentialsExpireAt)).toBe(true);
+        // The local stage refreshes the registry credentials at start, so their expiry is known.
+        expect(isoDate(payload.ecrCredentialsExpireAt)).toBe(true);
         for (const key of Object.keys(payload))
           expect(['agentId', 'status', 'version', 'connections', 'ecrCredentialsExpireAt']).toContain(key);
       }
