@@ -61,8 +61,21 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-function routeHandlerLogs(): string {
-  const level = process.env.LOG_LEVEL?.toUpperCase();
+/** The levels a stage file's `observability.logLevel` takes, as docs/local-stage.md lists them. */
+const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+
+function logLevelSetting(): string | undefined {
+  const raw = process.env.LOG_LEVEL;
+  if (raw === undefined || raw === '') return undefined;
+  if (!LOG_LEVELS.includes(raw.toUpperCase())) {
+    throw new UsageError(
+      `LOG_LEVEL=${raw} is not a log level: give one of ${LOG_LEVELS.join(', ')}, or unset it to keep the handler logs in the log file.`,
+    );
+  }
+  return raw.toUpperCase();
+}
+
+function routeHandlerLogs(level: string | undefined): string {
   if (level) {
     process.env.POWERTOOLS_LOG_LEVEL = level;
     process.stdout.write = ((...args: Parameters<typeof process.stderr.write>) =>
@@ -90,6 +103,7 @@ async function main(): Promise<number> {
   const agentId = process.env.AGENT_ID || DEFAULT_AGENT_ID;
   const token = process.env.AUTH_TOKEN || randomBytes(24).toString('base64url');
   const heartbeatSeconds = positiveNumber('HEARTBEAT_SECONDS', DEFAULT_LOCAL_HEARTBEAT_SECONDS);
+  const logLevel = logLevelSetting();
   const podRunMs = process.env.SANDBOX_POD_RUN_MS ? positiveNumber('SANDBOX_POD_RUN_MS', 1) : undefined;
   const kubeconfig = flags.kubeconfig ?? (process.env.KUBECONFIG || undefined);
   const useAwsSecretsManager = process.env.USE_AWS_SECRETS_MANAGER === '1';
@@ -107,7 +121,7 @@ async function main(): Promise<number> {
     port = 0;
   }
 
-  const logDestination = routeHandlerLogs();
+  const logDestination = routeHandlerLogs(logLevel);
   const logLine = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
   say('Starting the local stage…');
   const stage: LocalStage = await startLocalStage({
