@@ -12,6 +12,7 @@ import {
   renderAutomationConfig,
   type WorkflowManifest,
 } from '../manifests.ts';
+import { ClusterUnavailableError } from '../errors.ts';
 import type { ObjectIdentity } from '../names.ts';
 import { RESOURCES } from '../ports.ts';
 import { rollbackFailed, verifyPayloadSecrets, type OperationDeps } from './context.ts';
@@ -36,9 +37,12 @@ async function startOneOff(
       metadata: { ownerReferences: [{ apiVersion: ARGO_API_VERSION, kind: 'Workflow', name, uid }] },
     });
   } catch (error) {
+    // A create that failed for want of an answer may still have applied: delete by name too (a 404 is fine).
+    // A definite refusal (invalid, forbidden, a name taken by someone else) created nothing of ours.
+    const workflowMayExist = created !== undefined || error instanceof ClusterUnavailableError;
     const cleanup = await Promise.allSettled([
       cluster.delete(RESOURCES.secret, namespace, name),
-      ...(created
+      ...(workflowMayExist
         ? [cluster.delete(RESOURCES.workflow, namespace, name, { propagationPolicy: 'Background' })]
         : []),
     ]);

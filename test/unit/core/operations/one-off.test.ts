@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ClusterUnavailableError, RESOURCES, SecretReferenceError } from '@hybrid-runner/core';
 import type { AutomationWorkflow } from '@hybrid-runner/protocol';
 import { BOT_TOKEN, PREFIX, harness, configOf } from './setup.ts';
@@ -86,6 +86,22 @@ describe('runAutomationsWorkflow', () => {
     );
     expect(h.cluster.all(RESOURCES.secret)).toEqual([]);
     expect(h.cluster.all(RESOURCES.workflow)).toEqual([]);
+  });
+
+  it('deletes the Workflow too when its create timed out after the API server had applied it', async () => {
+    const h = harness();
+    const create = h.cluster.create.bind(h.cluster);
+    vi.spyOn(h.cluster, 'create').mockImplementation(async (type, namespace, object) => {
+      const stored = await create(type, namespace, object);
+      if (type === RESOURCES.workflow) throw new ClusterUnavailableError('connection reset after the create');
+      return stored;
+    });
+    await expect(h.operations.runAutomationsWorkflow({ workflow: testConnection('plain') })).rejects.toThrow(
+      'connection reset after the create',
+    );
+    // No Workflow is left to run without its config Secret (a run nobody was told about).
+    expect(h.cluster.all(RESOURCES.workflow)).toEqual([]);
+    expect(h.cluster.all(RESOURCES.secret)).toEqual([]);
   });
 });
 
