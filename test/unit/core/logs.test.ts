@@ -10,6 +10,7 @@ import {
   iterateLogChunks,
   jsonStringBytes,
   logTaskKey,
+  redactSecretEdges,
   logTextBudget,
 } from '@hybrid-runner/core';
 import type { LogPage } from '@hybrid-runner/core';
@@ -204,5 +205,25 @@ describe('log cursors', () => {
     });
     expect(grown.text.startsWith('x')).toBe(true);
     expect(grown.total).toBeGreaterThan(first.total);
+  });
+});
+
+describe('redactSecretEdges', () => {
+  const secret = 'eyJhbGciOiJSUzI1NiJ9.payload-part.signature-part-0123456789';
+  it('replaces a secret’s beginning at the end and its end at the start, never growing the text', () => {
+    const cut = 30;
+    const head = `log line\njwt=${secret.slice(0, cut)}`;
+    const tail = `${secret.slice(cut)}\nnext line`;
+    expect(redactSecretEdges(head, [secret])).toBe('log line\njwt=[redacted]');
+    expect(redactSecretEdges(tail, [secret])).toBe('[redacted]\nnext line');
+    expect(redactSecretEdges(head, [secret]).length).toBeLessThanOrEqual(head.length);
+  });
+
+  it('leaves text alone that holds no piece of a secret at its edges, and pieces too short to matter', () => {
+    expect(redactSecretEdges('plain log\n', [secret])).toBe('plain log\n');
+    expect(redactSecretEdges(`a ${secret.slice(0, 5)}`, [secret])).toBe(`a ${secret.slice(0, 5)}`);
+    expect(redactSecretEdges(`${secret.slice(0, 30)} in the middle`, [secret])).toBe(
+      `${secret.slice(0, 30)} in the middle`,
+    );
   });
 });

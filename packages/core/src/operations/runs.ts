@@ -2,7 +2,7 @@
 import { MAX_MESSAGE_BYTES } from '@hybrid-runner/protocol';
 import type { OperationPayload, OperationResult } from '@hybrid-runner/protocol';
 import { ConflictError, NotFoundError } from '../errors.ts';
-import { chunkLogStream, isLogCursorFor, logTaskKey } from '../logs.ts';
+import { chunkLogStream, isLogCursorFor, logTaskKey, redactSecretEdges } from '../logs.ts';
 import { buildRunWorkflow, parseWorkflowConfig } from '../manifests.ts';
 import { LABELS, TEMPLATES, pipelineConfigSecretName, workflowRunId } from '../names.ts';
 import { RESOURCES } from '../ports.ts';
@@ -235,12 +235,18 @@ export async function getIngestionLogs(
     );
   }
   const taskKey = logTaskKey(pipeline.pipelineType);
-  const page = await chunkLogStream(
-    cluster.podLogs(namespace, pod.metadata.name as string, { container: MAIN_CONTAINER }),
-    { taskKey, scope: workflowName, ...(payload.after !== undefined ? { after: payload.after } : {}) },
-  );
+  const [page, botToken] = await Promise.all([
+    chunkLogStream(cluster.podLogs(namespace, pod.metadata.name as string, { container: MAIN_CONTAINER }), {
+      taskKey,
+      scope: workflowName,
+      ...(payload.after !== undefined ? { after: payload.after } : {}),
+    }),
+    // The pod's config holds the bot token and a log may print it: whole occurrences are redacted from every
+    // response (dispatcher), one that a chunk boundary cut in two is redacted here. Unreadable: no token to hide.
+    deps.botToken().catch(() => undefined),
+  ]);
   return {
-    [taskKey]: page.text,
+    [taskKey]: botToken ? redactSecretEdges(page.text, [botToken]) : page.text,
     total: page.total,
     ...(page.after !== undefined ? { after: page.after } : {}),
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BadRequestError, NotFoundError, RESOURCES } from '@hybrid-runner/core';
-import { harness, pipeline, seedPod, seedRun } from './setup.ts';
+import { BadRequestError, NotFoundError, RESOURCES, logTextBudget } from '@hybrid-runner/core';
+import { BOT_TOKEN, harness, pipeline, seedPod, seedRun } from './setup.ts';
 
 const p = pipeline();
 const NS = 'collate-ingestion';
@@ -34,6 +34,25 @@ describe('getIngestionLogs', () => {
       profiler_task: 'profiling\n',
       total: 1,
     });
+  });
+
+  it('redacts both halves of a bot token that a chunk boundary cuts in two', async () => {
+    const h = harness();
+    const run = seedRun(h, p, 'run-cut', { phase: 'Succeeded' });
+    const before = 'x'.repeat(logTextBudget('ingestion_task') - 25);
+    h.cluster.setPodLog(NS, seedPod(h, run).metadata.name as string, `${before}${BOT_TOKEN}\nafter\n`);
+    const first = await h.operations.getIngestionLogs({ pipeline: p, runId: 'run-cut' });
+    const second = await h.operations.getIngestionLogs({
+      pipeline: p,
+      runId: 'run-cut',
+      after: first.after as string,
+    });
+    expect(first.total).toBe(2);
+    expect(first.ingestion_task).toBe(`${before}[redacted]`);
+    expect(second.ingestion_task).toBe('[redacted]\nafter\n');
+    expect(`${first.ingestion_task as string}${second.ingestion_task as string}`).not.toContain(
+      BOT_TOKEN.slice(20, 40),
+    );
   });
 
   it('pages a large log with cursors; every page fits a message and they reassemble', async () => {
