@@ -1,6 +1,7 @@
 // DynamoDbIdempotencyStore and DynamoDbCursorStore against dynalite: conditional writes decide who runs.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDbCursorStore, DynamoDbIdempotencyStore } from '@hybrid-runner/aws';
+import { createDispatcher, type Operations } from '@hybrid-runner/core';
 import { startDynalite, type TestDynamoDb } from '../../support/dynalite.ts';
 
 let db: TestDynamoDb;
@@ -73,5 +74,48 @@ describe('DynamoDbCursorStore (dynalite)', () => {
     await cursors.set('reconcile', 'token-2', { retainSeconds: 60 });
     await cursors.set('reconcile', undefined, { retainSeconds: 60 });
     expect(await cursors.get('reconcile')).toBeUndefined();
+  });
+});
+
+describe('the dispatcher over DynamoDbIdempotencyStore when DynamoDB goes away (dynalite stopped)', () => {
+  const request = (id: string) => JSON.stringify({ v: 1, id, type: 'ping', payload: {} });
+
+  function dispatcherOn(fault: TestDynamoDb, ping: () => Promise<unknown>, unexpected: unknown[]) {
+    return createDispatcher({
+      operations: { ping } as unknown as Operations,
+      idempotency: new DynamoDbIdempotencyStore({ client: fault.client, tableName: fault.stateTable }),
+      clock: { now: () => new Date() },
+      ids: { runId: () => 'run', correlationId: () => 'corr-1' },
+      onUnexpectedError: (report) => unexpected.push(report.error),
+    });
+  }
+
+  it('answers internal and runs nothing when the claim cannot be written', async () => {
+    const fault = await startDynalite({ stateTable: 'idempotency-down' });
+    await fault.close();
+    const ping = vi.fn(async () => ({ pong: true, agentId: 'a', version: '1' }));
+    const unexpected: unknown[] = [];
+    const result = await dispatcherOn(fault, ping, unexpected).handleFrame(request('down-1'));
+    expect(result.response).toMatchObject({
+      id: 'down-1',
+      ok: false,
+      error: { code: 'internal', correlationId: 'corr-1' },
+    });
+    expect(ping).not.toHaveBeenCalled();
+    expect(unexpected).toHaveLength(1);
+  });
+
+  it('still answers with the result when DynamoDB stops while the operation runs', async () => {
+    const fault = await startDynalite({ stateTable: 'idempotency-stops' });
+    const ping = vi.fn(async () => {
+      await fault.close();
+      return { pong: true, agentId: 'a', version: '1' };
+    });
+    const unexpected: unknown[] = [];
+    const result = await dispatcherOn(fault, ping, unexpected).handleFrame(request('stops-1'));
+    expect(result.response).toMatchObject({ id: 'stops-1', ok: true, payload: { pong: true } });
+    expect(ping).toHaveBeenCalledTimes(1);
+    // Remembering the response failed: logged, and the claim lapses after its lock.
+    expect(unexpected).toHaveLength(1);
   });
 });
