@@ -1,21 +1,26 @@
 // A kubeconfig (YAML) that points a client at the emulator, trusting its CA and presenting a bearer token.
 import { stringify } from 'yaml';
 
-export interface KubeconfigOptions {
+interface KubeconfigBase {
   /** The emulator's URL (`https://127.0.0.1:<port>`). */
   server: string;
   /** PEM of the CA the client must trust. */
   caCert: string;
-  /** Bearer token: a static token or an EKS token from createEksToken. */
-  token: string;
   /** Default namespace of the context. */
   namespace?: string;
   /** Name of the cluster, user and context entries. Default `emulator`. */
   name?: string;
+  /** Name of the user entry, when it differs from `name`. */
+  userName?: string;
 }
+
+/** Either a bearer token (static, or an EKS token from createEksToken) or a whole user entry (an `exec` plugin). */
+export type KubeconfigOptions = KubeconfigBase &
+  ({ token: string; user?: never } | { user: Record<string, unknown>; token?: never });
 
 export function createKubeconfig(options: KubeconfigOptions): string {
   const name = options.name ?? 'emulator';
+  const userName = options.userName ?? name;
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
@@ -28,13 +33,13 @@ export function createKubeconfig(options: KubeconfigOptions): string {
         },
       },
     ],
-    users: [{ name, user: { token: options.token } }],
+    users: [{ name: userName, user: options.user ?? { token: options.token } }],
     contexts: [
       {
         name,
         context: {
           cluster: name,
-          user: name,
+          user: userName,
           ...(options.namespace ? { namespace: options.namespace } : {}),
         },
       },

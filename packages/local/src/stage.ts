@@ -9,7 +9,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { stringify } from 'yaml';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
@@ -31,6 +30,7 @@ import {
   type StageConfig,
 } from '@hybrid-runner/config';
 import {
+  createKubeconfig,
   startKubernetesEmulator,
   type ControllerOptions,
   type EksIdentity,
@@ -231,46 +231,28 @@ export function operatorKubeconfig(options: {
   keys: AwsKeys;
 }): string {
   const name = LOCAL_CLUSTER_NAME;
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [
-      {
-        name,
-        cluster: {
-          server: options.server,
-          'certificate-authority-data': Buffer.from(options.caCert).toString('base64'),
-        },
+  return createKubeconfig({
+    server: options.server,
+    caCert: options.caCert,
+    namespace: options.namespace,
+    name,
+    userName: `${name}-operator`,
+    user: {
+      exec: {
+        apiVersion: 'client.authentication.k8s.io/v1beta1',
+        command: options.cli.node,
+        args: [options.cli.script, 'eks', 'token', '--cluster', name, '--region', LOCAL_REGION],
+        env: [
+          { name: 'AWS_ACCESS_KEY_ID', value: options.keys.accessKeyId },
+          { name: 'AWS_SECRET_ACCESS_KEY', value: options.keys.secretAccessKey },
+          // A session token or profile from the user's shell would not match these keys.
+          { name: 'AWS_SESSION_TOKEN', value: '' },
+          { name: 'AWS_PROFILE', value: '' },
+        ],
+        interactiveMode: 'Never',
+        provideClusterInfo: false,
       },
-    ],
-    users: [
-      {
-        name: `${name}-operator`,
-        user: {
-          exec: {
-            apiVersion: 'client.authentication.k8s.io/v1beta1',
-            command: options.cli.node,
-            args: [options.cli.script, 'eks', 'token', '--cluster', name, '--region', LOCAL_REGION],
-            env: [
-              { name: 'AWS_ACCESS_KEY_ID', value: options.keys.accessKeyId },
-              { name: 'AWS_SECRET_ACCESS_KEY', value: options.keys.secretAccessKey },
-              // A session token or profile from the user's shell would not match these keys.
-              { name: 'AWS_SESSION_TOKEN', value: '' },
-              { name: 'AWS_PROFILE', value: '' },
-            ],
-            interactiveMode: 'Never',
-            provideClusterInfo: false,
-          },
-        },
-      },
-    ],
-    contexts: [
-      {
-        name,
-        context: { cluster: name, user: `${name}-operator`, namespace: options.namespace },
-      },
-    ],
-    'current-context': name,
+    },
   });
 }
 
