@@ -13,11 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '../../..');
 const MAIN = join(ROOT, 'packages/local/src/main.ts');
 
-/** The lines of the first `sh` block after the tour's heading. */
-function tourLines(): string[] {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## A five-minute tour'));
-  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+/** The lines of the `index`th `sh` block after a heading of a markdown file. */
+function shellBlock(file: string, heading: string, index = 0): string[] {
+  const markdown = readFileSync(join(ROOT, file), 'utf8');
+  const section = markdown.slice(markdown.indexOf(heading));
+  const block = [...section.matchAll(/```sh\n([\s\S]*?)```/g)][index]?.[1] ?? '';
   return block.split('\n').filter((line) => line.trim() !== '');
 }
 
@@ -98,15 +98,29 @@ afterAll(async () => {
   rmSync(directory, { recursive: true, force: true });
 });
 
+describe('docs/local-stage.md against what npm start prints', () => {
+  it('shows exactly the commands the stage prints to try next', () => {
+    const printed = /Try:\n([\s\S]*?)Stop with/.exec(stageOutput)?.[1] ?? '';
+    const documented = shellBlock('docs/local-stage.md', '## Start it', 1);
+    expect(documented.length).toBeGreaterThan(0);
+    expect(
+      printed
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean),
+    ).toEqual(documented);
+  });
+});
+
 describe('the README five-minute tour against the local stage (sandbox emulator and simulated Argo, not Argo)', () => {
   it('runs every line as written: each succeeds, and the run the README says ends failed fails with its reason', async () => {
-    const lines = tourLines();
+    const lines = shellBlock('README.md', '## A five-minute tour');
     expect(lines.length).toBeGreaterThan(5);
     const failures: string[] = [];
     for (const line of lines) {
       const expectedToFail = /#\s*ends failed/.test(line);
       const { code, output } = await shell(line);
-      if (expectedToFail ? code !== 1 || !/ImagePullBackOff/.test(output) : code !== 0) {
+      if (expectedToFail ? code !== 1 || !/ErrImagePull|ImagePullBackOff/.test(output) : code !== 0) {
         failures.push(`${line}\n  exit ${code}:\n${output}`);
       }
     }
