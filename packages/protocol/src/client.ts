@@ -47,6 +47,19 @@ export interface BridgeClientOptions {
   random?: () => number;
   /** Extra `ws` options, for example `ca` to trust a local stage's self-signed certificate. */
   socketOptions?: Omit<ClientOptions, 'headers' | 'handshakeTimeout'>;
+  /**
+   * Send the token over plain `ws://` to a host other than this machine (default false: only `wss://`, or
+   * `ws://` to a loopback address such as the local stage, carries the token).
+   */
+  allowPlainTextToken?: boolean;
+}
+
+/** Hosts whose traffic never leaves this machine, so a plain `ws://` handshake exposes no token. */
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return (
+    host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)
+  );
 }
 
 export interface RequestOptions {
@@ -189,6 +202,12 @@ export class BridgeClient {
     }
     if (!options.token) throw new TypeError('A token (the ingestion bot JWT) is required to connect.');
     if (!options.agentId) throw new TypeError('An agentId is required to connect.');
+    if (parsed.protocol === 'ws:' && !isLoopbackHost(parsed.hostname) && !options.allowPlainTextToken) {
+      throw new TypeError(
+        `ws://${parsed.host} would send the ingestion bot JWT unencrypted: use wss:// (API Gateway serves only ` +
+          'wss://), or ws:// to this machine only (127.0.0.1, localhost).',
+      );
+    }
     this.url = url;
     this.#options = options;
   }

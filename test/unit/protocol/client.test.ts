@@ -231,6 +231,21 @@ describe('BridgeClient: requests', () => {
     );
   });
 
+  it('never sends the token over plain ws:// to another machine, unless told to', async () => {
+    const options = { token: TOKEN, agentId: AGENT, reconnect: { maxAttempts: 0 } };
+    for (const url of ['ws://runner.example.com/prod', 'ws://10.0.0.7:8585', 'ws://[fd00::1]:8585']) {
+      await expect(BridgeClient.connect(url, options)).rejects.toThrow(/unencrypted: use wss:\/\//);
+    }
+    // Loopback stays usable (the local stage); 0.0.0.0 is not loopback by name, so it needs the opt-in.
+    for (const url of ['ws://localhost:1', 'ws://127.0.0.2:1', 'ws://[::1]:1']) {
+      await expect(BridgeClient.connect(url, options)).rejects.toBeInstanceOf(BridgeConnectionError);
+    }
+    await expect(BridgeClient.connect('ws://0.0.0.0:1', options)).rejects.toBeInstanceOf(TypeError);
+    await expect(
+      BridgeClient.connect('ws://0.0.0.0:1', { ...options, allowPlainTextToken: true }),
+    ).rejects.toBeInstanceOf(BridgeConnectionError);
+  });
+
   it('reports a refused TCP connection as a BridgeConnectionError', async () => {
     const runner = new FakeRunner();
     const url = await runner.listening();
