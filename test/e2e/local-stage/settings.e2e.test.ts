@@ -99,6 +99,9 @@ describe('npm start settings', () => {
       while (!existsSync(stageFile) && Date.now() < deadline && stage.child.exitCode === null)
         await sleep(100);
       const info = JSON.parse(readFileSync(stageFile, 'utf8')) as LocalStageInfo;
+      // The stage writes its file before it prints how to connect: wait for the print too.
+      while (!stage.output().includes(info.url) && Date.now() < deadline && stage.child.exitCode === null)
+        await sleep(50);
       expect(stage.output()).toContain('Port 8585 is taken; using a free port instead');
       expect(info.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
       expect(info.url).not.toBe('ws://127.0.0.1:8585');
