@@ -561,7 +561,7 @@ describe('the emulator with the Argo v4.1.2 CRDs from the shared fixtures', () =
   });
 });
 
-describe('executor RBAC check (requireExecutorRbac)', () => {
+describe('executor RBAC check of the SimulatedArgoController (requireExecutorRbac; not Argo)', () => {
   let strict: KubernetesEmulator;
 
   beforeAll(async () => {
@@ -622,7 +622,7 @@ describe('executor RBAC check (requireExecutorRbac)', () => {
   });
 });
 
-describe('retries and cron concurrency', () => {
+describe('SimulatedArgoController retries and cron concurrency (not Argo)', () => {
   let emu: KubernetesEmulator;
   let ctl: SimulatedArgoController;
   const now = new Date('2026-02-01T00:00:30Z');

@@ -51,7 +51,7 @@ afterAll(async () => {
   await emulator?.close();
 });
 
-describe('EKS token authentication over HTTPS (contract)', () => {
+describe('EKS token authentication over HTTPS by the emulator (contract; not real STS or IAM)', () => {
   it('accepts a fresh token and maps it to the access entry user and groups for RBAC', async () => {
     const token = await createEksToken({ ...cluster, credentials });
     await expect(client(token).listNamespacedSecret({ namespace: 'default' })).resolves.toMatchObject({

@@ -42,7 +42,7 @@ function client(overrides: { token?: string; agentId?: string; requestTimeoutMs?
   });
 }
 
-describe('handshake', () => {
+describe('handshake (local API Gateway stand-in, dynalite)', () => {
   it('refuses a connection without a token with 401', async () => {
     expect(await handshakeStatus(stage.url, { 'X-Agent-Id': AGENT_ID })).toBe(401);
   });
@@ -68,7 +68,7 @@ describe('handshake', () => {
   });
 });
 
-describe('requests', () => {
+describe('requests (local API Gateway stand-in, dynalite, FakeCluster)', () => {
   it(`round-trips every operation (${OPERATIONS.length}) through core over the fake cluster`, async () => {
     const bridge = await client();
     try {
@@ -210,7 +210,7 @@ describe('requests', () => {
   });
 });
 
-describe('scale', () => {
+describe('scale (local API Gateway stand-in, dynalite; not API Gateway quotas)', () => {
   it('200 concurrent connections × 10 requests: 2,000 correct responses, none lost or mis-routed', async () => {
     // Generous timeout: 2,000 requests in flight share two CPU cores with dynalite and the other test files.
     const clients = await Promise.all(
@@ -251,7 +251,7 @@ describe('scale', () => {
   }, 150_000);
 });
 
-describe('heartbeat', () => {
+describe('heartbeat (local API Gateway stand-in, dynalite, FakeCluster)', () => {
   it('prunes a connection whose record outlived it (GoneException on send)', async () => {
     const raw = await openRaw(stage.url);
     try {
@@ -276,7 +276,7 @@ describe('heartbeat', () => {
   });
 });
 
-describe('limits', () => {
+describe('limits (as the local API Gateway stand-in reproduces them)', () => {
   it('heartbeats keep a connection alive past a shortened idle limit; without them it is closed', async () => {
     const short = await startBridgeStage({ limits: { idleTimeoutMs: 400 } });
     try {

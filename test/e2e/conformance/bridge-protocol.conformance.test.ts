@@ -262,7 +262,7 @@ async function waitForPod(workflowName: string): Promise<string> {
 
 const isoDate = (value: unknown) => typeof value === 'string' && !Number.isNaN(Date.parse(value));
 
-describe('transport: handshake', () => {
+describe('transport: handshake (local stage: API Gateway stand-in)', () => {
   it('accepts the right bearer token with the right X-Agent-Id (101)', async () => {
     expect(await handshake(stage.url, GOOD)).toBe(101);
   });
@@ -290,7 +290,7 @@ describe('transport: handshake', () => {
   });
 });
 
-describe('transport: frames', () => {
+describe('transport: frames (local stage: API Gateway stand-in)', () => {
   it('answers with UTF-8 JSON text frames, one message per frame', async () => {
     const client = await Client.open();
     try {
@@ -340,7 +340,7 @@ describe('transport: frames', () => {
   });
 });
 
-describe('messages: envelope and ids', () => {
+describe('messages: envelope and ids (local stage: stand-ins, simulated Argo)', () => {
   let client: Client;
   beforeAll(async () => {
     client = await Client.open();
@@ -429,7 +429,7 @@ describe('messages: envelope and ids', () => {
   });
 });
 
-describe('operations', () => {
+describe('operations (local stage: stand-ins, sandbox emulator, simulated Argo)', () => {
   let client: Client;
   beforeAll(async () => {
     client = await Client.open();
@@ -722,7 +722,7 @@ describe('operations', () => {
   });
 });
 
-describe('run control', () => {
+describe('run control (local stage: sandbox emulator, simulated Argo)', () => {
   let client: Client;
   beforeAll(async () => {
     client = await Client.open();
@@ -798,7 +798,7 @@ describe('run control', () => {
   });
 });
 
-describe('cluster_unavailable', () => {
+describe('cluster_unavailable (local stage: stand-ins, sandbox emulator)', () => {
   it('answers cluster_unavailable when the Kubernetes API keeps failing, and keeps the connection', async () => {
     const client = await Client.open();
     const fault = stage.emulator!.faults.inject({ kind: 'status', status: 503 });
@@ -820,7 +820,7 @@ describe('cluster_unavailable', () => {
   }, 60_000);
 });
 
-describe('events', () => {
+describe('events (local stage: stand-ins, simulated Argo)', () => {
   it('runnerStatus reaches every open connection on the heartbeat, without id', async () => {
     const first = await Client.open();
     const second = await Client.open();

@@ -167,7 +167,7 @@ afterAll(async () => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-describe('npm start (the local stage)', () => {
+describe('npm start (the local stage: AWS stand-ins, sandbox emulator, simulated Argo)', () => {
   it('prints the URL, agent id, token and next command, and records them in the stage file', () => {
     expect(stageOutput).toContain(`ws://127.0.0.1:${port}`);
     expect(stageOutput).toContain('e2e-local-runner');

@@ -98,7 +98,7 @@ afterAll(async () => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-describe('docs/local-stage.md against what npm start prints', () => {
+describe('docs/local-stage.md against what npm start prints (the local stage with its stand-ins)', () => {
   it('shows exactly the commands the stage prints to try next', () => {
     const printed = /Try:\n([\s\S]*?)Stop with/.exec(stageOutput)?.[1] ?? '';
     const documented = shellBlock('docs/local-stage.md', '## Start it', 1);

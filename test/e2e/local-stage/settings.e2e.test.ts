@@ -50,7 +50,7 @@ function listen(port: number): Promise<Server | undefined> {
   });
 }
 
-describe('npm start settings', () => {
+describe('npm start settings (the local stage with its stand-ins)', () => {
   it('exits 2 with a fix when PORT is set and taken, before starting anything', async () => {
     const blocker = (await listen(0)) as Server;
     const { port } = blocker.address() as { port: number };
