@@ -255,8 +255,17 @@ export function irsaTrustPolicy(input: {
   };
 }
 
-/** EKS Pod Identity: the agent assumes the role and tags the session; the association picks the pod. */
-export function podIdentityTrustPolicy(): TrustDocument {
+/**
+ * EKS Pod Identity: the agent assumes the role and tags the session. Without conditions on those session
+ * tags any Pod Identity association in the account (another cluster, namespace or service account) could
+ * use this role; with them only the one service account of this cluster can, as with IRSA.
+ */
+export function podIdentityTrustPolicy(input: {
+  account: AccountContext;
+  clusterName: string;
+  namespace: string;
+  serviceAccount: string;
+}): TrustDocument {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -264,6 +273,14 @@ export function podIdentityTrustPolicy(): TrustDocument {
         Effect: 'Allow',
         Principal: { Service: 'pods.eks.amazonaws.com' },
         Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Condition: {
+          StringEquals: {
+            'aws:SourceAccount': input.account.accountId,
+            'aws:RequestTag/eks-cluster-name': input.clusterName,
+            'aws:RequestTag/kubernetes-namespace': input.namespace,
+            'aws:RequestTag/kubernetes-service-account': input.serviceAccount,
+          },
+        },
       },
     ],
   };

@@ -442,7 +442,16 @@ function ingestionPodsRole(
             }),
           ),
         )
-      : JSON.stringify(podIdentityTrustPolicy());
+      : account.apply((context) =>
+          JSON.stringify(
+            podIdentityTrustPolicy({
+              account: context,
+              clusterName: config.cluster.name,
+              namespace: config.namespaces.ingestion,
+              serviceAccount: pods.serviceAccount.name,
+            }),
+          ),
+        );
   const role = new aws.iam.Role('IngestionPodsRole', {
     description: 'Ingestion pods of the hybrid runner: read secrets under the runner prefix',
     assumeRolePolicy: trust,

@@ -505,11 +505,20 @@ describe('stack variants', () => {
       secretsManager: { provider: 'managed-aws' },
       ingestionPods: { identity: 'pod-identity' },
     });
+    // Only this cluster's ingestion service account may use the role (Pod Identity's session tags).
     expect(trust(run, 'IngestionPodsRole').Statement).toEqual([
       {
         Effect: 'Allow',
         Principal: { Service: 'pods.eks.amazonaws.com' },
         Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Condition: {
+          StringEquals: {
+            'aws:SourceAccount': ACCOUNT_ID,
+            'aws:RequestTag/eks-cluster-name': 'prod-eks',
+            'aws:RequestTag/kubernetes-namespace': 'collate-ingestion',
+            'aws:RequestTag/kubernetes-service-account': 'ingestion',
+          },
+        },
       },
     ]);
     expect(
