@@ -4,12 +4,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 // Type only: jose itself is imported lazily, when JWKS verification is configured.
 import type { createRemoteJWKSet } from 'jose';
+import { isRetryableSendFault } from './faults.ts';
 
 export type TokenProvider = () => Promise<string>;
 
 /**
  * Reads the token from Secrets Manager by ARN or name, caching it for `cacheMs` (default: for the life of
- * the container). Concurrent first calls share one request; a failed read is not cached.
+ * the container). Concurrent first calls share one request; a failed read is not cached, and a transient
+ * failure (throttling, 5xx) of a re-read serves the token read before.
  */
 export function secretsManagerTokenProvider(options: {
   client: SecretsManagerClient;
@@ -19,24 +21,37 @@ export function secretsManagerTokenProvider(options: {
 }): TokenProvider {
   const now = options.now ?? Date.now;
   let cached: { value: Promise<string>; readAt: number } | undefined;
+  let lastRead: string | undefined;
   return () => {
     if (cached && (options.cacheMs === undefined || now() - cached.readAt < options.cacheMs))
       return cached.value;
-    const value = options.client
-      .send(new GetSecretValueCommand({ SecretId: options.secretId }))
-      .then((result) => {
+    let stale = false;
+    const value = options.client.send(new GetSecretValueCommand({ SecretId: options.secretId })).then(
+      (result) => {
         const token = result.SecretString?.trim();
         if (!token) {
           throw new Error(
             `Secret ${options.secretId} has no string value: store the ingestion bot JWT in it as plain text.`,
           );
         }
+        lastRead = token;
         return token;
-      });
-    cached = { value, readAt: now() };
-    value.catch(() => {
-      cached = undefined;
-    });
+      },
+      (error: unknown) => {
+        // A throttled or failing re-read serves the token read before rather than failing every request
+        // (the next call reads again); a missing or denied secret still fails.
+        if (lastRead === undefined || !isRetryableSendFault(error)) throw error;
+        stale = true;
+        return lastRead;
+      },
+    );
+    const entry = { value, readAt: now() };
+    cached = entry;
+    // Neither a failure nor a stale token is kept: the next call reads the secret again.
+    const forget = () => {
+      if (cached === entry) cached = undefined;
+    };
+    value.then(() => stale && forget(), forget);
     return value;
   };
 }

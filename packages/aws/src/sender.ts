@@ -6,6 +6,9 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { Sender } from '@hybrid-runner/core';
 import { MAX_MESSAGE_BYTES } from '@hybrid-runner/protocol';
+import { isRetryableSendFault, type ServiceFault } from './faults.ts';
+
+export { isRetryableSendFault };
 
 /**
  * The event API Gateway's WebSocket API sends to a route's Lambda (one shape for $connect, $disconnect and
@@ -63,30 +66,6 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_SEND_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 50, maxDelayMs: 1000 };
-
-interface ServiceFault {
-  name?: string;
-  $metadata?: { httpStatusCode?: number };
-  $retryable?: { throttling?: boolean };
-}
-
-/** Throttling (429, LimitExceeded) and server faults (5xx) are safe to retry: a post either happened or not. */
-export function isRetryableSendFault(error: unknown): boolean {
-  if (!error || typeof error !== 'object') return false;
-  const fault = error as ServiceFault;
-  const status = fault.$metadata?.httpStatusCode ?? 0;
-  if (status === 429 || status >= 500) return true;
-  if (fault.$retryable?.throttling) return true;
-  return (
-    fault.name === 'LimitExceededException' ||
-    fault.name === 'ThrottlingException' ||
-    fault.name === 'TooManyRequestsException' ||
-    fault.name === 'InternalServerError' ||
-    fault.name === 'ServiceUnavailable' ||
-    fault.name === 'TimeoutError' ||
-    (error as { code?: string }).code === 'ECONNRESET'
-  );
-}
 
 function isGone(error: unknown): boolean {
   if (error instanceof GoneException) return true;

@@ -48,6 +48,39 @@ describe('secretsManagerTokenProvider', () => {
     now = 1001;
     expect(await token()).toBe('b');
   });
+
+  it('keeps the token it read when a re-read is throttled, and reads again on the next call', async () => {
+    let now = 0;
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'ThrottlingException',
+      $metadata: { httpStatusCode: 400 },
+      $retryable: { throttling: true },
+    });
+    secrets
+      .on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: 'a' })
+      .rejectsOnce(throttled)
+      .resolves({ SecretString: 'b' });
+    const token = secretsManagerTokenProvider({ client, secretId: 'bot', cacheMs: 1000, now: () => now });
+    expect(await token()).toBe('a');
+    now = 1001;
+    expect(await token()).toBe('a');
+    expect(await token()).toBe('b');
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(3);
+  });
+
+  it('fails a re-read of a secret that is gone or denied rather than serving the old token', async () => {
+    let now = 0;
+    const denied = Object.assign(new Error('not authorized'), {
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    secrets.on(GetSecretValueCommand).resolvesOnce({ SecretString: 'a' }).rejects(denied);
+    const token = secretsManagerTokenProvider({ client, secretId: 'bot', cacheMs: 1000, now: () => now });
+    expect(await token()).toBe('a');
+    now = 1001;
+    await expect(token()).rejects.toThrow('not authorized');
+  });
 });
 
 describe('header helpers', () => {
