@@ -173,7 +173,7 @@ export function createEcrRegistryAuth(options: EcrRegistryAuthOptions = {}): Reg
 
   const identity = options.keysSecretId
     ? `the keys in secret ${options.keysSecretId} (keys "accessKeyId"/"secretAccessKey")`
-    : "the function's own IAM role";
+    : "the default AWS credentials (the function's IAM role; locally, your AWS profile or environment)";
 
   const readKeys = (secretId: string): Promise<EcrAccessKeys> => {
     if (keys && now() - keys.readAt < keysCacheMs) return keys.value;
@@ -313,13 +313,13 @@ function loginError(
   if (UNKNOWN_KEY.has(name)) {
     message = secretId
       ? `ECR in ${region} does not recognise the access key id under key "accessKeyId" of secret ${secretId} (${name}): the key is wrong, deactivated or deleted; put the current keys from Collate into the secret.`
-      : `ECR in ${region} does not recognise the function's credentials (${name}): check the function's IAM role.`;
+      : `ECR in ${region} does not recognise the default AWS credentials (${name}): check the function's IAM role, or locally your AWS profile or environment (hybrid-runner ecr refresh).`;
   } else if (BAD_SECRET.has(name)) {
     message = `ECR in ${region} rejected the signature made with the key under "secretAccessKey" of ${where} (${name}): the secret access key does not belong to the access key id; put the matching pair from Collate into the secret.`;
   } else if (EXPIRED.has(name)) {
     message = secretId
       ? `ECR in ${region} says the session token under key "sessionToken" of secret ${secretId} expired (${name}): store long-lived keys, or fresh ones.`
-      : `ECR in ${region} says the function's credentials expired (${name}); the next run gets fresh role credentials.`;
+      : `ECR in ${region} says the default AWS credentials expired (${name}); the next run gets fresh role credentials (locally: renew your AWS session).`;
   } else if (DENIED.has(name)) {
     message = `${identity} may not call ecr:GetAuthorizationToken in ${region} (${name}): ask Collate to check the keys' permissions, or allow it in the function's role.`;
   } else if (isRetryableEcrError(error)) {
