@@ -430,7 +430,10 @@ export async function main(argv: string[]): Promise<number> {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     const json = argv.includes('--json');
-    createOutput({ json }).error(error instanceof Error ? error.message : String(error));
+    // An error may quote what a server or a file handed over: credential shapes (JWTs, keys) never reach the
+    // terminal or a CI log. Loaded only here, so commands that succeed start without it.
+    const { redactText } = await import('@hybrid-runner/observability');
+    createOutput({ json }).error(redactText(error instanceof Error ? error.message : String(error)));
     return exitCodeFor(error);
   }
 }
