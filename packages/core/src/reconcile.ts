@@ -6,7 +6,7 @@ import { ANNOTATIONS, LABELS, MANAGED_BY } from './names.ts';
 import { RESOURCES, type ClusterPort, type Clock, type KubeObject } from './ports.ts';
 import type { RunnerSettings } from './settings.ts';
 import { stateChangedAt, workflowToRunStatus, type RunStatus } from './status.ts';
-import { NotFoundError } from './errors.ts';
+import { ConflictError, NotFoundError } from './errors.ts';
 import { ARGO_WORKFLOW_LABEL } from './operations/runs.ts';
 import type { CursorStore } from './heartbeat.ts';
 
@@ -135,8 +135,9 @@ export async function reconcileRuns(options: ReconcileOptions): Promise<Reconcil
         ...(cursor ? { continue: cursor } : {}),
       });
     } catch (error) {
-      if (!cursor) throw error;
-      // An expired continue token (410 Gone from the API server): start the walk over.
+      // An expired continue token (410 Gone, a ConflictError on a continued page): start the walk over.
+      // Any other fault (cluster unavailable) ends the pass with the cursor kept, without a second slow list.
+      if (!cursor || !(error instanceof ConflictError)) throw error;
       cursor = undefined;
       continue;
     }

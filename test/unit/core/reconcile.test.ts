@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   ANNOTATIONS,
+  ClusterUnavailableError,
+  ConflictError,
   LABELS,
   MANAGED_BY,
   NotFoundError,
@@ -26,6 +28,7 @@ class FakeCluster {
   pods: KubeObject[] = [];
   lists = 0;
   expiredTokens = new Set<string>();
+  reachable = true;
 
   port(): ClusterPort {
     const notUsed = () => {
@@ -38,8 +41,10 @@ class FakeCluster {
         options?: ListOptions,
       ) => {
         this.lists++;
+        if (!this.reachable) throw new ClusterUnavailableError('API server unreachable');
+        // The port's contract: a 410 Gone on a continued page is a ConflictError.
         if (options?.continue && this.expiredTokens.has(options.continue))
-          throw new Error('410 Gone: expired');
+          throw new ConflictError('410 Gone: expired');
         const source = type.plural === 'pods' ? this.pods : this.workflows;
         const selected = source.filter((object) => matches(object, options?.labelSelector));
         const start = options?.continue ? Number(options.continue) : 0;
@@ -239,6 +244,18 @@ describe('reconcileRuns', () => {
     await cursor.set('reconcile', 'stale', { retainSeconds: 60 });
     expect(await reconcileRuns(options)).toMatchObject({ finished: true, examined: 1 });
     expect(events).toHaveLength(1);
+  });
+
+  it('keeps its place and lists once when the cluster is unavailable mid-walk', async () => {
+    const cluster = new FakeCluster();
+    cluster.workflows = [workflow('wf-y', 'Succeeded')];
+    cluster.reachable = false;
+    const { cursor, options } = setup(cluster);
+    await cursor.set('reconcile', '1', { retainSeconds: 60 });
+    await expect(reconcileRuns(options)).rejects.toBeInstanceOf(ClusterUnavailableError);
+    // No second (first-page) list: each one can take the transport's full retry budget.
+    expect(cluster.lists).toBe(1);
+    expect(await cursor.get('reconcile')).toBe('1');
   });
 
   it('ignores a run deleted between listing and remembering', async () => {
