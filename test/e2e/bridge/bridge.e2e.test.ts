@@ -11,6 +11,7 @@ import {
 } from '@hybrid-runner/protocol';
 import { ARGO_WORKFLOW_LABEL, RESOURCES } from '@hybrid-runner/core';
 import { AGENT_ID, TOKEN, startBridgeStage, type BridgeStage } from './stage.ts';
+import { expectClosingOperations } from './operations.ts';
 import { GOOD_HEADERS, handshakeStatus, openRaw } from './raw-socket.ts';
 import type { FakeCluster } from '../../support/fake-cluster.ts';
 
@@ -96,27 +97,7 @@ describe('requests (local API Gateway stand-in, dynalite, FakeCluster)', () => {
       expect(await bridge.request('killIngestion', { pipeline, runId: run.runId })).toMatchObject({
         code: 200,
       });
-      expect(
-        await bridge.request('toggleIngestion', { pipeline: { ...pipeline, enabled: false } }),
-      ).toMatchObject({
-        code: 200,
-      });
-      expect(
-        await bridge.request('runAutomationsWorkflow', {
-          workflow: {
-            id: 'w-1',
-            name: 'test-mysql',
-            workflowType: 'TEST_CONNECTION',
-            request: { connection: {} },
-          },
-        }),
-      ).toMatchObject({ code: 200 });
-      expect(
-        await bridge.request('runApplicationFlow', { application: { name: 'DataInsightsApplication' } }),
-      ).toMatchObject({
-        code: 200,
-      });
-      expect(await bridge.request('deletePipeline', { pipeline })).toMatchObject({ code: 200 });
+      await expectClosingOperations(bridge, pipeline);
     } finally {
       await bridge.close();
     }

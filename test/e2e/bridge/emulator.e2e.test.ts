@@ -12,6 +12,7 @@ import {
 import { KubernetesCluster } from '@hybrid-runner/kubernetes';
 import { BridgeClient, OPERATIONS, type PipelineStatusPayload } from '@hybrid-runner/protocol';
 import { AGENT_ID, TOKEN, startBridgeStage, type BridgeStage } from './stage.ts';
+import { expectClosingOperations } from './operations.ts';
 
 const NAMESPACE = 'collate-ingestion';
 const CLUSTER_TOKEN = 'bridge-e2e-cluster-token';
@@ -104,25 +105,7 @@ describe('bridge against the Kubernetes emulator', () => {
     const logs = await bridge.request('getIngestionLogs', { pipeline: p, runId: run.runId });
     expect(logs.total).toBeGreaterThanOrEqual(1);
     expect(await bridge.request('killIngestion', { pipeline: p })).toMatchObject({ code: 200 });
-    expect(await bridge.request('toggleIngestion', { pipeline: { ...p, enabled: false } })).toMatchObject({
-      code: 200,
-    });
-    expect(
-      await bridge.request('runAutomationsWorkflow', {
-        workflow: {
-          id: 'w-1',
-          name: 'test-mysql',
-          workflowType: 'TEST_CONNECTION',
-          request: { connection: {} },
-        },
-      }),
-    ).toMatchObject({ code: 200 });
-    expect(
-      await bridge.request('runApplicationFlow', { application: { name: 'DataInsightsApplication' } }),
-    ).toMatchObject({
-      code: 200,
-    });
-    expect(await bridge.request('deletePipeline', { pipeline: p })).toMatchObject({ code: 200 });
+    await expectClosingOperations(bridge, p);
     const left = await cluster.list(RESOURCES.workflow, NAMESPACE, {
       labelSelector: `${LABELS.managedBy}=${MANAGED_BY},${LABELS.pipeline}=${pipelineLabelValue(p.fullyQualifiedName)}`,
     });
