@@ -1,6 +1,7 @@
 // The local stage's stand-in for EventBridge schedules: runs each task in-process every `intervalMs`
 // (optionally once at start), never two runs of the same task at once (a run that overruns its interval
 // delays the next, where EventBridge would start another Lambda), and reports each outcome.
+import { redactText } from '@hybrid-runner/observability';
 
 export interface ScheduledTask {
   name: string;
@@ -14,7 +15,7 @@ export interface ScheduledTask {
 export interface TaskOutcome {
   task: string;
   ok: boolean;
-  /** The summary on success, the error message on failure. */
+  /** The summary on success, the error message on failure; redacted (registered secrets, credential shapes). */
   summary: string;
   durationMs: number;
   at: Date;
@@ -38,10 +39,11 @@ export function startScheduler(tasks: ScheduledTask[], report: (outcome: TaskOut
     const started = Date.now();
     const run = (async (): Promise<TaskOutcome> => {
       try {
-        const summary = await task.run();
+        // Summaries are printed on the terminal: redacted as the functions' log lines are.
+        const summary = redactText(await task.run());
         return { task: task.name, ok: true, summary, durationMs: Date.now() - started, at: new Date() };
       } catch (error) {
-        const summary = error instanceof Error ? error.message : String(error);
+        const summary = redactText(error instanceof Error ? error.message : String(error));
         return { task: task.name, ok: false, summary, durationMs: Date.now() - started, at: new Date() };
       }
     })().then((outcome) => {

@@ -38,7 +38,7 @@ import {
   type RbacRule,
 } from '@hybrid-runner/k8s-emulator';
 import { KubernetesCluster } from '@hybrid-runner/kubernetes';
-import { OBSERVABILITY_ENV, metricsSnapshot } from '@hybrid-runner/observability';
+import { OBSERVABILITY_ENV, metricsSnapshot, redactText } from '@hybrid-runner/observability';
 // The stack's RBAC as data: the local stage applies the very objects `sst deploy` applies.
 import { FUNCTION_GROUPS, clusterAccessObjects, type RbacObject } from '../../../stacks/cluster-access.ts';
 import { startLocalApiGateway, type LocalApiGateway } from './apigateway/gateway.ts';
@@ -308,7 +308,9 @@ function setEnvironment(values: Record<string, string | undefined>): () => void 
 }
 
 export async function startLocalStage(options: LocalStageOptions): Promise<LocalStage> {
-  const log = options.log ?? (() => {});
+  // The stage's own lines (handler failures with their stacks, emulator rejections) are redacted like the
+  // handlers' structured logs.
+  const log = (message: string) => options.log?.(redactText(message));
   const config = localStageConfig(options.agentId, options.env ?? {});
   const settings = toRunnerSettings(config, { region: LOCAL_REGION });
   const namespace = config.namespaces.ingestion;

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startScheduler, type TaskOutcome } from '@hybrid-runner/local';
+import { clearRegisteredSecrets, registerSecret } from '@hybrid-runner/observability';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -134,5 +135,32 @@ describe('startScheduler (the local stand-in for EventBridge schedules)', () => 
     expect(() => startScheduler([{ name: 'bad', intervalMs: 0, run: async () => '' }], () => {})).toThrow(
       'Task bad: intervalMs must be positive.',
     );
+  });
+
+  it('redacts summaries before they reach the terminal (registered secrets and credential shapes)', async () => {
+    const loaded = 'seeded-secret-value-for-the-scheduler';
+    registerSecret(loaded);
+    try {
+      const outcomes: TaskOutcome[] = [];
+      const scheduler = startScheduler(
+        [
+          { name: 'ok', intervalMs: 60_000, run: async () => `read ${loaded}` },
+          {
+            name: 'failing',
+            intervalMs: 60_000,
+            run: async () => {
+              throw new Error('login refused for AKIAIOSFODNN7EXAMPLE');
+            },
+          },
+        ],
+        (outcome) => outcomes.push(outcome),
+      );
+      await scheduler.runNow('ok');
+      await scheduler.runNow('failing');
+      await scheduler.stop();
+      expect(outcomes.map((o) => o.summary)).toEqual(['read [REDACTED]', 'login refused for [REDACTED]']);
+    } finally {
+      clearRegisteredSecrets();
+    }
   });
 });
