@@ -64,6 +64,61 @@ const schedule = z
     'must be an EventBridge schedule expression such as "rate(4 hours)" or "cron(0 0/4 * * ? *)" (six fields)',
   );
 
+/** The bridge protocol: an event at least every 5 minutes, so API Gateway's 10-minute idle timeout never fires. */
+const MAX_HEARTBEAT_GAP_MINUTES = 5;
+const MINUTES_PER_UNIT: Record<string, number> = {
+  minute: 1,
+  minutes: 1,
+  hour: 60,
+  hours: 60,
+  day: 1440,
+  days: 1440,
+};
+
+/** The minutes of the hour an EventBridge cron minutes field names (`*`, lists, ranges, `/` steps). */
+function cronMinutes(field: string): number[] | undefined {
+  const minutes = new Set<number>();
+  for (const part of field.split(',')) {
+    const match = /^(\*|\d{1,2})(?:-(\d{1,2}))?(?:\/(\d{1,2}))?$/.exec(part);
+    if (!match) return undefined;
+    const [, start = '', end, step] = match;
+    const from = start === '*' ? 0 : Number(start);
+    const to = end !== undefined ? Number(end) : start === '*' || step !== undefined ? 59 : from;
+    const by = step !== undefined ? Number(step) : 1;
+    if (by < 1 || from > to || to > 59) return undefined;
+    for (let minute = from; minute <= to; minute += by) minutes.add(minute);
+  }
+  return [...minutes].sort((a, b) => a - b);
+}
+
+/**
+ * The longest time between two firings of a schedule expression, in minutes; undefined when the expression
+ * is not one that fires every hour (a cron naming hours, days, months or years) or cannot be read.
+ */
+function longestScheduleGapMinutes(expression: string): number | undefined {
+  const rate = /^rate\((\d+) (\w+)\)$/.exec(expression);
+  if (rate) return Number(rate[1]) * (MINUTES_PER_UNIT[rate[2] ?? ''] ?? Number.NaN);
+  const cron = /^cron\((.+)\)$/.exec(expression)?.[1]?.split(' ');
+  if (!cron || cron.length !== 6) return undefined;
+  const [minuteField = '', ...rest] = cron;
+  if (!rest.every((field) => field === '*' || field === '?')) return undefined;
+  const minutes = cronMinutes(minuteField);
+  if (!minutes || minutes.length === 0) return undefined;
+  let longest = 60 - (minutes.at(-1) as number) + (minutes[0] as number);
+  for (let index = 1; index < minutes.length; index += 1)
+    longest = Math.max(longest, (minutes[index] as number) - (minutes[index - 1] as number));
+  return longest;
+}
+
+const heartbeatSchedule = schedule.refine(
+  (expression) => {
+    const gap = longestScheduleGapMinutes(expression);
+    return gap !== undefined && gap <= MAX_HEARTBEAT_GAP_MINUTES;
+  },
+  `must fire at least every ${MAX_HEARTBEAT_GAP_MINUTES} minutes (the bridge protocol promises an event that often, ` +
+    `or API Gateway closes idle connections after 10): use "rate(1 minute)" (the default) up to "rate(5 minutes)"`,
+);
+
 const quantity = z
   .union([z.string(), z.number()])
   .transform(String)
@@ -299,7 +354,7 @@ export const stageConfigSchema = z
         values: unknownRecord.default({}),
       })
       .prefault({}),
-    schedules: z.strictObject({ heartbeat: schedule.default('rate(1 minute)') }).prefault({}),
+    schedules: z.strictObject({ heartbeat: heartbeatSchedule.default('rate(1 minute)') }).prefault({}),
     vpc: z
       .strictObject({
         subnetIds: z.array(

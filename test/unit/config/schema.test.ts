@@ -310,6 +310,31 @@ describe('bad configurations name the field and the fix', () => {
     ]);
   });
 
+  it('refuses a heartbeat rarer than every 5 minutes (the protocol promises an event that often)', () => {
+    const message =
+      'schedules.heartbeat: must fire at least every 5 minutes (the bridge protocol promises an event that often, ' +
+      'or API Gateway closes idle connections after 10): use "rate(1 minute)" (the default) up to "rate(5 minutes)"';
+    for (const heartbeat of [
+      'rate(10 minutes)',
+      'rate(1 hour)',
+      'rate(1 day)',
+      'cron(0/10 * * * ? *)',
+      'cron(0,30 * * * ? *)',
+      'cron(0/5 8-17 * * ? *)',
+      'cron(* * ? * MON-FRI *)',
+      'cron(0/7 * * * ? *)',
+    ])
+      expect(problemsOf({ ...minimal, schedules: { heartbeat } }), heartbeat).toEqual([message]);
+    for (const heartbeat of [
+      'rate(1 minute)',
+      'rate(5 minutes)',
+      'cron(* * * * ? *)',
+      'cron(0/5 * * * ? *)',
+      'cron(1-59/2,0 * * * ? *)',
+    ])
+      expect(parseStageConfig({ ...minimal, schedules: { heartbeat } }).schedules.heartbeat).toBe(heartbeat);
+  });
+
   it('checks names, quantities, regions, ids and e-mails, reporting each with its path', () => {
     const problems = problemsOf({
       ...minimal,
