@@ -1,7 +1,7 @@
 // Reading a stage's configuration: `stages/<stage>.yaml` (or .yml/.json) plus environment overrides.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import { parseErrorPosition } from '@hybrid-runner/core';
 import { StageConfigError, formatIssues } from './errors.ts';
 import { stageConfigSchema } from './schema.ts';
@@ -26,7 +26,7 @@ function parseDocument(text: string, source: string): unknown {
   try {
     return source.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    if (!(error instanceof YAMLParseError || error instanceof SyntaxError)) throw error;
+    // Any parser failure (syntax, too many aliases) is a problem of the file, reported by position only.
     throw new StageConfigError(source, [
       `(root): cannot be parsed${parseErrorPosition(error)}; fix the syntax`,
     ]);

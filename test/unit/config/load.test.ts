@@ -86,6 +86,14 @@ describe('loadStageConfig', () => {
     }
   });
 
+  it('reports a file the parser refuses for other reasons (an alias bomb) as a stage configuration error', () => {
+    const bomb =
+      'a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n' +
+      'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n';
+    const directory = stagesDir({ 'bomb.yaml': bomb });
+    expect(() => loadStageConfig('bomb', { directory, env: {} })).toThrow(StageConfigError);
+  });
+
   it('refuses override paths that could reach object prototypes', () => {
     expect(() => applyEnvOverrides({}, { HYBRID_RUNNER____proto____x: '1' })).toThrow(StageConfigError);
     expect(() => applyEnvOverrides({}, { HYBRID_RUNNER__constructor__prototype: '1' })).toThrow(
