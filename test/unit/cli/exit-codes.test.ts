@@ -38,10 +38,11 @@ async function exitCodeOf(argv: string[]): Promise<{ code: number; stderr: strin
 }
 
 describe('hybrid-runner exit codes against an unreachable runner', () => {
-  it('an unreachable runner is 3 (the baseline the usage cases are compared with)', async () => {
+  it('an unreachable runner is 3 with what to do (the baseline the usage cases are compared with)', async () => {
     const { code, stderr } = await exitCodeOf([...UNREACHABLE, 'ping']);
     expect(code).toBe(EXIT.unreachable);
     expect(stderr).toContain('Could not connect to the runner');
+    expect(stderr).toContain('Is the runner running? Start the local stage with `npm start`, or point --url');
   });
 
   it.each([

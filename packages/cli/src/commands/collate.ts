@@ -72,13 +72,25 @@ export class CollateSession {
   }
 
   static async open(target: BridgeTarget, timeoutMs: number): Promise<CollateSession> {
-    const client = await BridgeClient.connect(target.url, {
-      token: target.token,
-      agentId: target.agentId,
-      requestTimeoutMs: timeoutMs,
-      reconnect: { maxAttempts: 3 },
-    });
-    return new CollateSession(client, timeoutMs);
+    try {
+      const client = await BridgeClient.connect(target.url, {
+        token: target.token,
+        agentId: target.agentId,
+        requestTimeoutMs: timeoutMs,
+        reconnect: { maxAttempts: 3 },
+      });
+      return new CollateSession(client, timeoutMs);
+    } catch (error) {
+      // Nothing answers: say what to do (a stopped `npm start` leaves no stage file, a killed one may).
+      if (error instanceof BridgeConnectionError) {
+        throw new CliError(
+          `${error.message}. Is the runner running? Start the local stage with \`npm start\`, or point --url (or HYBRID_RUNNER_URL) at a runner.`,
+          EXIT.unreachable,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
   }
 
   request<Op extends OperationName>(op: Op, payload: OperationPayload<Op>): Promise<OperationResult<Op>> {
