@@ -17,6 +17,8 @@ import type { LocalStage } from './stage.ts';
 /** The documented default port of the local stage (as the OpenMetadata server's, so it is easy to remember). */
 export const DEFAULT_PORT = 8585;
 export const DEFAULT_AGENT_ID = 'local-runner';
+/** The protocol's longest gap between two events on a connection. */
+const MAX_HEARTBEAT_SECONDS = 300;
 
 const root = resolve(import.meta.dirname, '../../..');
 const stageFile = defaultStageFile(root);
@@ -103,6 +105,14 @@ async function main(): Promise<number> {
   const agentId = process.env.AGENT_ID || DEFAULT_AGENT_ID;
   const token = process.env.AUTH_TOKEN || randomBytes(24).toString('base64url');
   const heartbeatSeconds = positiveNumber('HEARTBEAT_SECONDS', DEFAULT_LOCAL_HEARTBEAT_SECONDS);
+  // The bridge protocol promises an event at least every 5 minutes; the local gateway, like API Gateway,
+  // closes a connection idle for 10.
+  if (heartbeatSeconds > MAX_HEARTBEAT_SECONDS) {
+    throw new UsageError(
+      `HEARTBEAT_SECONDS=${heartbeatSeconds} is above ${MAX_HEARTBEAT_SECONDS}: the bridge protocol promises an ` +
+        `event at least every 5 minutes; give at most ${MAX_HEARTBEAT_SECONDS}.`,
+    );
+  }
   const logLevel = logLevelSetting();
   const podRunMs = process.env.SANDBOX_POD_RUN_MS ? positiveNumber('SANDBOX_POD_RUN_MS', 1) : undefined;
   const kubeconfig = flags.kubeconfig ?? (process.env.KUBECONFIG || undefined);

@@ -67,6 +67,10 @@ describe('npm start settings (the local stage with its stand-ins)', () => {
   it.each([
     [{ PORT: 'eighty' }, 'PORT=eighty is not a port number (1-65535)'],
     [{ HEARTBEAT_SECONDS: '0' }, 'HEARTBEAT_SECONDS=0 is not a positive number'],
+    [
+      { HEARTBEAT_SECONDS: '600' },
+      'HEARTBEAT_SECONDS=600 is above 300: the bridge protocol promises an event',
+    ],
     [{ LOG_LEVEL: 'LOUD' }, 'LOG_LEVEL=LOUD is not a log level: give one of DEBUG, INFO, WARN, ERROR'],
     [{ SEED_SECRETS_FILE: join(directory, 'missing.json') }, 'does not exist (named by SEED_SECRETS_FILE)'],
     [{ HYBRID_RUNNER__namespaces__ingestion: 'Not_A_Namespace' }, 'namespaces.ingestion'],
