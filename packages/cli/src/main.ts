@@ -411,7 +411,14 @@ export function buildProgram(io: { output?: (json: boolean) => Output } = {}): C
     .command('put <name>')
     .description('store a secret (value read from stdin, never from an argument) in the local stage')
     .action(async (name: string, _options: unknown, command: Command) => {
-      applyStageEnvironment();
+      // Without a local stage the SDK would fall back to the shell's AWS credentials and write to a real
+      // account: this command is for the local stage (which names real Secrets Manager when it uses it).
+      if (!applyStageEnvironment()) {
+        throw new CliError(
+          'No local stage found: start it with `npm start` (secrets put stores into the local stage; for a deployed stage use the AWS console or CLI).',
+          EXIT.unreachable,
+        );
+      }
       const { runSecretsCommand } = await import('./commands/secrets.ts');
       await runSecretsCommand({ action: 'put', name, out: outputFor(command) });
     });

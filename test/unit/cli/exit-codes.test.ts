@@ -86,3 +86,21 @@ describe('hybrid-runner exit codes for a missing or damaged local stage file', (
     }
   });
 });
+
+describe('hybrid-runner secrets put without a local stage', () => {
+  it('refuses (3) instead of writing to whatever AWS account the shell has credentials for', async () => {
+    // No HYBRID_RUNNER_STAGE_FILE, and no .hybrid-runner/ up from a fresh temporary folder.
+    const saved = { ...process.env };
+    const cwd = process.cwd();
+    process.chdir(directory);
+    try {
+      delete process.env.HYBRID_RUNNER_STAGE_FILE;
+      const { code, stderr } = await exitCodeOf(['secrets', 'put', '/collate/hybrid-ingestion-runner/x']);
+      expect(stderr).toContain('No local stage found: start it with `npm start`');
+      expect(code).toBe(EXIT.unreachable);
+    } finally {
+      process.chdir(cwd);
+      process.env = saved;
+    }
+  });
+});
