@@ -262,8 +262,11 @@ export async function followRun(
       if (Date.now() > deadline) throw new CliError(`Run ${runId} did not finish in time.`, EXIT.timeout);
       const status = await session.request('getPipelineStatus', { pipeline, limit: 20 });
       const run = status.runs.find((r) => r.runId === runId);
+      // A state, then the logs written since; a final state only after the logs that led to it.
+      const ended = run !== undefined && FINAL_STATES.has(run.pipelineState);
+      if (run && !ended) report(run.pipelineState, run.reason, 'poll');
       await printNewLogs();
-      if (run) report(run.pipelineState, run.reason, 'poll');
+      if (run && ended) report(run.pipelineState, run.reason, 'poll');
       if (!finalState) await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
     await printNewLogs();
