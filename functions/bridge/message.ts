@@ -59,7 +59,13 @@ export async function handleMessage(
       ? await settleWithin(dispatched, context.getRemainingTimeInMillis() - RESPONSE_RESERVE_MS)
       : { settled: true as const, value: await dispatched };
     // Unsettled: the idempotency claim stays in progress, so a repeat cannot start the operation twice.
-    if (!outcome.settled) throw outOfTime();
+    if (!outcome.settled) {
+      // Not an unexpected error (no correlation id), but operators need to see why it was answered so.
+      logger.warn('Request not finished before the function timeout; answered cluster_unavailable', {
+        reserveMs: RESPONSE_RESERVE_MS,
+      });
+      throw outOfTime();
+    }
     result = outcome.value;
   } catch (error) {
     // The runner could not even be assembled (cluster unreachable at cold start, bad configuration),

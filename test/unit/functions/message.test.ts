@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { MAX_MESSAGE_BYTES, OPERATIONS, responseEnvelopeSchema } from '@hybrid-runner/protocol';
 import { RESPONSE_RESERVE_MS, handler as message } from '../../../functions/bridge/message.ts';
+import { logger } from '../../../functions/lib/logger.ts';
 import { lambdaContext, TOKEN, useFunctionHarness, webSocketEvent } from './harness.ts';
 
 const h = useFunctionHarness();
@@ -98,6 +99,7 @@ describe('$default', () => {
   it('answers cluster_unavailable before the function times out when the cluster does not answer', async () => {
     // A blackholed endpoint: each call would wait out its timeouts and retries, past the Lambda timeout.
     const hanging = vi.spyOn(h.cluster, 'create').mockImplementation(() => new Promise(() => {}));
+    const warned = vi.spyOn(logger, 'warn');
     try {
       const frame = JSON.stringify({
         v: 1,
@@ -122,7 +124,11 @@ describe('$default', () => {
       });
       // The run may still start: the claim stays, so a repeat is not run a second time meanwhile.
       expect(h.idempotency.claims.get('slow-1')).toMatchObject({ status: 'IN_PROGRESS' });
+      expect(warned).toHaveBeenCalledWith(expect.stringContaining('before the function timeout'), {
+        reserveMs: RESPONSE_RESERVE_MS,
+      });
     } finally {
+      warned.mockRestore();
       hanging.mockRestore();
     }
   }, 4_000);
