@@ -94,6 +94,8 @@ export class FakeCluster implements ClusterPort {
   readonly logs = new Map<string, string | Uint8Array>();
   readonly calls: RecordedCall[] = [];
   readonly faults: FaultRule[] = [];
+  /** Rules checked after a call took effect: a match loses the answer (see failOnce's afterApply). */
+  readonly lostReplies: FaultRule[] = [];
   served: Set<string>;
   gitVersion: string;
   reachable = true;
@@ -131,15 +133,26 @@ export class FakeCluster implements ClusterPort {
     );
   }
 
-  /** Fails the first call matching `verb`/`plural` (and `name` when given) once with `error`. */
-  failOnce(verb: Verb, plural: string | undefined, error: unknown, name?: string): void {
+  /**
+   * Fails the first call matching `verb`/`plural` (and `name` when given) once with `error`. With
+   * `afterApply` the call takes effect first and only its answer is lost, as when a connection drops after
+   * the API server applied a request.
+   */
+  failOnce(
+    verb: Verb,
+    plural: string | undefined,
+    error: unknown,
+    name?: string,
+    options: { afterApply?: boolean } = {},
+  ): void {
     let fired = false;
-    this.faults.push((call) => {
+    const rule: FaultRule = (call) => {
       if (fired || call.verb !== verb || (plural !== undefined && call.plural !== plural)) return undefined;
       if (name !== undefined && call.name !== name) return undefined;
       fired = true;
       return error;
-    });
+    };
+    (options.afterApply ? this.lostReplies : this.faults).push(rule);
   }
 
   /** Puts an object straight into the store (no call recorded), filling server-side metadata. */
@@ -337,16 +350,22 @@ export class FakeCluster implements ClusterPort {
     await new Promise((resolve) => setImmediate(resolve));
     try {
       if (!this.reachable) throw new ClusterUnavailableError('fake API server is down');
+      const seen = {
+        verb,
+        ...(type ? { plural: type.plural } : {}),
+        ...(name ? { name } : {}),
+        ...(object ? { object } : {}),
+      };
       for (const rule of this.faults) {
-        const fault = rule({
-          verb,
-          ...(type ? { plural: type.plural } : {}),
-          ...(name ? { name } : {}),
-          ...(object ? { object } : {}),
-        });
+        const fault = rule(seen);
         if (fault !== undefined) throw fault;
       }
-      return run();
+      const result = run();
+      for (const rule of this.lostReplies) {
+        const fault = rule(seen);
+        if (fault !== undefined) throw fault;
+      }
+      return result;
     } finally {
       this.completedDepth = Math.max(this.completedDepth, record.depth);
     }

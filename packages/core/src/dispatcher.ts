@@ -16,8 +16,17 @@ import {
 import { isRunnerError } from './errors.ts';
 import type { Clock, Ids } from './ports.ts';
 
+/** What an operation may know about the request that asked for it. */
+export interface RequestContext {
+  /** The bridge request id: stable across a client's retries of the same request. */
+  requestId: string;
+}
+
 export type Operations = {
-  [Op in OperationName]: (payload: OperationPayload<Op>) => Promise<OperationResult<Op>>;
+  [Op in OperationName]: (
+    payload: OperationPayload<Op>,
+    request?: RequestContext,
+  ) => Promise<OperationResult<Op>>;
 };
 
 export type IdempotencyClaim =
@@ -202,9 +211,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   async function execute(request: BridgeRequest): Promise<ResponseMessage> {
-    const operation = options.operations[request.type] as (payload: unknown) => Promise<unknown>;
+    const operation = options.operations[request.type] as (
+      payload: unknown,
+      context: RequestContext,
+    ) => Promise<unknown>;
     try {
-      const result = await operation(request.payload);
+      const result = await operation(request.payload, { requestId: request.id });
       return okResponse(request.id, request.type, result as never);
     } catch (error) {
       if (isRunnerError(error) && error.code !== 'internal') {

@@ -50,6 +50,16 @@ const frame = (id: string, type: string, payload: unknown = {}) =>
   JSON.stringify({ v: 1, id, type, payload });
 
 describe('dispatcher', () => {
+  it('tells the operation which request asked (runPipeline derives its run id from it)', async () => {
+    const runPipeline = vi.fn(async () => ({ code: 200 as const, runId: 'run-1', workflowName: 'wf' }));
+    await dispatcher({ operations: fakeOperations({ runPipeline }) }).handleFrame(
+      frame('c0ffee-42', 'runPipeline', { pipeline }),
+    );
+    expect(runPipeline).toHaveBeenCalledWith(expect.objectContaining({ pipeline }), {
+      requestId: 'c0ffee-42',
+    });
+  });
+
   it('answers ping with the operation result', async () => {
     const result = await dispatcher().handleFrame(frame('p-1', 'ping'));
     expect(result.response).toEqual({

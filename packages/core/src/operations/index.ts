@@ -8,7 +8,14 @@ import { getIngestionLogs, getPipelineStatus, killIngestion, runPipeline } from 
 import { getServiceStatus, ping } from './service.ts';
 
 export type { OperationDeps } from './context.ts';
-export { ARGO_WORKFLOW_LABEL, DEFAULT_STATUS_LIMIT, KILL_STRATEGY, MAIN_CONTAINER } from './runs.ts';
+export {
+  ARGO_WORKFLOW_LABEL,
+  DEFAULT_STATUS_LIMIT,
+  KILL_STRATEGY,
+  MAIN_CONTAINER,
+  RUN_RETRY_WINDOW_MS,
+  requestRunId,
+} from './runs.ts';
 export { REQUIRED_ARGO_RESOURCES } from './service.ts';
 
 export function createOperations(deps: OperationDeps): Operations {
@@ -16,7 +23,7 @@ export function createOperations(deps: OperationDeps): Operations {
     ping: () => ping(deps),
     getServiceStatus: () => getServiceStatus(deps),
     deployPipeline: (payload) => deployPipeline(deps, payload),
-    runPipeline: (payload) => runPipeline(deps, payload),
+    runPipeline: (payload, request) => runPipeline(deps, payload, request),
     killIngestion: (payload) => killIngestion(deps, payload),
     toggleIngestion: (payload) => toggleIngestion(deps, payload),
     deletePipeline: (payload) => deletePipeline(deps, payload),

@@ -1,6 +1,8 @@
 // Operations on a pipeline's runs: start one, stop them, report their states, read their logs.
 import { MAX_MESSAGE_BYTES } from '@hybrid-runner/protocol';
-import type { OperationPayload, OperationResult } from '@hybrid-runner/protocol';
+import { createHash } from 'node:crypto';
+import type { OperationPayload, OperationResult, Pipeline } from '@hybrid-runner/protocol';
+import type { RequestContext } from '../dispatcher.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { chunkLogStream, isLogCursorFor, logTaskKey, redactSecretEdges } from '../logs.ts';
 import { buildRunWorkflow, parseWorkflowConfig } from '../manifests.ts';
@@ -45,12 +47,18 @@ export const KILL_STRATEGY = 'Terminate';
 export async function runPipeline(
   deps: OperationDeps,
   payload: OperationPayload<'runPipeline'>,
+  request?: RequestContext,
 ): Promise<OperationResult<'runPipeline'>> {
   const { cluster, settings } = deps;
   const { pipeline } = payload;
   const namespace = settings.namespace;
-  const runId = payload.runId ?? deps.ids.runId();
-  const workflow = buildRunWorkflow({ pipeline, settings, runId });
+  // Without a runId from Collate, the run id comes from the request id: a retry of a request whose create
+  // may have applied (its idempotency claim is released after cluster_unavailable) finds the same Workflow
+  // instead of starting a second run.
+  const derived = payload.runId === undefined && request !== undefined;
+  const runId =
+    payload.runId ??
+    (request ? requestRunId(pipeline.fullyQualifiedName, request.requestId) : deps.ids.runId());
   const secretName = pipelineConfigSecretName(pipeline.fullyQualifiedName);
 
   if (payload.workflowConfig !== undefined) {
@@ -78,20 +86,53 @@ export async function runPipeline(
     }
   }
 
+  const started = await createRun(deps, pipeline, runId, derived);
+  if (started !== 'stale') return { code: 200, runId, workflowName: started };
+  // The request id came again after the retry window, for a new run: mint a fresh id.
+  const fresh = deps.ids.runId();
+  return { code: 200, runId: fresh, workflowName: (await createRun(deps, pipeline, fresh, false)) as string };
+}
+
+/** How long a retry may still find the run its first attempt started (the idempotency window). */
+export const RUN_RETRY_WINDOW_MS = 24 * 3600 * 1000;
+
+/** A run id (UUID-shaped) that is the same for every retry of one request for one pipeline. */
+export function requestRunId(pipelineFqn: string, requestId: string): string {
+  const hex = createHash('sha256').update(`hybrid-runner-run\0${pipelineFqn}\0${requestId}`).digest('hex');
+  // RFC 4122 layout with version 5 and the variant bits set, so it reads as any other UUID.
+  const variant = ((parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * Creates the run's Workflow; an existing Workflow of the same run counts as started (a retry). Returns its
+ * name, or, for a run id derived from a request id, `stale` when that run is older than the retry window.
+ */
+async function createRun(
+  deps: OperationDeps,
+  pipeline: Pipeline,
+  runId: string,
+  derivedFromRequest: boolean,
+): Promise<string | 'stale'> {
+  const { cluster, settings } = deps;
+  const workflow = buildRunWorkflow({ pipeline, settings, runId });
   const workflowName = workflow.metadata.name;
   try {
-    await cluster.create(RESOURCES.workflow, namespace, workflow);
+    await cluster.create(RESOURCES.workflow, settings.namespace, workflow);
+    return workflowName;
   } catch (error) {
     if (!(error instanceof ConflictError)) throw error;
-    const existing = await cluster.get(RESOURCES.workflow, namespace, workflowName);
+    const existing = await cluster.get(RESOURCES.workflow, settings.namespace, workflowName);
     if (!existing || workflowRunId(existing) !== runId) {
       throw new ConflictError(
         `A different run already uses the Workflow name ${workflowName}: retry without runId to get a fresh one.`,
         { cause: error },
       );
     }
+    const createdAt = Date.parse(existing.metadata.creationTimestamp ?? '');
+    const age = deps.clock.now().getTime() - createdAt;
+    return derivedFromRequest && Number.isFinite(age) && age > RUN_RETRY_WINDOW_MS ? 'stale' : workflowName;
   }
-  return { code: 200, runId, workflowName };
 }
 
 /**

@@ -6,7 +6,9 @@ import {
   NotFoundError,
   RESOURCES,
   SecretReferenceError,
+  RUN_RETRY_WINDOW_MS,
   pipelineConfigSecretName,
+  requestRunId,
   runWorkflowName,
   workflowToRunStatus,
 } from '@hybrid-runner/core';
@@ -37,6 +39,45 @@ describe('runPipeline', () => {
     expect(workflow?.metadata.annotations?.[ANNOTATIONS.runId]).toBe(runId);
     expect(h.cluster.criticalPath()).toBe(2);
     expect(JSON.stringify(workflow)).not.toContain(BOT_TOKEN);
+  });
+
+  it('derives the run id from the request id, so a retry after an unanswered create finds the same run', async () => {
+    const h = harness();
+    await h.operations.deployPipeline({ pipeline: p, workflowConfig: WORKFLOW_CONFIG });
+    // The create reaches the server but its answer is lost: the caller sees cluster_unavailable.
+    h.cluster.failOnce('create', 'workflows', new ClusterUnavailableError('reply lost'), undefined, {
+      afterApply: true,
+    });
+    await expect(h.operations.runPipeline({ pipeline: p }, { requestId: 'req-1' })).rejects.toThrow(
+      ClusterUnavailableError,
+    );
+    const retried = await h.operations.runPipeline({ pipeline: p }, { requestId: 'req-1' });
+    const workflows = (await h.cluster.list(RESOURCES.workflow, NS)).items;
+    expect(workflows).toHaveLength(1);
+    expect(workflows[0]?.metadata.name).toBe(retried.workflowName);
+    expect(retried.runId).toBe(requestRunId(p.fullyQualifiedName, 'req-1'));
+    expect(retried.runId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(h.runIds).toEqual([]);
+
+    const other = await h.operations.runPipeline({ pipeline: p }, { requestId: 'req-2' });
+    expect(other.runId).not.toBe(retried.runId);
+    expect((await h.cluster.list(RESOURCES.workflow, NS)).items).toHaveLength(2);
+    expect(requestRunId('other.pipeline', 'req-1')).not.toBe(retried.runId);
+  });
+
+  it('starts a fresh run when a request id comes back after the retry window', async () => {
+    const h = harness();
+    await h.operations.deployPipeline({ pipeline: p, workflowConfig: WORKFLOW_CONFIG });
+    const first = await h.operations.runPipeline({ pipeline: p }, { requestId: 'req-1' });
+    // Age the stored Workflow past the window (peek returns a copy).
+    const workflow = [...h.cluster.objects.values()].find(
+      (object) => object.metadata.name === first.workflowName,
+    ) as KubeObject;
+    workflow.metadata.creationTimestamp = new Date(NOW.getTime() - RUN_RETRY_WINDOW_MS - 1000).toISOString();
+    const again = await h.operations.runPipeline({ pipeline: p }, { requestId: 'req-1' });
+    expect(again.runId).toBe(h.runIds[0]);
+    expect(again.workflowName).not.toBe(first.workflowName);
+    expect((await h.cluster.list(RESOURCES.workflow, NS)).items).toHaveLength(2);
   });
 
   it('uses the run id it is given and writes a given workflowConfig to the Secret first', async () => {
