@@ -52,7 +52,18 @@ export function applyEnvOverrides(document: unknown, env: NodeJS.ProcessEnv): Re
       if (next && typeof next === 'object' && !Array.isArray(next)) node = next as Record<string, unknown>;
       else node = node[segment] = {};
     }
-    node[path[path.length - 1] as string] = raw === '' ? '' : parseYaml(raw);
+    let value: unknown = '';
+    if (raw !== '') {
+      try {
+        value = parseYaml(raw);
+      } catch (error) {
+        // Position only: the parser's message quotes the value, which may be a secret.
+        throw new StageConfigError(`environment variable ${name}`, [
+          `${name}: cannot be parsed as YAML${parseErrorPosition(error)}; quote the value or fix its syntax`,
+        ]);
+      }
+    }
+    node[path[path.length - 1] as string] = value;
   }
   return root;
 }

@@ -2,10 +2,10 @@
 // Argo controller runs a pipeline's workflows — fail, never pull its image, stay unschedulable, run slowly —
 // through `hybrid-runner sandbox scenario`, and serves the stage's metrics snapshot to
 // `hybrid-runner collate status` (GET /_local/metrics). Plain HTTP on 127.0.0.1 only, behind the stage's token.
-import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { secretsEqual } from '@hybrid-runner/aws';
 import { TEMPLATES, pipelineSelector } from '@hybrid-runner/core';
 import type { Scenario, SimulatedArgoController } from '@hybrid-runner/k8s-emulator';
 import { SANDBOX_OUTCOMES, SANDBOX_SCENARIOS_PATH } from '@hybrid-runner/cli';
@@ -67,9 +67,8 @@ function send(response: ServerResponse, status: number, body: unknown): void {
 }
 
 function bearerMatches(header: string | undefined, token: string): boolean {
-  const presented = Buffer.from(/^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1] ?? '');
-  const expected = Buffer.from(token);
-  return presented.length === expected.length && timingSafeEqual(presented, expected);
+  // The bridge's comparison (hashes first), so the token's length does not show in the timing either.
+  return secretsEqual(/^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1] ?? '', token);
 }
 
 async function readJson(request: IncomingMessage): Promise<unknown> {

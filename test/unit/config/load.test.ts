@@ -102,6 +102,21 @@ describe('loadStageConfig', () => {
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 
+  it('reports an override that is not YAML by its name and position, never its value', () => {
+    const value = '{ s3cr3t-Value-42: [';
+    let thrown: unknown;
+    try {
+      applyEnvOverrides({}, { HYBRID_RUNNER__authToken__secretArn: value });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(StageConfigError);
+    const problems = (thrown as StageConfigError).problems.join('\n');
+    expect(problems).toMatch(/^HYBRID_RUNNER__authToken__secretArn: cannot be parsed as YAML/);
+    expect(problems).not.toContain('s3cr3t');
+    expect((thrown as Error).message).not.toContain('s3cr3t');
+  });
+
   it('leaves the parsed document untouched', () => {
     const document = { cluster: { name: 'a' } };
     applyEnvOverrides(document, { HYBRID_RUNNER__cluster__name: 'b' });
