@@ -58,7 +58,13 @@ export function buildProgram(io: { output?: (json: boolean) => Output } = {}): C
       'act as the Collate server towards a runner over the bridge protocol (default: the local stage of npm start)',
     )
     .option('--url <url>', 'WebSocket URL of the runner (default: the local stage, or HYBRID_RUNNER_URL)')
-    .option('--token <jwt>', 'the ingestion bot token (default: the local stage, or HYBRID_RUNNER_TOKEN)')
+    .addOption(
+      new Option(
+        '--token <jwt>',
+        'the ingestion bot token (visible in the process list: prefer --token-file or HYBRID_RUNNER_TOKEN)',
+      ).conflicts('tokenFile'),
+    )
+    .option('--token-file <path>', 'read the ingestion bot token from this file (default: the local stage)')
     .option('--agent-id <id>', 'the runner agent id (default: the local stage, or HYBRID_RUNNER_AGENT_ID)')
     .option('--timeout <seconds>', 'how long to wait for each answer', '30');
 

@@ -33,14 +33,34 @@ export interface BridgeTarget {
 export interface ConnectionFlags {
   url?: string;
   token?: string;
+  tokenFile?: string;
   agentId?: string;
   timeout?: string;
 }
 
 /** Flags, then environment, then the local stage file that `npm start` leaves behind. */
+/** The token in a file (`--token-file`): keeps it out of the process list and the shell history. */
+function readTokenFile(path: string): string {
+  let token: string;
+  try {
+    token = readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    throw new CliError(
+      `Cannot read --token-file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}.`,
+      EXIT.usage,
+    );
+  }
+  if (!token)
+    throw new CliError(`--token-file ${path} is empty: put the ingestion bot token in it.`, EXIT.usage);
+  return token;
+}
+
 export function resolveTarget(flags: ConnectionFlags): BridgeTarget {
   const url = flags.url ?? process.env.HYBRID_RUNNER_URL;
-  const token = flags.token ?? process.env.HYBRID_RUNNER_TOKEN;
+  const token =
+    flags.token ??
+    (flags.tokenFile ? readTokenFile(flags.tokenFile) : undefined) ??
+    process.env.HYBRID_RUNNER_TOKEN;
   const agentId = flags.agentId ?? process.env.HYBRID_RUNNER_AGENT_ID;
   if (url && token && agentId) return { url, token, agentId };
   const file = findStageFile();
