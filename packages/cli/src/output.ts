@@ -20,7 +20,7 @@ export function createOutput(options: {
 }): Output {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
-  const colour = !options.json && Boolean((stdout as { isTTY?: boolean }).isTTY) && !process.env.NO_COLOR;
+  const colour = !options.json && colourWanted(process.env, stdout as { isTTY?: boolean });
   const dim = colour ? pc.dim : (s: string) => s;
   const red = colour ? pc.red : (s: string) => s;
   return {
@@ -42,8 +42,22 @@ export function createOutput(options: {
   };
 }
 
+/**
+ * Colour for people at a terminal only. picocolors alone also colours whenever CI is set, which puts escape
+ * codes into piped output and logs; FORCE_COLOR still turns it on, NO_COLOR off.
+ */
+export function colourWanted(
+  env: NodeJS.ProcessEnv = process.env,
+  stdout: { isTTY?: boolean } = process.stdout,
+): boolean {
+  if (env.NO_COLOR) return false;
+  return Boolean(env.FORCE_COLOR) || Boolean(stdout.isTTY);
+}
+
+const marks = pc.createColors(colourWanted());
+
 export const mark = {
-  ok: (s: string) => `${pc.green('✔')} ${s}`,
-  fail: (s: string) => `${pc.red('✘')} ${s}`,
-  warn: (s: string) => `${pc.yellow('!')} ${s}`,
+  ok: (s: string) => `${marks.green('✔')} ${s}`,
+  fail: (s: string) => `${marks.red('✘')} ${s}`,
+  warn: (s: string) => `${marks.yellow('!')} ${s}`,
 };
