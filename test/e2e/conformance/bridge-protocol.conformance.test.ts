@@ -826,10 +826,19 @@ describe('events (local stage: stand-ins, simulated Argo)', () => {
     const second = await Client.open();
     try {
       for (const client of [first, second]) {
+        // A beat that went out before the second client connected counts one connection, and under load a beat
+        // may skip the expiry read (it has a 3 s budget): wait for one sent after both were open.
         const frame = await client.waitFor(
-          'a runnerStatus event',
-          (f) => f.json?.event === 'runnerStatus',
-          10_000,
+          'a runnerStatus event counting both connections',
+          (f) => {
+            const payload = (f.json?.payload ?? {}) as Json;
+            return (
+              f.json?.event === 'runnerStatus' &&
+              (payload.connections as number) >= 2 &&
+              payload.ecrCredentialsExpireAt !== undefined
+            );
+          },
+          20_000,
         );
         const event = frame.json as Json;
         expect(Object.keys(event).sort()).toEqual(['event', 'payload', 'type', 'v']);
