@@ -1,10 +1,10 @@
 // The CLI's error line passes through the redacting replacer: a runner (any implementation) or a file may
 // hand over text that holds a credential, and stderr ends up in terminals and CI logs.
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { errorResponse, parseFrame } from '@hybrid-runner/protocol';
-import { main } from '../../../packages/cli/src/main.ts';
+import { runCliCapturingStderr } from '../../support/cli.ts';
 import { EXIT } from '../../../packages/cli/src/exit-codes.ts';
 
 const LEAKED_JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJvdGhlci1ib3QifQ.c2lnbmF0dXJlLW9mLWFub3RoZXItYm90';
@@ -34,22 +34,9 @@ beforeAll(async () => {
 
 afterAll(() => new Promise<void>((done) => server.close(() => done())));
 
-async function stderrOf(argv: string[]): Promise<{ code: number; stderr: string }> {
-  const written: string[] = [];
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    written.push(String(chunk));
-    return true;
-  });
-  try {
-    return { code: await main(argv), stderr: written.join('') };
-  } finally {
-    spy.mockRestore();
-  }
-}
-
 describe('hybrid-runner error output', () => {
   it.each([[[]], [['--json']]])('redacts a credential in an error message (%j)', async (extra) => {
-    const { code, stderr } = await stderrOf([
+    const { code, stderr } = await runCliCapturingStderr([
       ...extra,
       'collate',
       '--url',

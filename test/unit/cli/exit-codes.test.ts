@@ -3,8 +3,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../../packages/cli/src/main.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCliCapturingStderr } from '../../support/cli.ts';
 import { EXIT } from '../../../packages/cli/src/exit-codes.ts';
 
 // Port 1 on loopback refuses connections: the runner is unreachable.
@@ -24,22 +24,9 @@ const missingFile = join(directory, 'missing.yaml');
 
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
-async function exitCodeOf(argv: string[]): Promise<{ code: number; stderr: string }> {
-  const written: string[] = [];
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    written.push(String(chunk));
-    return true;
-  });
-  try {
-    return { code: await main(argv), stderr: written.join('') };
-  } finally {
-    spy.mockRestore();
-  }
-}
-
 describe('hybrid-runner exit codes against an unreachable runner', () => {
   it('an unreachable runner is 3 with what to do (the baseline the usage cases are compared with)', async () => {
-    const { code, stderr } = await exitCodeOf([...UNREACHABLE, 'ping']);
+    const { code, stderr } = await runCliCapturingStderr([...UNREACHABLE, 'ping']);
     expect(code).toBe(EXIT.unreachable);
     expect(stderr).toContain('Could not connect to the runner');
     expect(stderr).toContain('Is the runner running? Start the local stage with `npm start`, or point --url');
@@ -55,7 +42,7 @@ describe('hybrid-runner exit codes against an unreachable runner', () => {
     ],
     ['runs with a --limit out of range', ['runs', 'svc.pipeline', '--limit', '0'], '--limit must be'],
   ])('%s is a usage error (2), reported before connecting', async (_name, args, message) => {
-    const { code, stderr } = await exitCodeOf([...UNREACHABLE, ...args]);
+    const { code, stderr } = await runCliCapturingStderr([...UNREACHABLE, ...args]);
     expect(stderr).toContain(message);
     expect(stderr).not.toContain('Connecting to');
     expect(code).toBe(EXIT.usage);
@@ -64,7 +51,11 @@ describe('hybrid-runner exit codes against an unreachable runner', () => {
 
 describe('hybrid-runner exit codes for a missing or damaged local stage file', () => {
   it('doctor --stage-file naming a missing file is a usage error (2) that says to start the stage', async () => {
-    const { code, stderr } = await exitCodeOf(['doctor', '--stage-file', join(directory, 'none.json')]);
+    const { code, stderr } = await runCliCapturingStderr([
+      'doctor',
+      '--stage-file',
+      join(directory, 'none.json'),
+    ]);
     expect(stderr).toContain('No local stage file at');
     expect(stderr).toContain('npm start');
     expect(code).toBe(EXIT.usage);
@@ -76,7 +67,7 @@ describe('hybrid-runner exit codes for a missing or damaged local stage file', (
     const saved = process.env.HYBRID_RUNNER_STAGE_FILE;
     process.env.HYBRID_RUNNER_STAGE_FILE = damaged;
     try {
-      const { code, stderr } = await exitCodeOf(['collate', '--timeout', '2', 'ping']);
+      const { code, stderr } = await runCliCapturingStderr(['collate', '--timeout', '2', 'ping']);
       expect(stderr).toContain('is not a local stage file');
       expect(stderr).not.toContain('stage-token-never-echoed');
       expect(code).toBe(EXIT.usage);
@@ -95,7 +86,11 @@ describe('hybrid-runner secrets put without a local stage', () => {
     process.chdir(directory);
     try {
       delete process.env.HYBRID_RUNNER_STAGE_FILE;
-      const { code, stderr } = await exitCodeOf(['secrets', 'put', '/collate/hybrid-ingestion-runner/x']);
+      const { code, stderr } = await runCliCapturingStderr([
+        'secrets',
+        'put',
+        '/collate/hybrid-ingestion-runner/x',
+      ]);
       expect(stderr).toContain('No local stage found: start it with `npm start`');
       expect(code).toBe(EXIT.unreachable);
     } finally {
