@@ -1,4 +1,4 @@
-// How each function is bundled, in one place: stacks/runner.ts hands these options to SST, and the bundle
+// How each function is bundled, in one place: stacks/functions.ts hands these options to SST, and the bundle
 // benchmark and the bundle-budget test build with exactly the same ones, so they cannot drift apart.
 //
 // $connect and $disconnect take the AWS SDK (and the Smithy packages it is built on) from the Lambda
@@ -7,7 +7,7 @@
 // runtime ships (client-dynamodb, client-secrets-manager; no lib-dynamodb). The other functions keep the
 // SDK bundled: a version we chose and tested, and a faster cold start than loading the runtime's copy.
 
-/** The functions of the stack (keys of stacks/runner.ts's HANDLERS). */
+/** The functions of the stack (keys of stacks/functions.ts's HANDLERS). */
 export type BundledFunction = 'connect' | 'disconnect' | 'message' | 'heartbeat' | 'registryRefresh';
 
 /** Packages the Lambda runtime provides: left out of the bundle, resolved at run time. */

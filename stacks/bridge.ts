@@ -1,0 +1,106 @@
+// The Collate bridge: the WebSocket API, the role its functions share (with the heartbeat), the connect,
+// disconnect and message functions on its routes, and the heartbeat on its schedule.
+import { FUNCTION_ENV, jwksEnvironment } from '@hybrid-runner/config';
+import type { StageConfig } from '@hybrid-runner/config';
+import type { FunctionKey, FunctionVpc, MakeFunction } from './functions.ts';
+import { bridgePolicy, lambdaTrustPolicy, secretPrefixArn } from './iam-policies.ts';
+import type { AccountContext } from './iam-policies.ts';
+import { schedule } from './schedules.ts';
+import type { RunnerTables } from './tables.ts';
+
+export interface BridgeInput {
+  config: StageConfig;
+  account: $util.Output<AccountContext>;
+  clusterRegion: $util.Output<string>;
+  names: Record<FunctionKey, string>;
+  tables: RunnerTables;
+  authTokenSecretArn: $util.Output<string>;
+  vpc: FunctionVpc;
+  baseEnvironment: Record<string, $util.Input<string>>;
+  makeFunction: MakeFunction;
+}
+
+export interface Bridge {
+  api: sst.aws.ApiGatewayWebSocket;
+  /** The role of the bridge and heartbeat functions (the cluster maps it to the bridge's group). */
+  role: aws.iam.Role;
+}
+
+export function deployBridge(input: BridgeInput): Bridge {
+  const { config, account, clusterRegion, names, tables, authTokenSecretArn, vpc, makeFunction } = input;
+  const api = new sst.aws.ApiGatewayWebSocket('Bridge');
+  const apiExecutionArn = api.nodes.api.executionArn;
+
+  const bridgeRole = new aws.iam.Role('BridgeRole', {
+    description: 'Bridge and heartbeat functions of the hybrid runner',
+    assumeRolePolicy: JSON.stringify(lambdaTrustPolicy()),
+  });
+  const bridgeRolePolicy = new aws.iam.RolePolicy('BridgeRolePolicy', {
+    role: bridgeRole.name,
+    policy: $util
+      .all([
+        account,
+        clusterRegion,
+        tables.connections.arn,
+        tables.state.arn,
+        apiExecutionArn,
+        authTokenSecretArn,
+      ])
+      .apply(([context, clusterRegionName, connectionsArn, stateArn, executionArn, tokenArn]) =>
+        JSON.stringify(
+          bridgePolicy({
+            account: context,
+            functionNames: [names.connect, names.disconnect, names.message, names.heartbeat],
+            connectionsTableArn: connectionsArn,
+            stateTableArn: stateArn,
+            apiExecutionArn: executionArn,
+            authTokenSecretArn: tokenArn,
+            clusterName: config.cluster.name,
+            clusterRegion: clusterRegionName,
+            ...(config.secretsManager.provider === 'managed-aws'
+              ? {
+                  secretReferencePrefixArn: secretPrefixArn(
+                    context,
+                    config.secretsManager.prefix,
+                    config.secretsManager.region ?? clusterRegionName,
+                  ),
+                }
+              : {}),
+            tracing: config.observability.tracing,
+            vpc: Boolean(vpc),
+          }),
+        ),
+      ),
+  });
+
+  const bridgeEnvironment = {
+    ...input.baseEnvironment,
+    [FUNCTION_ENV.connectionsTable]: tables.connections.name,
+    [FUNCTION_ENV.stateTable]: tables.state.name,
+    [FUNCTION_ENV.authTokenSecret]: authTokenSecretArn,
+    [FUNCTION_ENV.managementEndpoint]: api.managementEndpoint,
+  };
+
+  const connect = makeFunction(
+    'BridgeConnect',
+    'connect',
+    bridgeRole,
+    { ...bridgeEnvironment, ...jwksEnvironment(config) },
+    [bridgeRolePolicy],
+  );
+  const disconnect = makeFunction('BridgeDisconnect', 'disconnect', bridgeRole, bridgeEnvironment, [
+    bridgeRolePolicy,
+  ]);
+  const message = makeFunction('BridgeMessage', 'message', bridgeRole, bridgeEnvironment, [bridgeRolePolicy]);
+  const heartbeat = makeFunction('Heartbeat', 'heartbeat', bridgeRole, bridgeEnvironment, [bridgeRolePolicy]);
+  api.route('$connect', connect.arn);
+  api.route('$disconnect', disconnect.arn);
+  api.route('$default', message.arn);
+  schedule(
+    'Heartbeat',
+    config.schedules.heartbeat,
+    heartbeat,
+    'Keeps Collate connections alive and reports run states',
+  );
+  return { api, role: bridgeRole };
+}
