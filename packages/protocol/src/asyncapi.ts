@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import {
   DEFAULT_SECRET_PREFIX,
-  ERROR_CODES,
+  EXTENSION_ERROR_CODES,
+  V1_ERROR_CODES,
   EVENT_NAMES,
   MAX_MESSAGE_BYTES,
   OPERATIONS,
@@ -111,7 +112,16 @@ Every request \`{v, id, type, payload}\` gets exactly one response on the same c
 same id within 24 hours gets the first response again and is not executed twice. A frame that is not JSON
 or has no usable id gets an error response with \`id: null\`; the connection stays open.
 
-Error codes: ${ERROR_CODES.join(', ')}. Error messages are for people and never contain a secret.
+Error codes of v1: ${V1_ERROR_CODES.join(', ')}. Error messages are for people and never contain a secret.
+Codes added since (${Object.keys(EXTENSION_ERROR_CODES).join(', ')}) are sent only to a sender that lists them in
+the request's optional \`acceptErrorCodes\`; any other sender gets the v1 code each stands in for
+(${Object.entries(EXTENSION_ERROR_CODES)
+  .map(([code, standIn]) => `${code} → ${standIn}`)
+  .join(', ')}), so a v1 client always receives a code it knows. \`throttled\`: the connection sent more
+requests than the runner's per-connection rate limit allows; the request was not run and its id not
+remembered, and \`error.retryAfterMs\` says when to send it again with the same id.
+
+A source address outside the runner's allowed CIDRs is refused at the handshake with HTTP 403.
 A \`secret:\` reference in a payload must lie under the configured prefix (default
 \`${DEFAULT_SECRET_PREFIX}\`) and exist, otherwise the answer is secret_reference_invalid.
 

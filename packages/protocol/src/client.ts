@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import type { ClientOptions, RawData } from 'ws';
-import { EVENT_NAMES, MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from './constants.ts';
+import { EVENT_NAMES, EXTENSION_ERROR_CODES, MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from './constants.ts';
 import type { ErrorCode, EventName, OperationName } from './constants.ts';
 import { MessageTooLargeError, utf8ByteLength } from './messages.ts';
 import {
@@ -76,6 +76,8 @@ export type ClientLifecycleEvent =
   | { type: 'unexpectedMessage'; reason: string }
   | { type: 'handlerError'; event: EventName; error: unknown };
 
+const ACCEPTED_CODES = Object.keys(EXTENSION_ERROR_CODES);
+
 export const DEFAULT_CONNECTION_LIFETIME_MS = 110 * 60 * 1000;
 
 /** The runner answered a request with `ok: false`. */
@@ -83,12 +85,21 @@ export class BridgeRequestError extends Error {
   readonly code: ErrorCode;
   readonly requestId: string;
   readonly op: OperationName;
-  constructor(code: ErrorCode, message: string, requestId: string, op: OperationName) {
+  /** When the runner said the same request may be sent again (`throttled`), in milliseconds. */
+  readonly retryAfterMs: number | undefined;
+  constructor(
+    code: ErrorCode,
+    message: string,
+    requestId: string,
+    op: OperationName,
+    options: { retryAfterMs?: number } = {},
+  ) {
     super(`${op} failed (${code}): ${message}`);
     this.name = 'BridgeRequestError';
     this.code = code;
     this.requestId = requestId;
     this.op = op;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 
@@ -234,7 +245,8 @@ export class BridgeClient {
     if (this.#pending.has(id)) {
       return Promise.reject(new TypeError(`Request ${id} is already waiting for its response.`));
     }
-    const text = JSON.stringify({ v: PROTOCOL_VERSION, id, type, payload });
+    // This client knows every extension error code, so it asks for them (throttled among them).
+    const text = JSON.stringify({ v: PROTOCOL_VERSION, id, type, payload, acceptErrorCodes: ACCEPTED_CODES });
     const bytes = utf8ByteLength(text);
     if (bytes > MAX_MESSAGE_BYTES) return Promise.reject(new MessageTooLargeError(`${type} request`, bytes));
 
@@ -538,7 +550,12 @@ export class BridgeClient {
         code: 'internal' as const,
         message: 'The runner gave no error detail.',
       };
-      this.#settle(entry, new BridgeRequestError(error.code, error.message, entry.id, entry.op));
+      this.#settle(
+        entry,
+        new BridgeRequestError(error.code, error.message, entry.id, entry.op, {
+          ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+        }),
+      );
       return;
     }
     if (this.#options.validateResponses === false) {

@@ -5,7 +5,8 @@ export const PROTOCOL_VERSION = 1;
 /** API Gateway's WebSocket message limit; no frame in either direction may exceed it. */
 export const MAX_MESSAGE_BYTES = 128 * 1024;
 
-export const ERROR_CODES = [
+/** The error codes of protocol v1 as published: every client knows these, and only these. */
+export const V1_ERROR_CODES = [
   'bad_request',
   'unknown_operation',
   'unsupported_version',
@@ -16,6 +17,22 @@ export const ERROR_CODES = [
   'cluster_unavailable',
   'internal',
 ] as const;
+export type V1ErrorCode = (typeof V1_ERROR_CODES)[number];
+
+/**
+ * Error codes added since v1, each with the v1 code it stands in for. The runner sends an added code only to a
+ * sender that lists it in the request's `acceptErrorCodes`; any other sender gets the v1 code, so a client
+ * written to the published list always receives a code it knows.
+ */
+export const EXTENSION_ERROR_CODES = {
+  // "Not now, nothing was done, send it again later": what cluster_unavailable already tells a v1 client.
+  throttled: 'cluster_unavailable',
+} as const satisfies Record<string, V1ErrorCode>;
+export type ExtensionErrorCode = keyof typeof EXTENSION_ERROR_CODES;
+
+export const ERROR_CODES = [...V1_ERROR_CODES, 'throttled'] as const satisfies readonly (
+  V1ErrorCode | ExtensionErrorCode
+)[];
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export const OPERATIONS = [

@@ -1,7 +1,7 @@
 // Builders for the messages the runner sends, and the one serializer that keeps every frame within the
 // 128 KiB message limit.
-import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from './constants.ts';
-import type { EventName, OperationName } from './constants.ts';
+import { EXTENSION_ERROR_CODES, MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from './constants.ts';
+import type { EventName, OperationName, V1ErrorCode } from './constants.ts';
 import type {
   BridgeMessage,
   ErrorResponseMessage,
@@ -45,6 +45,15 @@ export function errorResponse(
     ok: false,
     error: { ...error, message },
   };
+}
+
+/**
+ * The error as this sender may receive it: an extension code (added since v1) that the sender did not list
+ * in `acceptErrorCodes` becomes the v1 code it stands in for; everything else is kept, new fields included.
+ */
+export function errorForSender(error: ProtocolError, accepted: readonly string[] = []): ProtocolError {
+  const standIn: V1ErrorCode | undefined = (EXTENSION_ERROR_CODES as Record<string, V1ErrorCode>)[error.code];
+  return standIn && !accepted.includes(error.code) ? { ...error, code: standIn } : error;
 }
 
 export function eventMessage<E extends EventName>(name: E, payload: EventPayload<E>): EventMessage<E> {

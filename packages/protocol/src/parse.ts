@@ -2,14 +2,19 @@
 // It never throws. Error messages name field paths and what to do; they never repeat input values, since
 // a value may be long or a secret.
 import type { z } from 'zod';
-import { MAX_MESSAGE_BYTES, OPERATIONS, PROTOCOL_VERSION } from './constants.ts';
-import type { OperationName } from './constants.ts';
+import { EXTENSION_ERROR_CODES, MAX_MESSAGE_BYTES, OPERATIONS, PROTOCOL_VERSION } from './constants.ts';
+import type { ExtensionErrorCode, OperationName } from './constants.ts';
 import { ID_PATTERN, MAX_ID_LENGTH, operationPayloadSchemas } from './schemas.ts';
 import type { BridgeRequest, ProtocolError } from './schemas.ts';
 
-export type ParsedFrame =
+/**
+ * A parsed frame. `acceptErrorCodes` holds the extension error codes (added since v1) the sender listed in
+ * the request's `acceptErrorCodes`, when it listed any: an error answer may then use them.
+ */
+export type ParsedFrame = (
   | { ok: true; request: BridgeRequest }
-  | { ok: false; id: string | null; op?: OperationName; error: ProtocolError };
+  | { ok: false; id: string | null; op?: OperationName; error: ProtocolError }
+) & { acceptErrorCodes?: readonly ExtensionErrorCode[] };
 
 const MAX_LISTED_ISSUES = 5;
 const ID_RULE = `1–${MAX_ID_LENGTH} characters of [A-Za-z0-9._:-]`;
@@ -174,7 +179,23 @@ function describeIssues(
   return sentences.join('; ') + (more > 0 ? `; and ${more} more` : '');
 }
 
+/**
+ * The extension codes a request lists in `acceptErrorCodes`. Read leniently: a malformed list is ignored
+ * rather than failing the request, since it only widens what the answer may say.
+ */
+function acceptedExtensionCodes(message: Record<string, unknown>): ExtensionErrorCode[] {
+  const listed = message['acceptErrorCodes'];
+  if (!Array.isArray(listed)) return [];
+  return (Object.keys(EXTENSION_ERROR_CODES) as ExtensionErrorCode[]).filter((code) => listed.includes(code));
+}
+
 function parseObject(message: Record<string, unknown>): ParsedFrame {
+  const parsed = parseEnvelope(message);
+  const accepted = acceptedExtensionCodes(message);
+  return accepted.length > 0 ? { ...parsed, acceptErrorCodes: accepted } : parsed;
+}
+
+function parseEnvelope(message: Record<string, unknown>): ParsedFrame {
   const rawId = message['id'];
   if (rawId === undefined || rawId === null) {
     return fail(null, 'bad_request', `id is required: give every request an id of ${ID_RULE}.`);

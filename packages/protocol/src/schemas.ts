@@ -220,10 +220,25 @@ export const protocolErrorSchema = z.object({
   code: errorCodeSchema,
   message: z.string().describe('For people: what was wrong and what to do; never a secret'),
   correlationId: z.string().optional().describe('Finds the matching runner log lines (internal errors)'),
+  retryAfterMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('Send the same request (same id) again after this many milliseconds; set when throttled'),
 });
 export type ProtocolError = z.infer<typeof protocolErrorSchema>;
 
 const version = z.literal(PROTOCOL_VERSION);
+
+/** Request field naming the error codes added since v1 that the sender understands (extension codes). */
+export const acceptErrorCodesSchema = z
+  .array(z.string())
+  .optional()
+  .describe(
+    'Error codes added since v1 that the sender understands, e.g. ["throttled"]; unknown entries are ignored. ' +
+      'Without it, an added code is answered with the v1 code it stands in for.',
+  );
 
 /** The request envelope before the payload is checked against its operation. */
 export const requestEnvelopeSchema = z.object({
@@ -231,6 +246,7 @@ export const requestEnvelopeSchema = z.object({
   id: idSchema,
   type: operationNameSchema,
   payload: anyObject.optional().describe('Absent counts as {}'),
+  acceptErrorCodes: acceptErrorCodesSchema,
 });
 
 export type BridgeRequest<Op extends OperationName = OperationName> = {
@@ -243,6 +259,7 @@ export function requestSchemaFor<Op extends OperationName>(op: Op) {
     id: idSchema,
     type: z.literal(op),
     payload: operationPayloadSchemas[op],
+    acceptErrorCodes: acceptErrorCodesSchema,
   });
 }
 

@@ -35,6 +35,8 @@ interface Handshake {
 
 /** A stand-in runner: answers `ping` by default, records handshakes, and can refuse or drop connections. */
 class FakeRunner {
+  /** Every frame received, as text. */
+  readonly frames: string[] = [];
   readonly server: WebSocketServer;
   readonly handshakes: Handshake[] = [];
   readonly sockets: WebSocket[] = [];
@@ -66,6 +68,7 @@ class FakeRunner {
     this.server.on('connection', (socket) => {
       this.sockets.push(socket);
       socket.on('message', (data) => {
+        this.frames.push(String(data));
         const parsed = parseFrame(data);
         if (parsed.ok) this.reply(socket, parsed.request);
         else socket.send(JSON.stringify(errorResponse(parsed.id, parsed.op, parsed.error)));
@@ -153,6 +156,32 @@ describe('BridgeClient: requests', () => {
     await expect(failure).rejects.toBeInstanceOf(BridgeRequestError);
     await expect(failure).rejects.toMatchObject({ code: 'bad_request', op: 'runPipeline' });
     await expect(failure).rejects.toThrow(/payload\.pipeline\.fullyQualifiedName must not be empty/);
+  });
+
+  it('asks for the extension error codes and surfaces throttled with its retryAfterMs', async () => {
+    const runner = new FakeRunner();
+    runner.reply = (socket, request) =>
+      socket.send(
+        JSON.stringify(
+          errorResponse(request.id, request.type, {
+            code: 'throttled',
+            message: 'Too many requests on this connection: send it again with the same id in 0.5 s.',
+            retryAfterMs: 500,
+          }),
+        ),
+      );
+    const { client } = await setup({}, runner);
+    const failure = client.request('ping', {}, { id: 'throttled-1' });
+    await expect(failure).rejects.toBeInstanceOf(BridgeRequestError);
+    await expect(failure).rejects.toMatchObject({
+      code: 'throttled',
+      retryAfterMs: 500,
+      requestId: 'throttled-1',
+    });
+    expect(JSON.parse(runner.frames.at(-1)!)).toMatchObject({
+      id: 'throttled-1',
+      acceptErrorCodes: ['throttled'],
+    });
   });
 
   it('times out, cleans up, and reports a late response as unexpected', async () => {

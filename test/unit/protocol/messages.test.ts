@@ -4,6 +4,8 @@ import {
   MAX_MESSAGE_BYTES,
   MessageTooLargeError,
   boundResponse,
+  V1_ERROR_CODES,
+  errorForSender,
   errorResponse,
   errorResponseSchema,
   eventMessage,
@@ -152,5 +154,24 @@ describe('serializeBounded', () => {
     const bounded = boundResponse(message);
     expect(Buffer.byteLength(bounded.text)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
     expect(bounded.response).toMatchObject({ id: null, op: 'ping', error: { code: 'payload_too_large' } });
+  });
+});
+
+describe('errorForSender', () => {
+  const throttled = { code: 'throttled' as const, message: 'slow down', retryAfterMs: 250 };
+
+  it('keeps an extension code for a sender that accepts it', () => {
+    expect(errorForSender(throttled, ['throttled'])).toEqual(throttled);
+  });
+
+  it('gives any other sender the v1 stand-in, keeping message and the new optional field', () => {
+    const forV1 = errorForSender(throttled);
+    expect(forV1).toEqual({ ...throttled, code: 'cluster_unavailable' });
+    expect(V1_ERROR_CODES).toContain(forV1.code);
+    expect(errorResponseSchema.safeParse(errorResponse('r-1', 'ping', forV1)).success).toBe(true);
+  });
+
+  it('leaves v1 codes alone', () => {
+    expect(errorForSender({ code: 'conflict', message: 'm' })).toEqual({ code: 'conflict', message: 'm' });
   });
 });

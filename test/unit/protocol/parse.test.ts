@@ -508,3 +508,37 @@ describe('parseFrame properties', () => {
     );
   });
 });
+
+describe('parseFrame: acceptErrorCodes (extension error codes the sender understands)', () => {
+  const ping = (extra: Record<string, unknown>) =>
+    JSON.stringify({ v: 1, id: 'p-1', type: 'ping', payload: {}, ...extra });
+
+  it('keeps the known extension codes a sender lists, on success and on failure alike', () => {
+    expect(parseFrame(ping({ acceptErrorCodes: ['throttled', 'future-code'] }))).toMatchObject({
+      ok: true,
+      acceptErrorCodes: ['throttled'],
+    });
+    const bad = parseFrame(
+      JSON.stringify({ v: 1, id: 'p-2', type: 'runPipeline', payload: {}, acceptErrorCodes: ['throttled'] }),
+    );
+    expect(bad).toMatchObject({ ok: false, acceptErrorCodes: ['throttled'] });
+  });
+
+  it('ignores a missing, empty or malformed list rather than failing the request', () => {
+    for (const extra of [
+      {},
+      { acceptErrorCodes: [] },
+      { acceptErrorCodes: 'throttled' },
+      { acceptErrorCodes: [1, null] },
+    ]) {
+      const parsed = parseFrame(ping(extra));
+      expect(parsed.ok).toBe(true);
+      expect(parsed).not.toHaveProperty('acceptErrorCodes');
+    }
+  });
+
+  it('does not carry the list into the request (the fingerprint and operations never see it)', () => {
+    const parsed = parseFrame(ping({ acceptErrorCodes: ['throttled'] }));
+    expect(parsed.ok && Object.keys(parsed.request).sort()).toEqual(['id', 'payload', 'type', 'v']);
+  });
+});
