@@ -2,6 +2,7 @@ export * from './eks/token.ts';
 export * from './eks/cluster-info.ts';
 export * from './secret-store.ts';
 export * from './connection-store.ts';
+export * from './connection-rate-limit.ts';
 export * from './sender.ts';
 export * from './idempotency.ts';
 export * from './runner-token.ts';

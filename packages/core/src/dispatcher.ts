@@ -15,6 +15,7 @@ import {
 } from '@hybrid-runner/protocol';
 import { isRunnerError } from './errors.ts';
 import type { Clock, Ids } from './ports.ts';
+import { throttledResponse, type RequestRateLimiter } from './rate-limit.ts';
 
 /** What an operation may know about the request that asked for it. */
 export interface RequestContext {
@@ -58,6 +59,13 @@ export interface DispatchResult {
   replayed: boolean;
   /** What the request concerned, for log context: the pipeline's fully qualified name and the run. */
   subject?: RequestSubject;
+  /** True when the frame was refused by the rate limit (nothing ran, nothing was remembered). */
+  throttled?: boolean;
+}
+
+/** Where a frame came from, for the per-connection rate limit. */
+export interface FrameSource {
+  connectionId: string;
 }
 
 export interface RequestSubject {
@@ -104,6 +112,13 @@ export interface DispatcherOptions {
   inProgressWaitMs?: number;
   pollIntervalMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Per-connection rate limit, consulted for every frame that names its connection, before anything runs or
+   * any request id is claimed. A limiter fault admits the frame (the limit protects; it must not take the
+   * bridge down with its store) and is reported to onRateLimiterFault.
+   */
+  rateLimiter?: RequestRateLimiter;
+  onRateLimiterFault?: (error: unknown) => void;
 }
 
 export const IDEMPOTENCY_RETAIN_SECONDS = 24 * 3600;
@@ -176,8 +191,11 @@ function unexpectedErrorResponse(
 }
 
 export interface Dispatcher {
-  /** Answers one frame (the raw text, or an already decoded value). Never throws for bad input. */
-  handleFrame(frame: unknown): Promise<DispatchResult>;
+  /**
+   * Answers one frame (the raw text, or an already decoded value). Never throws for bad input. With a
+   * source, the frame counts against its connection's rate limit.
+   */
+  handleFrame(frame: unknown, source?: FrameSource): Promise<DispatchResult>;
 }
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
@@ -289,9 +307,29 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
   }
 
+  async function throttled(
+    parsed: ReturnType<typeof parseFrame>,
+    source: FrameSource | undefined,
+  ): Promise<DispatchResult | undefined> {
+    const limiter = options.rateLimiter;
+    if (!limiter || !source) return undefined;
+    try {
+      const admission = await limiter.admit(source.connectionId, options.clock.now().getTime());
+      if (admission.admitted) return undefined;
+      return { ...fresh(throttledResponse(parsed, limiter.limit, admission.retryAfterMs)), throttled: true };
+    } catch (error) {
+      options.onRateLimiterFault?.(error);
+      return undefined;
+    }
+  }
+
   return {
-    async handleFrame(frame) {
+    async handleFrame(frame, source) {
       const parsed = parseFrame(frame);
+      // Every frame counts, unreadable ones too (each costs an invocation); a throttled one is answered
+      // before its id is claimed, so its retry with the same id runs normally.
+      const refused = await throttled(parsed, source);
+      if (refused) return refused;
       if (!parsed.ok)
         return fresh(errorResponse(parsed.id, parsed.op as OperationName | undefined, parsed.error));
       const request = parsed.request;

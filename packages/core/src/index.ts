@@ -9,6 +9,8 @@ export * from './registry-credentials.ts';
 export * from './schedules.ts';
 export * from './manifests.ts';
 export * from './dispatcher.ts';
+export * from './rate-limit.ts';
+export * from './source-cidrs.ts';
 export * from './heartbeat.ts';
 export * from './status.ts';
 export * from './reconcile.ts';
