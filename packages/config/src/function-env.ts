@@ -28,6 +28,13 @@ export const FUNCTION_ENV = {
   /** Optional JWT verification of Collate's bearer token (stage `bridge.jwks`); connect function only. */
   jwksUrl: 'HYBRID_RUNNER_JWKS_URL',
   jwtIssuer: 'HYBRID_RUNNER_JWT_ISSUER',
+  /** JSON list of the CIDRs that may connect (stage `bridge.allowedSourceCidrs`); connect only, absent: any. */
+  allowedSourceCidrs: 'HYBRID_RUNNER_ALLOWED_SOURCE_CIDRS',
+  /** During a token rotation: Secrets Manager ARN of the previous bot JWT, and when it stops being accepted. */
+  previousAuthTokenSecret: 'HYBRID_RUNNER_PREVIOUS_AUTH_TOKEN_SECRET',
+  previousAuthTokenRetireAt: 'HYBRID_RUNNER_PREVIOUS_AUTH_TOKEN_RETIRE_AT',
+  /** JSON `{requests, intervalMs}`: the per-connection request rate limit (message function). */
+  rateLimit: 'HYBRID_RUNNER_RATE_LIMIT',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   serviceName: 'POWERTOOLS_SERVICE_NAME',
 } as const;
@@ -71,6 +78,26 @@ export function jwksEnvironment(config: StageConfig): Record<string, string> {
   };
 }
 
+/**
+ * The inbound hardening variables a stage sets on the bridge functions (source CIDRs, rate limit, and the
+ * previous token's retirement time; the stack adds the previous token's ARN, which only it knows).
+ */
+export function inboundHardeningEnvironment(config: StageConfig): Record<string, string> {
+  const { allowedSourceCidrs, rateLimit, previousAuthToken } = config.bridge;
+  return {
+    ...(allowedSourceCidrs.length > 0
+      ? { [FUNCTION_ENV.allowedSourceCidrs]: JSON.stringify(allowedSourceCidrs) }
+      : {}),
+    [FUNCTION_ENV.rateLimit]: JSON.stringify({
+      requests: rateLimit.requests,
+      intervalMs: rateLimit.intervalSeconds * 1000,
+    }),
+    ...(previousAuthToken
+      ? { [FUNCTION_ENV.previousAuthTokenRetireAt]: new Date(previousAuthToken.retireAt).toISOString() }
+      : {}),
+  };
+}
+
 /** The settings JSON for the environment; throws with a fix when it would not fit Lambda's limit. */
 export function settingsEnvironmentValue(config: StageConfig, context: { region?: string } = {}): string {
   const json = JSON.stringify(toRunnerSettings(config, context));
@@ -95,6 +122,12 @@ export interface FunctionEnvironment {
   registry?: RegistryRefreshEnvironment;
   /** JWT verification of Collate's bearer token, when the stage configures `bridge.jwks` (connect only). */
   jwks?: { url: string; issuer?: string };
+  /** Sources that may connect; empty: any. */
+  allowedSourceCidrs: string[];
+  /** During a token rotation: where the previous bot JWT is, and when it stops being accepted. */
+  previousAuthToken?: { secretArn: string; retireAt: Date };
+  /** Per-connection request rate limit; absent: none. */
+  rateLimit?: { requests: number; intervalMs: number };
 }
 
 /** For handlers: reads what the stack set, failing at cold start with the variable's name if one is missing. */
@@ -121,6 +154,19 @@ export function readFunctionEnvironment(env: NodeJS.ProcessEnv = process.env): F
       `${FUNCTION_ENV.jwtIssuer} is set without ${FUNCTION_ENV.jwksUrl}: set bridge.jwks.url in the stage file and redeploy.`,
     );
   }
+  const previousSecret = env[FUNCTION_ENV.previousAuthTokenSecret];
+  const previousRetireAt = env[FUNCTION_ENV.previousAuthTokenRetireAt];
+  if (Boolean(previousSecret) !== Boolean(previousRetireAt)) {
+    throw new Error(
+      `${FUNCTION_ENV.previousAuthTokenSecret} and ${FUNCTION_ENV.previousAuthTokenRetireAt} go together: set bridge.previousAuthToken in the stage file (or remove it) and redeploy.`,
+    );
+  }
+  const retireAt = previousRetireAt ? new Date(previousRetireAt) : undefined;
+  if (retireAt && Number.isNaN(retireAt.getTime())) {
+    throw new Error(`${FUNCTION_ENV.previousAuthTokenRetireAt} is not an ISO 8601 time: redeploy the stack.`);
+  }
+  const cidrs = env[FUNCTION_ENV.allowedSourceCidrs];
+  const rateLimit = env[FUNCTION_ENV.rateLimit];
   return {
     settings: json<RunnerSettings>('settings', required('settings')),
     clusterName: required('clusterName'),
@@ -132,5 +178,10 @@ export function readFunctionEnvironment(env: NodeJS.ProcessEnv = process.env): F
     ...(ecrKeysSecret ? { ecrKeysSecret } : {}),
     ...(registry ? { registry: json<RegistryRefreshEnvironment>('registry', registry) } : {}),
     ...(jwksUrl ? { jwks: { url: jwksUrl, ...(jwtIssuer ? { issuer: jwtIssuer } : {}) } } : {}),
+    allowedSourceCidrs: cidrs ? json<string[]>('allowedSourceCidrs', cidrs) : [],
+    ...(previousSecret && retireAt ? { previousAuthToken: { secretArn: previousSecret, retireAt } } : {}),
+    ...(rateLimit
+      ? { rateLimit: json<{ requests: number; intervalMs: number }>('rateLimit', rateLimit) }
+      : {}),
   };
 }

@@ -7,6 +7,7 @@ import {
   DEFAULT_INGESTION_IMAGE,
   DEFAULT_PULL_SECRET_NAME,
   DEFAULT_REGISTRY_HOST,
+  cidrProblem,
   parseRegistryHost,
 } from '@hybrid-runner/core';
 
@@ -159,6 +160,73 @@ const secretLocation = (defaultName: string) =>
         : { sstSecret: location.sstSecret ?? defaultName },
     );
 
+// ---------------------------------------------------------------------------------------------------
+// Inbound hardening of the bridge (issue 12, part 5): which sources may connect, bot token rotation with a
+// grace period, and the per-connection request rate limit. Fields of `bridge`, kept together here.
+
+/**
+ * Lambda allows 4 KB of environment per function; the CIDR list travels in the connect function's, beside
+ * the settings (at most 3 KB), so it gets what is left.
+ */
+export const MAX_SOURCE_CIDRS_ENV_BYTES = 768;
+export const DEFAULT_RATE_LIMIT = { requests: 100, intervalSeconds: 10 } as const;
+
+const sourceCidr = z.string().superRefine((text, context) => {
+  const problem = cidrProblem(text);
+  if (problem) context.addIssue({ code: 'custom', message: problem });
+});
+
+const inboundHardeningFields = {
+  // Empty (the default): any source may connect, as today; Collate SaaS's egress addresses are Collate's to
+  // publish. With entries, $connect refuses every other source with 403.
+  allowedSourceCidrs: z
+    .array(sourceCidr)
+    .default([])
+    .refine((cidrs) => Buffer.byteLength(JSON.stringify(cidrs)) <= MAX_SOURCE_CIDRS_ENV_BYTES, {
+      message: `takes more than the ${MAX_SOURCE_CIDRS_ENV_BYTES} bytes left for it in the connect function's environment: merge ranges into fewer, wider CIDRs`,
+    }),
+  rateLimit: z
+    .strictObject({
+      requests: z
+        .number()
+        .int()
+        .min(1, 'must be at least 1 request per interval')
+        .max(100_000)
+        .default(DEFAULT_RATE_LIMIT.requests),
+      intervalSeconds: z
+        .number()
+        .int()
+        .min(1, 'must be at least 1 second')
+        .max(3600, 'must be at most 3600 seconds (one hour)')
+        .default(DEFAULT_RATE_LIMIT.intervalSeconds),
+    })
+    .prefault({}),
+  // During a rotation: the token being replaced, accepted beside authToken until retireAt.
+  previousAuthToken: z
+    .strictObject({
+      sstSecret: z
+        .string()
+        .regex(SST_SECRET_NAME, 'must be an SST secret name: letters and digits, starting with a letter')
+        .optional(),
+      secretArn: z
+        .string()
+        .regex(
+          SECRET_ARN,
+          'must be a Secrets Manager ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)',
+        )
+        .optional(),
+      retireAt: z.iso.datetime({
+        offset: true,
+        error:
+          'must be the time the previous token stops being accepted, ISO 8601 with a zone, e.g. "2026-12-10T09:00:00Z"',
+      }),
+    })
+    .refine((location) => Boolean(location.sstSecret) !== Boolean(location.secretArn), {
+      message: 'set exactly one of sstSecret or secretArn: where the previous bot token is stored',
+    })
+    .optional(),
+};
+
 /** Accepts `{name, value}` entries, the chart's `"key:value"` strings, or a map. */
 const envVar = z.union([
   z.strictObject({ name: z.string().min(1, 'an env var needs a name'), value: z.string() }),
@@ -282,6 +350,7 @@ export const stageConfigSchema = z
               .optional(),
           })
           .optional(),
+        ...inboundHardeningFields,
       })
       .prefault({}),
     cluster: z.strictObject(
@@ -399,8 +468,18 @@ export const stageConfigSchema = z
     }
     // The ingestion pods may read every secret under the prefix (their IAM role), and any `secret:` reference a
     // Collate user puts in a connection form is resolved there: the runner's own secrets must lie outside it.
+    const previousToken = config.bridge.previousAuthToken;
     const runnerSecrets = [
       { path: ['authToken', 'secretArn'], location: config.authToken, what: 'the bot JWT' },
+      ...(previousToken
+        ? [
+            {
+              path: ['bridge', 'previousAuthToken', 'secretArn'],
+              location: previousToken,
+              what: 'the previous bot JWT',
+            },
+          ]
+        : []),
       { path: ['ecr', 'keys', 'secretArn'], location: config.ecr.keys, what: "Collate's ECR keys" },
     ];
     for (const { path, location, what } of runnerSecrets) {
@@ -412,6 +491,14 @@ export const stageConfigSchema = z
           message: `names a secret under secretsManager.prefix "${config.secretsManager.prefix}", which the ingestion pods (and every secret: reference in a pipeline) can read: keep ${what} in a secret outside that prefix`,
         });
       }
+    }
+    if (previousToken && sameSecret(previousToken, config.authToken)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['bridge', 'previousAuthToken'],
+        message:
+          'names the same secret as authToken: store the new token in a new secret, point authToken at it and keep the old secret here (docs/operations.md, "Rotating the bot token")',
+      });
     }
     // The refresh keeps one secret fresh; pods pulling with another would fail once its token expires.
     if (config.ecr.enabled && !pods.imagePullSecrets.includes(config.ecr.pullSecretName)) {
@@ -429,6 +516,13 @@ export const stageConfigSchema = z
       });
     }
   });
+
+function sameSecret(
+  a: { sstSecret?: string | undefined; secretArn?: string | undefined },
+  b: { sstSecret?: string | undefined; secretArn?: string | undefined },
+): boolean {
+  return a.secretArn ? a.secretArn === b.secretArn : a.sstSecret !== undefined && a.sstSecret === b.sstSecret;
+}
 
 export type StageConfigInput = z.input<typeof stageConfigSchema>;
 export type StageConfig = z.output<typeof stageConfigSchema>;
