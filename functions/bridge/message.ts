@@ -9,7 +9,12 @@ import {
   randomIds,
   type DispatchResult,
 } from '@hybrid-runner/core';
-import { recordBridgeResponse, requestLogKeys, type RunnerMetrics } from '@hybrid-runner/observability';
+import {
+  recordBridgeResponse,
+  recordThrottledRequest,
+  requestLogKeys,
+  type RunnerMetrics,
+} from '@hybrid-runner/observability';
 import { bridgeContext } from '../lib/bridge-context.ts';
 import { settleWithin } from '../lib/deadline.ts';
 import { describeError, logger } from '../lib/logger.ts';
@@ -49,10 +54,12 @@ export async function handleMessage(
   const started = performance.now();
   let metrics: RunnerMetrics | undefined;
   const frame = frameOf(event);
+  const { connectionId } = event.requestContext;
   let result: DispatchResult;
   const dispatched = runnerContext().then((runner) => {
     metrics = runner.metrics;
-    return runner.dispatcher.handleFrame(frame);
+    // The frame counts against its connection's rate limit before anything runs.
+    return runner.dispatcher.handleFrame(frame, { connectionId });
   });
   try {
     const outcome = context
@@ -87,16 +94,24 @@ export async function handleMessage(
       ...result.subject,
     }),
   );
-  const { connectionId } = event.requestContext;
   const delivery = await senderFor(event.requestContext).send(connectionId, result.text);
+  if (result.throttled) recordThrottledRequest(metrics ?? connectionMetrics());
   recordBridgeResponse(metrics ?? connectionMetrics(), {
     ...(response.op ? { op: response.op } : {}),
     ok: response.ok,
-    ...(!response.ok && response.error ? { errorCode: response.error.code } : {}),
+    // A throttled answer counts as throttled whichever code the client could be sent (v1 clients get a stand-in).
+    ...(!response.ok && response.error
+      ? { errorCode: result.throttled ? 'throttled' : response.error.code }
+      : {}),
     replayed: result.replayed,
     latencyMs: performance.now() - started,
   });
-  logger.debug('Request answered', { ok: response.ok, replayed: result.replayed, delivery });
+  logger.debug('Request answered', {
+    ok: response.ok,
+    replayed: result.replayed,
+    ...(result.throttled ? { throttled: true } : {}),
+    delivery,
+  });
   return { statusCode: 200 };
 }
 

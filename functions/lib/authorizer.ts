@@ -1,22 +1,17 @@
-// The $connect token check, built once per container: the bot token from Secrets Manager (by ARN from the
-// environment, never the token itself), optional JWKS verification, or the injected authorizer.
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import {
-  connectAuthorizer,
-  jwksVerifier,
-  secretsManagerTokenProvider,
-  type ConnectAuthorizer,
-} from '@hybrid-runner/aws';
+// The $connect checks, built once per container: which source addresses may connect (stage
+// `bridge.allowedSourceCidrs`), and the bot token (current, or previous during a rotation's grace period;
+// see bot-tokens.ts) with optional JWKS verification; or the injected stand-ins.
+import { connectAuthorizer, jwksVerifier, type ConnectAuthorizer } from '@hybrid-runner/aws';
 import { readFunctionEnvironment } from '@hybrid-runner/config';
-import { registeringSecrets } from '@hybrid-runner/observability';
+import { sourceAllowList, type SourceAllowList } from '@hybrid-runner/core';
 import { bridgeOverrides, onBridgeReconfigured } from './bridge-context.ts';
-
-/** The bot token is re-read this often, so a rotated secret takes effect without a redeploy. */
-export const TOKEN_CACHE_MS = 15 * 60_000;
+import { botTokens } from './bot-tokens.ts';
 
 let cached: ConnectAuthorizer | undefined;
+let cachedSources: SourceAllowList | undefined;
 onBridgeReconfigured(() => {
   cached = undefined;
+  cachedSources = undefined;
 });
 
 export function authorizer(env: NodeJS.ProcessEnv = process.env): ConnectAuthorizer {
@@ -27,19 +22,19 @@ export function authorizer(env: NodeJS.ProcessEnv = process.env): ConnectAuthori
     const { jwks } = functionEnv;
     cached = connectAuthorizer({
       agentId: functionEnv.settings.agentId,
-      // Registered for redaction as soon as it is read, before anything could log it.
-      token: registeringSecrets(
-        secretsManagerTokenProvider({
-          client: new SecretsManagerClient({}),
-          secretId: functionEnv.authTokenSecret,
-          cacheMs: TOKEN_CACHE_MS,
-        }),
-        (token) => [token],
-      ),
+      tokens: botTokens(env),
       ...(jwks
         ? { verifyJwt: jwksVerifier({ jwksUrl: jwks.url, ...(jwks.issuer ? { issuer: jwks.issuer } : {}) }) }
         : {}),
     });
   }
   return cached;
+}
+
+/** The source allow list (empty: any source); injected stand-ins may give their own. */
+export function allowedSources(env: NodeJS.ProcessEnv = process.env): SourceAllowList {
+  const injected = bridgeOverrides();
+  if (injected) return sourceAllowList(injected.allowedSourceCidrs ?? []);
+  cachedSources ??= sourceAllowList(readFunctionEnvironment(env).allowedSourceCidrs);
+  return cachedSources;
 }

@@ -21,6 +21,8 @@ export interface BridgeOverrides {
   runnerVersion: string;
   connections: ConnectionStore;
   authorizer: ConnectAuthorizer;
+  /** Sources that may connect (stage `bridge.allowedSourceCidrs`); absent or empty: any. */
+  allowedSourceCidrs?: readonly string[];
   clock?: Clock;
   /** Default: the environment's metrics when it names a stage, else local metrics (telemetry.ts). */
   metrics?: RunnerMetrics;

@@ -4,10 +4,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
+  DynamoDbConnectionRateLimiter,
   DynamoDbCursorStore,
   DynamoDbIdempotencyStore,
   SecretsManagerSecretStore,
-  secretsManagerTokenProvider,
+  tokensOf,
+  type TokenSetProvider,
 } from '@hybrid-runner/aws';
 import { readFunctionEnvironment } from '@hybrid-runner/config';
 import {
@@ -24,6 +26,7 @@ import {
   type IdempotencyStore,
   type Ids,
   type Operations,
+  type RequestRateLimiter,
   type RunnerSettings,
   type SecretStore,
 } from '@hybrid-runner/core';
@@ -36,6 +39,7 @@ import {
   type RunnerMetrics,
 } from '@hybrid-runner/observability';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { tokenSetFromEnvironment } from './bot-tokens.ts';
 import { describeError, logger } from './logger.ts';
 import { environmentMetrics, injectedMetrics } from './telemetry.ts';
 
@@ -61,6 +65,10 @@ export interface RunnerContextOverrides {
   operations?: Operations;
   secrets?: SecretStore;
   botToken?: () => Promise<string>;
+  /** During a token rotation: both tokens, so both are redacted (operations get the current one). */
+  botTokens?: TokenSetProvider;
+  /** The per-connection request rate limit; none when absent. */
+  rateLimiter?: RequestRateLimiter;
   clock?: Clock;
   ids?: Ids;
   ecrCredentialsExpireAt?: () => Promise<Date | undefined>;
@@ -108,10 +116,12 @@ function assemble(
   // request, and a rotated one as soon as the provider's cache lets it through (every operation reads the
   // token first, so pod logs holding the new token are redacted even when no deploy has read it yet).
   const secretValues: string[] = [];
+  const readTokens: TokenSetProvider =
+    overrides.botTokens ?? (async () => ({ current: await overrides.botToken() }));
   const botToken = async (): Promise<string> => {
-    const token = await overrides.botToken();
-    if (!secretValues.includes(token)) secretValues.push(token);
-    return token;
+    const tokens = await readTokens();
+    for (const token of tokensOf(tokens)) if (!secretValues.includes(token)) secretValues.push(token);
+    return tokens.current;
   };
   botToken().catch((error: unknown) =>
     logger.warn('Bot token not readable yet', { error: describeError(error) }),
@@ -142,6 +152,11 @@ function assemble(
       ids,
       onUnexpectedError: logUnexpected,
       secretValues: () => secretValues,
+      ...(overrides.rateLimiter ? { rateLimiter: overrides.rateLimiter } : {}),
+      onRateLimiterFault: (error) =>
+        logger.warn('Rate limit not checked (its store failed); request served', {
+          error: describeError(error),
+        }),
       ...overrides.dispatcher,
     }),
     // The registry refresh records the token's expiry on the pull secret; runnerStatus reports it.
@@ -178,19 +193,26 @@ async function fromEnvironment(env: NodeJS.ProcessEnv): Promise<RunnerContext> {
           settings.secretsManager.region ? { region: settings.secretsManager.region } : {},
         )
       : new KubernetesSecretStore(cluster, settings.namespace);
+  // Every token is registered for redaction as soon as it is read (responses and logs alike).
+  const botTokens = tokenSetFromEnvironment(
+    functionEnv,
+    traceAwsClient(tracer, new SecretsManagerClient({})),
+  );
   return assemble({
     settings,
     cluster,
     secrets,
-    // Registered for redaction as soon as it is read (responses and logs alike).
-    botToken: registeringSecrets(
-      secretsManagerTokenProvider({
-        client: traceAwsClient(tracer, new SecretsManagerClient({})),
-        secretId: functionEnv.authTokenSecret,
-        cacheMs: 15 * 60_000,
-      }),
-      (token) => [token],
-    ),
+    botToken: async () => (await botTokens()).current,
+    botTokens,
+    ...(functionEnv.rateLimit
+      ? {
+          rateLimiter: new DynamoDbConnectionRateLimiter({
+            client: dynamo,
+            tableName: functionEnv.connectionsTable,
+            limit: functionEnv.rateLimit,
+          }),
+        }
+      : {}),
     idempotency: new DynamoDbIdempotencyStore({ client: dynamo, tableName: functionEnv.stateTable }),
     cursor: new DynamoDbCursorStore({ client: dynamo, tableName: functionEnv.stateTable }),
     metrics,
@@ -235,6 +257,7 @@ export function configureRunner(overrides: RunnerContextOverrides | undefined): 
       ...overrides,
       secrets: overrides.secrets ?? { exists: unused },
       botToken: registeringSecrets(overrides.botToken ?? unused, (token) => [token]),
+      ...(overrides.botTokens ? { botTokens: registeringSecrets(overrides.botTokens, tokensOf) } : {}),
       metrics: injectedMetrics(overrides.settings.agentId, overrides.metrics),
       tracer: overrides.tracer ?? createTracer({ enabled: false }),
     }),

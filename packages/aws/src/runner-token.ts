@@ -81,7 +81,49 @@ export function bearerToken(authorization: string | undefined): string | undefin
   return match?.[1];
 }
 
-export type ConnectDecision = { status: 200; agentId: string } | { status: 401 | 403; reason: string };
+/**
+ * The bot tokens of a stage: the current one (the one the runner sends, when it dials out) and, while a
+ * rotation is under way, the previous one with the time it stops being accepted. The previous token stays
+ * in the set after that time, until the stage drops it, so it is still redacted everywhere.
+ */
+export interface BotTokenSet {
+  current: string;
+  previous?: { token: string; retireAt: Date };
+}
+export type TokenSetProvider = () => Promise<BotTokenSet>;
+
+/**
+ * The token set from two providers. The previous token is read only when configured; if it cannot be read
+ * (the old secret was deleted early, access removed) the set holds the current token alone: connections
+ * must present the new token then, and onPreviousUnreadable says why.
+ */
+export function rotatingTokenSet(options: {
+  current: TokenProvider;
+  previous?: { token: TokenProvider; retireAt: Date };
+  onPreviousUnreadable?: (error: unknown) => void;
+}): TokenSetProvider {
+  const { previous } = options;
+  return async () => {
+    const [current, previousToken] = await Promise.all([
+      options.current(),
+      previous?.token().catch((error: unknown) => {
+        options.onPreviousUnreadable?.(error);
+        return undefined;
+      }),
+    ]);
+    return previous && previousToken !== undefined
+      ? { current, previous: { token: previousToken, retireAt: previous.retireAt } }
+      : { current };
+  };
+}
+
+/** Every token of a set, for redaction. */
+export function tokensOf(set: BotTokenSet): string[] {
+  return set.previous ? [set.current, set.previous.token] : [set.current];
+}
+
+export type ConnectDecision =
+  { status: 200; agentId: string; token: 'current' | 'previous' } | { status: 401 | 403; reason: string };
 
 export interface ConnectAuthorizer {
   authorize(headers: Record<string, string | undefined> | null | undefined): Promise<ConnectDecision>;
@@ -114,12 +156,24 @@ export function jwksVerifier(options: {
  * The $connect rule of the bridge protocol: 401 when the bearer token is missing or wrong, 403 when the
  * token is right but `X-Agent-Id` names another agent. Reasons never contain the presented token.
  */
-export function connectAuthorizer(options: {
-  token: TokenProvider;
-  agentId: string;
-  /** Extra check of the JWT itself (signature, expiry), for example jwksVerifier. */
-  verifyJwt?: (token: string) => Promise<boolean>;
-}): ConnectAuthorizer {
+export function connectAuthorizer(
+  options: (
+    | { token: TokenProvider; tokens?: undefined }
+    | {
+        /** With a rotation: the previous token is accepted too, until its retireAt. */
+        tokens: TokenSetProvider;
+        token?: undefined;
+      }
+  ) & {
+    agentId: string;
+    /** Extra check of the JWT itself (signature, expiry), for example jwksVerifier. */
+    verifyJwt?: (token: string) => Promise<boolean>;
+    now?: () => number;
+  },
+): ConnectAuthorizer {
+  const single = options.token;
+  const readTokens: TokenSetProvider = options.tokens ?? (async () => ({ current: await single!() }));
+  const now = options.now ?? Date.now;
   return {
     async authorize(headers) {
       const presented = bearerToken(headerValue(headers, 'authorization'));
@@ -129,9 +183,18 @@ export function connectAuthorizer(options: {
           reason: 'missing bearer token: send Authorization: Bearer <ingestion bot JWT>',
         };
       }
-      const expected = await options.token();
-      if (!secretsEqual(presented, expected)) {
-        return { status: 401, reason: "the bearer token is not this runner's ingestion bot token" };
+      const tokens = await readTokens();
+      // Both comparisons always run, so the time taken does not tell which token matched.
+      const isCurrent = secretsEqual(presented, tokens.current);
+      const isPrevious = tokens.previous ? secretsEqual(presented, tokens.previous.token) : false;
+      const previousRetired = tokens.previous ? now() >= tokens.previous.retireAt.getTime() : true;
+      if (!isCurrent && !(isPrevious && !previousRetired)) {
+        return {
+          status: 401,
+          reason: isPrevious
+            ? `the bearer token is the previous ingestion bot token, retired at ${tokens.previous!.retireAt.toISOString()}: connect with the current one`
+            : "the bearer token is not this runner's ingestion bot token",
+        };
       }
       if (options.verifyJwt && !(await options.verifyJwt(presented))) {
         return {
@@ -146,7 +209,7 @@ export function connectAuthorizer(options: {
           reason: `this runner serves agent ${options.agentId}; send X-Agent-Id: ${options.agentId}`,
         };
       }
-      return { status: 200, agentId };
+      return { status: 200, agentId, token: isCurrent ? 'current' : 'previous' };
     },
   };
 }

@@ -55,6 +55,22 @@ export const METRIC_CATALOG = {
     description: 'WebSocket handshakes refused with 401 (wrong or missing token) or 403 (other agent id).',
     emittedBy: ['connect'],
   },
+  SourcesRefused: {
+    unit: 'Count',
+    dimensions: [],
+    statistic: 'Sum',
+    description:
+      'WebSocket handshakes refused with 403 because the source address lies outside bridge.allowedSourceCidrs (before any token check).',
+    emittedBy: ['connect'],
+  },
+  RequestsThrottled: {
+    unit: 'Count',
+    dimensions: [],
+    statistic: 'Sum',
+    description:
+      'Bridge requests refused by the per-connection rate limit (bridge.rateLimit): answered throttled (or its v1 stand-in), not run.',
+    emittedBy: ['message'],
+  },
   Requests: {
     unit: 'Count',
     dimensions: ['operation', 'outcome'],

@@ -268,9 +268,11 @@ export function dashboardBody(catalog: MetricCatalog, options: DashboardOptions)
     }),
   );
   grid.add(
-    chart('Handshakes', 6, [
+    chart('Handshakes and throttling', 6, [
       m.metric('ConnectionsOpened', {}, { label: 'accepted' }),
       m.metric('ConnectionsRefused', {}, { label: 'refused (401/403)' }),
+      m.metric('SourcesRefused', {}, { label: 'source not allowed (403)' }),
+      m.metric('RequestsThrottled', {}, { label: 'requests throttled' }),
     ]),
   );
   grid.newRow();

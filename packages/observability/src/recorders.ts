@@ -37,6 +37,16 @@ export function recordHandshake(metrics: RunnerMetrics, accepted: boolean): void
   metrics.add(accepted ? 'ConnectionsOpened' : 'ConnectionsRefused', 1);
 }
 
+/** $connect: a handshake refused because its source lies outside bridge.allowedSourceCidrs. */
+export function recordSourceRefused(metrics: RunnerMetrics): void {
+  metrics.add('SourcesRefused', 1);
+}
+
+/** $default: a request refused by the per-connection rate limit (it also counts in Requests as throttled). */
+export function recordThrottledRequest(metrics: RunnerMetrics): void {
+  metrics.add('RequestsThrottled', 1);
+}
+
 export function hoursLeft(expiresAt: Date, now: Date): number {
   return Math.round(((expiresAt.getTime() - now.getTime()) / 3_600_000) * 100) / 100;
 }

@@ -107,6 +107,7 @@ describe('connectAuthorizer', () => {
     ).toEqual({
       status: 200,
       agentId: 'aws-prod',
+      token: 'current',
     });
     expect(
       await authorizer.authorize({ Authorization: `Bearer ${TOKEN}`, 'X-AGENT-ID': 'aws-prod' }),

@@ -4,8 +4,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { MAX_MESSAGE_BYTES, OPERATIONS, responseEnvelopeSchema } from '@hybrid-runner/protocol';
+import { rateWindow, type RequestRateLimiter } from '@hybrid-runner/core';
 import { RESPONSE_RESERVE_MS, handler as message } from '../../../functions/bridge/message.ts';
 import { logger } from '../../../functions/lib/logger.ts';
+import { configureRunner } from '../../../functions/lib/runner-context.ts';
 import { lambdaContext, TOKEN, useFunctionHarness, webSocketEvent } from './harness.ts';
 
 const h = useFunctionHarness();
@@ -210,4 +212,55 @@ describe('$default fuzz', () => {
       { numRuns: runs },
     );
   }, 60_000);
+});
+
+describe('$default with a per-connection rate limit', () => {
+  it('answers a throttled frame once, unrun, and counts it in RequestsThrottled and Requests (throttled)', async () => {
+    const counts = new Map<string, number>();
+    const limiter: RequestRateLimiter = {
+      limit: { requests: 1, intervalMs: 60_000 },
+      async admit(connectionId, nowMs) {
+        const key = `${connectionId}#${rateWindow(nowMs, 60_000).index}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+        return counts.get(key)! <= 1 ? { admitted: true } : { admitted: false, retryAfterMs: 1234 };
+      },
+    };
+    configureRunner({
+      settings: h.settings,
+      cluster: h.cluster,
+      idempotency: h.idempotency,
+      cursor: h.cursor,
+      secrets: { exists: async () => true },
+      botToken: async () => TOKEN,
+      metrics: h.metrics,
+      rateLimiter: limiter,
+    });
+    try {
+      const ping = (id: string) => JSON.stringify({ v: 1, id, type: 'ping', payload: {} });
+      await send(ping('rl-1'), 'conn-rl');
+      expect(lastResponse()).toMatchObject({ id: 'rl-1', ok: true });
+      const before = h.sent.length;
+      await send(ping('rl-2'), 'conn-rl');
+      expect(expectOneWellFormedResponse(before)).toMatchObject({
+        id: 'rl-2',
+        op: 'ping',
+        ok: false,
+        error: { code: 'cluster_unavailable', retryAfterMs: 1234 },
+      });
+      expect(h.idempotency.claims.has('rl-2')).toBe(false);
+      // Another connection has its own budget.
+      await send(ping('rl-3'), 'conn-other');
+      expect(lastResponse()).toMatchObject({ id: 'rl-3', ok: true });
+
+      const published = h.published();
+      expect(published.filter((sample) => sample.name === 'RequestsThrottled')).toHaveLength(1);
+      expect(published).toContainEqual({
+        name: 'Requests',
+        dimensions: { operation: 'ping', outcome: 'throttled' },
+        value: 1,
+      });
+    } finally {
+      h.install();
+    }
+  });
 });

@@ -14,6 +14,8 @@ import {
   recordBridgeResponse,
   recordHandshake,
   recordHeartbeat,
+  recordSourceRefused,
+  recordThrottledRequest,
   recordRegistryRefresh,
   recordRunReported,
   dashboardMetricReferences,
@@ -166,6 +168,8 @@ const NOT_YET_WIRED: ReadonlySet<MetricName> = new Set<MetricName>([]);
 const RECORDERS: Record<string, MetricName[]> = {
   recordBridgeResponse: ['Requests', 'OperationLatency', 'RunsStarted'],
   recordHandshake: ['ConnectionsOpened', 'ConnectionsRefused'],
+  recordSourceRefused: ['SourcesRefused'],
+  recordThrottledRequest: ['RequestsThrottled'],
   recordHeartbeat: ['OpenConnections', 'EcrTokenHoursRemaining'],
   recordRunReported: ['RunsFinished', 'RunsFailedBeforeStart', 'ReconciliationLag'],
   recordRegistryRefresh: [
@@ -232,6 +236,8 @@ describe('the recorder map above is what the recorders emit', () => {
       recordHandshake(metrics, true);
       recordHandshake(metrics, false);
     },
+    recordSourceRefused: (metrics) => recordSourceRefused(metrics),
+    recordThrottledRequest: (metrics) => recordThrottledRequest(metrics),
     recordHeartbeat: (metrics) =>
       recordHeartbeat(metrics, {
         connections: 1,
