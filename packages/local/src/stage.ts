@@ -23,6 +23,7 @@ import {
 import {
   FUNCTION_ENV,
   applyEnvOverrides,
+  inboundHardeningEnvironment,
   parseStageConfig,
   registryRefreshSettings,
   settingsEnvironmentValue,
@@ -95,6 +96,8 @@ export interface LocalStageOptions {
   agentId: string;
   /** The ingestion bot token Collate presents (stored in the Secrets Manager stand-in). */
   token: string;
+  /** During a rotation (override bridge.previousAuthToken): the previous token, stored beside it. */
+  previousToken?: string;
   /** Gateway port; 0 = a free one. */
   port: number;
   /** Where the operator kubeconfig is written (`.hybrid-runner/kubeconfig`). */
@@ -158,7 +161,7 @@ export function localStageConfig(agentId: string, env: NodeJS.ProcessEnv = {}): 
 }
 
 /** Secrets Manager name or ARN of a secret the stack would create (SST secret name locally). */
-function secretId(location: StageConfig['authToken']): string {
+function secretId(location: { sstSecret?: string | undefined; secretArn?: string | undefined }): string {
   return location.secretArn ?? location.sstSecret ?? '';
 }
 
@@ -316,6 +319,13 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
   const namespace = config.namespaces.ingestion;
   const authTokenSecret = secretId(config.authToken);
   const ecrKeysSecret = secretId(config.ecr.keys);
+  const previousLocation = config.bridge.previousAuthToken;
+  const previousTokenSecret = previousLocation ? secretId(previousLocation) : undefined;
+  if (previousTokenSecret && options.previousToken === undefined) {
+    throw new Error(
+      'bridge.previousAuthToken is set for the local stage: give the previous token too (previousToken), or drop the override.',
+    );
+  }
   const operatorKeys: AwsKeys = { accessKeyId: KEY_IDS.operator, secretAccessKey: randomSecretKey() };
   const cleanups: Array<() => Promise<void> | void> = [];
   const closeAll = async () => {
@@ -367,6 +377,9 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
         secrets: {
           ...options.seedSecrets,
           [authTokenSecret]: token,
+          ...(previousTokenSecret && options.previousToken
+            ? { [previousTokenSecret]: options.previousToken }
+            : {}),
           [ecrKeysSecret]: JSON.stringify({
             accessKeyId: collateEcrKeys.accessKeyId,
             secretAccessKey: collateEcrKeys.secretAccessKey,
@@ -454,6 +467,9 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
       [FUNCTION_ENV.connectionsTable]: dynamo.connectionsTable,
       [FUNCTION_ENV.stateTable]: dynamo.stateTable,
       [FUNCTION_ENV.authTokenSecret]: authTokenSecret,
+      // Source CIDRs, rate limit and a rotation's previous token, as the stack sets them.
+      ...inboundHardeningEnvironment(config),
+      ...(previousTokenSecret ? { [FUNCTION_ENV.previousAuthTokenSecret]: previousTokenSecret } : {}),
       [FUNCTION_ENV.ecrKeysSecret]: ecrKeysSecret,
       [FUNCTION_ENV.registry]: JSON.stringify(registry),
       [FUNCTION_ENV.serviceName]: 'hybrid-runner-local',

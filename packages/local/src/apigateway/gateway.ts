@@ -101,6 +101,33 @@ function headerMaps(rawHeaders: string[]): {
   return { headers, multiValueHeaders };
 }
 
+/**
+ * The forwarding headers API Gateway adds to $connect: the TCP peer appended to any X-Forwarded-For the client
+ * sent (sourceIp is that peer, never the client's own entries), and the port and protocol it was reached on.
+ */
+export function withForwardingHeaders(
+  maps: { headers: Record<string, string>; multiValueHeaders: Record<string, string[]> },
+  peer: { sourceIp: string; port: number; protocol: 'http' | 'https' },
+): { headers: Record<string, string>; multiValueHeaders: Record<string, string[]> } {
+  const headers = { ...maps.headers };
+  const multiValueHeaders = { ...maps.multiValueHeaders };
+  const forwardedFor: string[] = [];
+  for (const name of Object.keys(multiValueHeaders)) {
+    if (!/^x-forwarded-(for|port|proto)$/i.test(name)) continue;
+    if (name.toLowerCase() === 'x-forwarded-for') forwardedFor.push(...(multiValueHeaders[name] ?? []));
+    delete multiValueHeaders[name];
+    delete headers[name];
+  }
+  const set = (name: string, value: string) => {
+    headers[name] = value;
+    multiValueHeaders[name] = [value];
+  };
+  set('X-Forwarded-For', [...forwardedFor, peer.sourceIp].join(', '));
+  set('X-Forwarded-Port', String(peer.port));
+  set('X-Forwarded-Proto', peer.protocol);
+  return { headers, multiValueHeaders };
+}
+
 function lambdaContext(functionName: string, timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
   const requestId = randomUUID();
@@ -286,7 +313,11 @@ export async function startLocalApiGateway(options: LocalApiGatewayOptions): Pro
     const connectedAt = Date.now();
     const sourceIp = request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
     const userAgent = request.headers['user-agent'];
-    const { headers, multiValueHeaders } = headerMaps(request.rawHeaders);
+    const { headers, multiValueHeaders } = withForwardingHeaders(headerMaps(request.rawHeaders), {
+      sourceIp,
+      port: request.socket.localPort ?? 0,
+      protocol: 'http',
+    });
     const event: ApiGatewayWebSocketEvent = {
       requestContext: {
         ...baseContext({ id, sourceIp, connectedAt, ...(userAgent ? { userAgent } : {}) }),
