@@ -1,6 +1,7 @@
 // IAM documents of the stack as plain data, built from resolved ARNs so they can be checked without AWS.
 // Least privilege: every statement names its resources. The only `*` resources are actions AWS offers no
 // resource-level scoping for, and each appears only when its feature is on (see WILDCARD_ACTIONS).
+import { RATE_LIMIT_ATTRIBUTES, connectionsTableDefinition } from '@hybrid-runner/aws';
 
 export interface PolicyStatement {
   Sid: string;
@@ -45,6 +46,12 @@ export const CONNECTION_TABLE_ACTIONS = [
   'dynamodb:PutItem',
   'dynamodb:DeleteItem',
   'dynamodb:Scan',
+] as const;
+/** The attributes the rate limit's UpdateItem names: the key and the two counters. */
+export const RATE_LIMIT_COUNTER_ATTRIBUTES = [
+  connectionsTableDefinition.partitionKey,
+  RATE_LIMIT_ATTRIBUTES.window,
+  RATE_LIMIT_ATTRIBUTES.count,
 ] as const;
 export const STATE_TABLE_ACTIONS = [
   'dynamodb:GetItem',
@@ -119,6 +126,8 @@ export interface BridgePolicyInput {
   /** `arn:…:execute-api:<region>:<account>:<apiId>`. */
   apiExecutionArn: string;
   authTokenSecretArn: string;
+  /** During a bot token rotation: the previous token's secret, readable until the stage drops it. */
+  previousAuthTokenSecretArn?: string;
   clusterName: string;
   clusterRegion: string;
   /** DescribeSecret on the prefix for secret-reference checks; only with managed-aws. */
@@ -138,6 +147,18 @@ export function bridgePolicy(input: BridgePolicyInput): PolicyDocument {
       Resource: [input.connectionsTableArn],
     },
     {
+      // The per-connection rate limit counts on the connection's item: UpdateItem may touch only the key and
+      // the two counter attributes, and return nothing, so it cannot rewrite a record's agent id or TTL.
+      Sid: 'CountRequestsPerConnection',
+      Effect: 'Allow',
+      Action: ['dynamodb:UpdateItem'],
+      Resource: [input.connectionsTableArn],
+      Condition: {
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...RATE_LIMIT_COUNTER_ATTRIBUTES] },
+        StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+      },
+    },
+    {
       Sid: 'RunnerState',
       Effect: 'Allow',
       Action: [...STATE_TABLE_ACTIONS],
@@ -153,7 +174,10 @@ export function bridgePolicy(input: BridgePolicyInput): PolicyDocument {
       Sid: 'ReadRunnerToken',
       Effect: 'Allow',
       Action: ['secretsmanager:GetSecretValue'],
-      Resource: [input.authTokenSecretArn],
+      Resource: [
+        input.authTokenSecretArn,
+        ...(input.previousAuthTokenSecretArn ? [input.previousAuthTokenSecretArn] : []),
+      ],
     },
     {
       Sid: 'FindCluster',

@@ -211,6 +211,7 @@ describe('stack with the chart defaults (Kubernetes secrets, no pod identity)', 
     expect(bridge.Statement.map((s) => s.Sid)).toEqual([
       'WriteOwnLogs',
       'Connections',
+      'CountRequestsPerConnection',
       'RunnerState',
       'ReplyOnThisApiOnly',
       'ReadRunnerToken',
@@ -224,6 +225,17 @@ describe('stack with the chart defaults (Kubernetes secrets, no pod identity)', 
     expect(statement(bridge, 'Connections')).toMatchObject({
       Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'],
       Resource: [TABLES.connections],
+    });
+    // UpdateItem on a connection only for the rate limit's counters: never its agent id, source or TTL.
+    expect(statement(bridge, 'CountRequestsPerConnection')).toEqual({
+      Sid: 'CountRequestsPerConnection',
+      Effect: 'Allow',
+      Action: ['dynamodb:UpdateItem'],
+      Resource: [TABLES.connections],
+      Condition: {
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['connectionId', 'rateWindow', 'rateCount'] },
+        StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+      },
     });
     expect(statement(bridge, 'RunnerState')).toMatchObject({
       Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
