@@ -1,6 +1,11 @@
 // The Collate bridge: the WebSocket API, the role its functions share (with the heartbeat), the connect,
 // disconnect and message functions on its routes, and the heartbeat on its schedule.
-import { FUNCTION_ENV, jwksEnvironment } from '@hybrid-runner/config';
+import {
+  FUNCTION_ENV,
+  inboundHardeningEnvironment,
+  jwksEnvironment,
+  sourceCidrsEnvironment,
+} from '@hybrid-runner/config';
 import type { StageConfig } from '@hybrid-runner/config';
 import type { FunctionKey, FunctionVpc, MakeFunction } from './functions.ts';
 import { bridgePolicy, lambdaTrustPolicy, secretPrefixArn } from './iam-policies.ts';
@@ -15,6 +20,8 @@ export interface BridgeInput {
   names: Record<FunctionKey, string>;
   tables: RunnerTables;
   authTokenSecretArn: $util.Output<string>;
+  /** During a bot token rotation (bridge.previousAuthToken): the previous token's secret. */
+  previousAuthTokenSecretArn?: $util.Output<string>;
   vpc: FunctionVpc;
   baseEnvironment: Record<string, $util.Input<string>>;
   makeFunction: MakeFunction;
@@ -28,6 +35,7 @@ export interface Bridge {
 
 export function deployBridge(input: BridgeInput): Bridge {
   const { config, account, clusterRegion, names, tables, authTokenSecretArn, vpc, makeFunction } = input;
+  const previousTokenArn = input.previousAuthTokenSecretArn ?? $util.output('');
   const api = new sst.aws.ApiGatewayWebSocket('Bridge');
   const apiExecutionArn = api.nodes.api.executionArn;
 
@@ -45,8 +53,9 @@ export function deployBridge(input: BridgeInput): Bridge {
         tables.state.arn,
         apiExecutionArn,
         authTokenSecretArn,
+        previousTokenArn,
       ])
-      .apply(([context, clusterRegionName, connectionsArn, stateArn, executionArn, tokenArn]) =>
+      .apply(([context, clusterRegionName, connectionsArn, stateArn, executionArn, tokenArn, previousArn]) =>
         JSON.stringify(
           bridgePolicy({
             account: context,
@@ -55,6 +64,7 @@ export function deployBridge(input: BridgeInput): Bridge {
             stateTableArn: stateArn,
             apiExecutionArn: executionArn,
             authTokenSecretArn: tokenArn,
+            ...(previousArn ? { previousAuthTokenSecretArn: previousArn } : {}),
             clusterName: config.cluster.name,
             clusterRegion: clusterRegionName,
             ...(config.secretsManager.provider === 'managed-aws'
@@ -79,13 +89,18 @@ export function deployBridge(input: BridgeInput): Bridge {
     [FUNCTION_ENV.stateTable]: tables.state.name,
     [FUNCTION_ENV.authTokenSecret]: authTokenSecretArn,
     [FUNCTION_ENV.managementEndpoint]: api.managementEndpoint,
+    // Rate limit and token rotation: every bridge function reads the token set (for redaction, too).
+    ...inboundHardeningEnvironment(config),
+    ...(input.previousAuthTokenSecretArn
+      ? { [FUNCTION_ENV.previousAuthTokenSecret]: input.previousAuthTokenSecretArn }
+      : {}),
   };
 
   const connect = makeFunction(
     'BridgeConnect',
     'connect',
     bridgeRole,
-    { ...bridgeEnvironment, ...jwksEnvironment(config) },
+    { ...bridgeEnvironment, ...jwksEnvironment(config), ...sourceCidrsEnvironment(config) },
     [bridgeRolePolicy],
   );
   const disconnect = makeFunction('BridgeDisconnect', 'disconnect', bridgeRole, bridgeEnvironment, [

@@ -53,6 +53,17 @@ export function deployRunner(config: StageConfig): RunnerOutputs {
   const tables = createTables();
 
   const authTokenSecretArn = storedSecret('AuthToken', config.authToken, 'Collate ingestion bot JWT');
+  // During a rotation, the token being replaced (accepted until bridge.previousAuthToken.retireAt).
+  const previousToken = config.bridge.previousAuthToken;
+  const previousAuthTokenSecretArn = previousToken
+    ? storedSecret(
+        'PreviousAuthToken',
+        previousToken.secretArn
+          ? { secretArn: previousToken.secretArn }
+          : { sstSecret: previousToken.sstSecret as string },
+        'Collate ingestion bot JWT being rotated out',
+      )
+    : undefined;
   const ecrKeysSecretArn = registryEnabled
     ? storedSecret('EcrKeys', config.ecr.keys, "Collate's ECR keys (JSON accessKeyId/secretAccessKey)")
     : undefined;
@@ -66,6 +77,7 @@ export function deployRunner(config: StageConfig): RunnerOutputs {
     names,
     tables,
     authTokenSecretArn,
+    ...(previousAuthTokenSecretArn ? { previousAuthTokenSecretArn } : {}),
     vpc,
     baseEnvironment: environment,
     makeFunction,

@@ -597,6 +597,51 @@ describe('stack variants', () => {
     );
   });
 
+  it('sets the inbound hardening: CIDRs on connect only, the rate limit and a rotation on every bridge function', async () => {
+    const run = await deploy({
+      ...base,
+      bridge: {
+        allowedSourceCidrs: ['203.0.113.0/24', '2001:db8::/32'],
+        rateLimit: { requests: 20, intervalSeconds: 5 },
+        previousAuthToken: { sstSecret: 'CollateAuthTokenOld', retireAt: '2026-12-10T09:00:00Z' },
+      },
+    });
+    const previousArn = `arn:aws:secretsmanager:${ARN}:secret:PreviousAuthTokenSecret-AbCdEf`;
+    const read = (id: string) =>
+      readFunctionEnvironment(functionArgs(run, id).environment as Record<string, string>);
+    expect(read('BridgeConnect').allowedSourceCidrs).toEqual(['203.0.113.0/24', '2001:db8::/32']);
+    for (const id of ['BridgeConnect', 'BridgeDisconnect', 'BridgeMessage', 'Heartbeat']) {
+      expect(read(id).rateLimit).toEqual({ requests: 20, intervalMs: 5000 });
+      expect(read(id).previousAuthToken).toEqual({
+        secretArn: previousArn,
+        retireAt: new Date('2026-12-10T09:00:00Z'),
+      });
+    }
+    for (const id of ['BridgeDisconnect', 'BridgeMessage', 'Heartbeat', 'RegistryRefresh']) {
+      expect(Object.keys(functionArgs(run, id).environment as object)).not.toContain(
+        FUNCTION_ENV.allowedSourceCidrs,
+      );
+    }
+    // Only the bridge role reads the previous token, and only during the rotation.
+    expect(statement(policy(run, 'BridgeRolePolicy'), 'ReadRunnerToken').Resource).toEqual([
+      AUTH_TOKEN_SECRET,
+      previousArn,
+    ]);
+    expect(JSON.stringify(policy(run, 'RegistryRolePolicy'))).not.toContain('PreviousAuthToken');
+    const plain = await deploy(base);
+    expect(statement(policy(plain, 'BridgeRolePolicy'), 'ReadRunnerToken').Resource).toEqual([
+      AUTH_TOKEN_SECRET,
+    ]);
+    expect(plain.resources.filter((resource) => resource.name.startsWith('PreviousAuthToken'))).toEqual([]);
+    expect(
+      readFunctionEnvironment(functionArgs(plain, 'BridgeMessage').environment as Record<string, string>)
+        .rateLimit,
+    ).toEqual({
+      requests: 100,
+      intervalMs: 10_000,
+    });
+  });
+
   it('gives each exact registry target namespace its own Role, skipping excluded ones', async () => {
     const run = await deploy({
       ...base,

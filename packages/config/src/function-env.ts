@@ -79,15 +79,12 @@ export function jwksEnvironment(config: StageConfig): Record<string, string> {
 }
 
 /**
- * The inbound hardening variables a stage sets on the bridge functions (source CIDRs, rate limit, and the
- * previous token's retirement time; the stack adds the previous token's ARN, which only it knows).
+ * The inbound hardening variables of every bridge function: the rate limit and, during a rotation, when the
+ * previous token retires (the stack adds the previous token's ARN, which only it knows).
  */
 export function inboundHardeningEnvironment(config: StageConfig): Record<string, string> {
-  const { allowedSourceCidrs, rateLimit, previousAuthToken } = config.bridge;
+  const { rateLimit, previousAuthToken } = config.bridge;
   return {
-    ...(allowedSourceCidrs.length > 0
-      ? { [FUNCTION_ENV.allowedSourceCidrs]: JSON.stringify(allowedSourceCidrs) }
-      : {}),
     [FUNCTION_ENV.rateLimit]: JSON.stringify({
       requests: rateLimit.requests,
       intervalMs: rateLimit.intervalSeconds * 1000,
@@ -96,6 +93,12 @@ export function inboundHardeningEnvironment(config: StageConfig): Record<string,
       ? { [FUNCTION_ENV.previousAuthTokenRetireAt]: new Date(previousAuthToken.retireAt).toISOString() }
       : {}),
   };
+}
+
+/** The connect function's source CIDRs; empty (no variable) when any source may connect. */
+export function sourceCidrsEnvironment(config: StageConfig): Record<string, string> {
+  const cidrs = config.bridge.allowedSourceCidrs;
+  return cidrs.length > 0 ? { [FUNCTION_ENV.allowedSourceCidrs]: JSON.stringify(cidrs) } : {};
 }
 
 /** The settings JSON for the environment; throws with a fix when it would not fit Lambda's limit. */

@@ -25,6 +25,7 @@ import {
   applyEnvOverrides,
   inboundHardeningEnvironment,
   parseStageConfig,
+  sourceCidrsEnvironment,
   registryRefreshSettings,
   settingsEnvironmentValue,
   toRunnerSettings,
@@ -469,6 +470,7 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
       [FUNCTION_ENV.authTokenSecret]: authTokenSecret,
       // Source CIDRs, rate limit and a rotation's previous token, as the stack sets them.
       ...inboundHardeningEnvironment(config),
+      ...sourceCidrsEnvironment(config),
       ...(previousTokenSecret ? { [FUNCTION_ENV.previousAuthTokenSecret]: previousTokenSecret } : {}),
       [FUNCTION_ENV.ecrKeysSecret]: ecrKeysSecret,
       [FUNCTION_ENV.registry]: JSON.stringify(registry),

@@ -9,6 +9,7 @@ import {
   parseStageConfig,
   readFunctionEnvironment,
   settingsEnvironmentValue,
+  sourceCidrsEnvironment,
 } from '@hybrid-runner/config';
 
 const minimal = { serverHost: 'acme.getcollate.io', cluster: { name: 'prod-eks', region: 'eu-west-1' } };
@@ -115,6 +116,7 @@ describe('inbound hardening in the function environment', () => {
     const read = readFunctionEnvironment({
       ...base(config),
       ...inboundHardeningEnvironment(config),
+      ...sourceCidrsEnvironment(config),
       [FUNCTION_ENV.previousAuthTokenSecret]: OLD_ARN,
     });
     expect(read.allowedSourceCidrs).toEqual(['203.0.113.0/24']);
@@ -128,6 +130,7 @@ describe('inbound hardening in the function environment', () => {
   it('sets no CIDR variable for the default (any source) and always sets the rate limit', () => {
     const env = inboundHardeningEnvironment(parseStageConfig(minimal));
     expect(env).toEqual({ [FUNCTION_ENV.rateLimit]: JSON.stringify({ requests: 100, intervalMs: 10_000 }) });
+    expect(sourceCidrsEnvironment(parseStageConfig(minimal))).toEqual({});
     expect(readFunctionEnvironment({ ...base(parseStageConfig(minimal)) }).allowedSourceCidrs).toEqual([]);
   });
 
