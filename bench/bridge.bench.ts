@@ -4,7 +4,9 @@
 // 2. local end-to-end round trip (real handlers, local API Gateway, dynalite, management API over HTTP)
 //    with 50 concurrent clients vs. a bare `ws` echo server under the same load;
 // 3. bundle size and cold import time of each bridge function built with the stack's options
-//    (functions/lib/bundling.ts) vs. an unsplit bundle holding all three handlers with the SDK bundled.
+//    (functions/lib/bundling.ts) vs. an unsplit bundle holding all three handlers with the SDK bundled;
+// 4. the per-connection rate limit's DynamoDB check (admitted, and throttled) on dynalite vs. the
+//    idempotency claim every request already makes on the same dynalite.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +15,7 @@ import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { WebSocket, WebSocketServer } from 'ws';
 import {
+  DynamoDbConnectionRateLimiter,
   DynamoDbConnectionStore,
   DynamoDbCursorStore,
   DynamoDbIdempotencyStore,
@@ -376,7 +379,63 @@ async function bundles(): Promise<void> {
   rmSync(outDir, { recursive: true, force: true });
 }
 
+// ---------------------------------------------------------------------------------------------------
+// 4. The rate limit's check, against the idempotency claim each request already costs.
+
+async function rateLimitCheck(): Promise<void> {
+  const db = await startDynalite();
+  try {
+    const now = Date.now();
+    const connections = new DynamoDbConnectionStore({ client: db.client, tableName: db.connectionsTable });
+    for (const connectionId of ['bench-admitted', 'bench-throttled']) {
+      await connections.put({
+        connectionId,
+        agentId: AGENT_ID,
+        connectedAt: now,
+        ttl: Math.floor(now / 1000) + 9000,
+      });
+    }
+    const limiter = (requests: number) =>
+      new DynamoDbConnectionRateLimiter({
+        client: db.client,
+        tableName: db.connectionsTable,
+        limit: { requests, intervalMs: 3_600_000 },
+      });
+    const roomy = limiter(1_000_000);
+    const full = limiter(1);
+    await full.admit('bench-throttled', now);
+    const idempotency = new DynamoDbIdempotencyStore({ client: db.client, tableName: db.stateTable });
+    let sequence = 0;
+    const claim = await measure(
+      'idempotency claim (conditional PutItem), the baseline',
+      () =>
+        idempotency.claim(`bench-${++sequence}`, 'fp', {
+          nowMs: Date.now(),
+          lockMs: 60_000,
+          retainSeconds: 60,
+        }),
+      { samples: 2000, warmup: 200 },
+    );
+    const admitted = await measure(
+      'rate limit check, admitted (one conditional UpdateItem)',
+      () => roomy.admit('bench-admitted', Date.now()),
+      { samples: 2000, warmup: 200 },
+    );
+    const throttled = await measure(
+      'rate limit check, throttled (one UpdateItem and one GetItem)',
+      () => full.admit('bench-throttled', Date.now()),
+      { samples: 2000, warmup: 200 },
+    );
+    printFigures('Rate limit check on dynalite, 2,000 calls each', [claim, admitted, throttled]);
+    printRatio('admitted p50', admitted.medianMs, 'idempotency claim p50', claim.medianMs, 'ms');
+    printRatio('throttled p50', throttled.medianMs, 'idempotency claim p50', claim.medianMs, 'ms');
+  } finally {
+    await db.close();
+  }
+}
+
 const only = process.env.BRIDGE_BENCH_ONLY;
 if (!only || only === 'warm') await warmOverhead();
 if (!only || only === 'e2e') await endToEnd();
 if (!only || only === 'bundles') await bundles();
+if (!only || only === 'rate-limit') await rateLimitCheck();

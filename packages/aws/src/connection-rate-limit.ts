@@ -44,16 +44,17 @@ export class DynamoDbConnectionRateLimiter implements RequestRateLimiter {
 
   async admit(connectionId: string, nowMs: number): Promise<Admission> {
     const { index, endsAtMs } = rateWindow(nowMs, this.limit.intervalMs);
-    // Usually one write: count in the current window. A new window starts with a reset; if another instance
-    // reset it first, counting again sees its window.
-    if ((await this.#countInWindow(connectionId, index)) || (await this.#startWindow(connectionId, index))) {
-      return { admitted: true };
-    }
+    // Usually one write: count in the current window. Otherwise one read says why: a full window
+    // (throttled, two calls in all, which matters under a flood), a new one to start, or no record.
     if (await this.#countInWindow(connectionId, index)) return { admitted: true };
-    // Both conditions failed: the window is full, or the connection has no record (closed, or never stored).
-    // A connection without a record is not ours to limit; the request path answers it as before.
-    if (!(await this.#exists(connectionId))) return { admitted: true };
-    return { admitted: false, retryAfterMs: endsAtMs - nowMs };
+    const window = await this.#window(connectionId);
+    // A connection without a record (closed, or never stored) is not ours to limit; it is answered as before.
+    if (window === 'missing') return { admitted: true };
+    const throttled: Admission = { admitted: false, retryAfterMs: endsAtMs - nowMs };
+    if (window !== undefined && window >= index) return throttled;
+    if (await this.#startWindow(connectionId, index)) return { admitted: true };
+    // Another instance started the window first: count in it.
+    return (await this.#countInWindow(connectionId, index)) ? { admitted: true } : throttled;
   }
 
   #key(connectionId: string) {
@@ -111,16 +112,22 @@ export class DynamoDbConnectionRateLimiter implements RequestRateLimiter {
     );
   }
 
-  async #exists(connectionId: string): Promise<boolean> {
+  /** The window number on the record; undefined when none was started, 'missing' without a record. */
+  async #window(connectionId: string): Promise<number | undefined | 'missing'> {
     const result = await this.#client.send(
       new GetItemCommand({
         TableName: this.#tableName,
         Key: this.#key(connectionId),
         ConsistentRead: true,
-        ProjectionExpression: '#id',
-        ExpressionAttributeNames: { '#id': connectionsTableDefinition.partitionKey },
+        ProjectionExpression: '#id, #window',
+        ExpressionAttributeNames: {
+          '#id': connectionsTableDefinition.partitionKey,
+          '#window': RATE_LIMIT_ATTRIBUTES.window,
+        },
       }),
     );
-    return result.Item !== undefined;
+    if (!result.Item) return 'missing';
+    const window = result.Item[RATE_LIMIT_ATTRIBUTES.window]?.N;
+    return window === undefined ? undefined : Number(window);
   }
 }

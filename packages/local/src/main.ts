@@ -104,6 +104,8 @@ async function main(): Promise<number> {
   const requestedPort = portSetting();
   const agentId = process.env.AGENT_ID || DEFAULT_AGENT_ID;
   const token = process.env.AUTH_TOKEN || randomBytes(24).toString('base64url');
+  // Rehearsing a rotation: the old token, accepted until HYBRID_RUNNER__bridge__previousAuthToken__retireAt.
+  const previousToken = process.env.PREVIOUS_AUTH_TOKEN || undefined;
   const heartbeatSeconds = positiveNumber('HEARTBEAT_SECONDS', DEFAULT_LOCAL_HEARTBEAT_SECONDS);
   // The bridge protocol promises an event at least every 5 minutes; the local gateway, like API Gateway,
   // closes a connection idle for 10.
@@ -137,6 +139,7 @@ async function main(): Promise<number> {
   const stage: LocalStage = await startLocalStage({
     agentId,
     token,
+    ...(previousToken ? { previousToken } : {}),
     port,
     kubeconfigPath: join(stateDirectory, 'kubeconfig'),
     cli: { node: process.execPath, script: join(root, 'packages/cli/bin/hybrid-runner.js') },
