@@ -637,8 +637,8 @@ describe('stack variants', () => {
       readFunctionEnvironment(functionArgs(plain, 'BridgeMessage').environment as Record<string, string>)
         .rateLimit,
     ).toEqual({
-      requests: 100,
-      intervalMs: 10_000,
+      requests: 600,
+      intervalMs: 60_000,
     });
   });
 

@@ -169,7 +169,10 @@ const secretLocation = (defaultName: string) =>
  * the settings (at most 3 KB), so it gets what is left.
  */
 export const MAX_SOURCE_CIDRS_ENV_BYTES = 768;
-export const DEFAULT_RATE_LIMIT = { requests: 100, intervalSeconds: 10 } as const;
+// 10 requests per second on average, bursts of up to 600: room for a burst of status polls, while a runaway
+// client (a retry loop, a flood) is cut off. Collate's real request rate is not known to us; the published
+// runner has no limit at all.
+export const DEFAULT_RATE_LIMIT = { requests: 600, intervalSeconds: 60 } as const;
 
 const sourceCidr = z.string().superRefine((text, context) => {
   const problem = cidrProblem(text);

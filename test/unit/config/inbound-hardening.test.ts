@@ -129,7 +129,7 @@ describe('inbound hardening in the function environment', () => {
 
   it('sets no CIDR variable for the default (any source) and always sets the rate limit', () => {
     const env = inboundHardeningEnvironment(parseStageConfig(minimal));
-    expect(env).toEqual({ [FUNCTION_ENV.rateLimit]: JSON.stringify({ requests: 100, intervalMs: 10_000 }) });
+    expect(env).toEqual({ [FUNCTION_ENV.rateLimit]: JSON.stringify({ requests: 600, intervalMs: 60_000 }) });
     expect(sourceCidrsEnvironment(parseStageConfig(minimal))).toEqual({});
     expect(readFunctionEnvironment({ ...base(parseStageConfig(minimal)) }).allowedSourceCidrs).toEqual([]);
   });
