@@ -1,4 +1,5 @@
 export * from './schema.ts';
+export * from './placement.ts';
 export * from './errors.ts';
 export * from './load.ts';
 export * from './settings.ts';

@@ -10,6 +10,7 @@ import {
   cidrProblem,
   parseRegistryHost,
 } from '@hybrid-runner/core';
+import { argoPlacementFields, ingestionNodesSchema, placementIssues } from './placement.ts';
 
 // Core owns the registry rules; re-exported so config users need not import core for them.
 export { DEFAULT_PULL_SECRET_NAME };
@@ -375,6 +376,8 @@ export const stageConfigSchema = z
       })
       .prefault({}),
     ingestionPods,
+    /** Nodes for the ingestion pods (Karpenter): placement.ts. */
+    ingestion: ingestionNodesSchema,
     secretsManager: z
       .strictObject({
         provider: z.enum(SECRETS_MANAGER_PROVIDERS).default('kubernetes'),
@@ -424,6 +427,8 @@ export const stageConfigSchema = z
         createNamespace: z.boolean().default(true),
         /** Extra values for the argo-workflows chart (the published chart's `argoWorkflows` block). */
         values: unknownRecord.default({}),
+        // Where Argo runs and whether its UI does: placement.ts.
+        ...argoPlacementFields,
       })
       .prefault({}),
     schedules: z.strictObject({ heartbeat: heartbeatSchedule.default('rate(1 minute)') }).prefault({}),
@@ -452,6 +457,7 @@ export const stageConfigSchema = z
       .prefault({}),
   })
   .superRefine((config, context) => {
+    placementIssues(config, context);
     const pods = config.ingestionPods;
     const hasRoleAnnotation = IRSA_ROLE_ANNOTATION in pods.serviceAccount.annotations;
     if (config.secretsManager.provider === 'managed-aws' && pods.identity === 'none') {

@@ -13,5 +13,6 @@ export * from './rate-limit.ts';
 export * from './source-cidrs.ts';
 export * from './heartbeat.ts';
 export * from './status.ts';
+export * from './ingestion-nodes.ts';
 export * from './reconcile.ts';
 export * from './operations/index.ts';

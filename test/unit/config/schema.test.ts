@@ -63,6 +63,10 @@ describe('stage configuration defaults', () => {
       chartVersion: '0.45.26',
       createNamespace: true,
       values: {},
+      placement: 'nodes',
+      fargate: {},
+      // Differs from the chart on purpose: Collate does not need the Argo server (UI), so it is off by default.
+      server: { enabled: false },
     });
     expect(config.authToken).toEqual({ sstSecret: 'CollateAuthToken' });
     expect(config.vpc).toBeUndefined();
