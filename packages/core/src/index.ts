@@ -14,5 +14,6 @@ export * from './source-cidrs.ts';
 export * from './heartbeat.ts';
 export * from './status.ts';
 export * from './ingestion-nodes.ts';
+export * from './interruption-retry.ts';
 export * from './reconcile.ts';
 export * from './operations/index.ts';

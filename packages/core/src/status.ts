@@ -13,8 +13,12 @@
 //    names, container config errors (from pod container statuses, or from Argo's node messages when no pods
 //    are passed), or Unschedulable for longer than `unschedulableLimitMs`.
 // 5. Running → running; Pending or no phase yet → queued.
+// Attempts Argo retried after a node interruption (interruption-retry.ts) are not the run's cause: a run that
+// succeeds after one is `success`, and every state says so in `reason`; a run that fails after one reports its
+// last attempt's cause, with the retries.
 // Dates are epoch milliseconds, as OpenMetadata stores them; `timestamp` is when the run was created.
 import type { PipelineState } from '@hybrid-runner/protocol';
+import { describeRetries, retriedAttempts } from './interruption-retry.ts';
 import { workflowRunId } from './names.ts';
 import type { KubeObject } from './ports.ts';
 
@@ -135,8 +139,10 @@ function reportsPartialSuccess(workflow: ArgoWorkflowView): boolean {
   );
 }
 
-function failureCause(workflow: ArgoWorkflowView): string | undefined {
-  const failedPods = nodesOf(workflow)
+function failureCause(workflow: ArgoWorkflowView, retried: Set<string>): string | undefined {
+  const failedPods = Object.entries(workflow.status?.nodes ?? {})
+    .filter(([id]) => !retried.has(id))
+    .map(([, node]) => node)
     .filter(
       (node) => node.type === 'Pod' && (node.phase === 'Failed' || node.phase === 'Error') && node.message,
     )
@@ -212,12 +218,14 @@ export function workflowToRunStatus(
     timestamp: epochMs(view.metadata.creationTimestamp) ?? startDate ?? nowMs,
     ...(startDate !== undefined ? { startDate } : {}),
   };
-  const finished = (pipelineState: PipelineState, reason?: string): RunStatus => ({
-    ...base,
-    pipelineState,
-    endDate: finishedAt ?? nowMs,
-    ...(reason ? { reason: clip(reason) } : {}),
-  });
+  const retried = retriedAttempts(view.status?.nodes);
+  const retries = describeRetries(retried.attempts);
+  const withRetries = (reason?: string): string | undefined =>
+    reason && retries ? `${reason}; ${retries}` : (reason ?? retries);
+  const finished = (pipelineState: PipelineState, reason?: string): RunStatus => {
+    const text = withRetries(reason);
+    return { ...base, pipelineState, endDate: finishedAt ?? nowMs, ...(text ? { reason: clip(text) } : {}) };
+  };
 
   if (phase === 'Succeeded') return finished(reportsPartialSuccess(view) ? 'partialSuccess' : 'success');
   if (wasShutDown(view)) {
@@ -226,7 +234,10 @@ export function workflowToRunStatus(
     return done ? finished('stopped', reason) : { ...base, pipelineState: 'stopped', reason };
   }
   if (phase === 'Failed' || phase === 'Error') {
-    return finished('failed', failureCause(view) ?? `Workflow ${phase.toLowerCase()} without a message`);
+    return finished(
+      'failed',
+      failureCause(view, retried.ids) ?? `Workflow ${phase.toLowerCase()} without a message`,
+    );
   }
   const startFailure = detectStartFailure(workflow, options.pods, nowMs, options.unschedulableLimitMs);
   if (startFailure) {
@@ -238,6 +249,7 @@ export function workflowToRunStatus(
       failedBeforeStart: true,
     };
   }
-  if (phase === 'Running') return { ...base, pipelineState: 'running' };
-  return { ...base, pipelineState: 'queued' };
+  const pending = retries ? { reason: clip(retries) } : {};
+  if (phase === 'Running') return { ...base, pipelineState: 'running', ...pending };
+  return { ...base, pipelineState: 'queued', ...pending };
 }
