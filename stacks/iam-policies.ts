@@ -309,3 +309,33 @@ export function podIdentityTrustPolicy(input: {
     ],
   };
 }
+
+/** Fargate pod execution role: only EKS Fargate, and only for profiles of this one cluster (AWS's confused-deputy guard). */
+export function fargatePodExecutionTrustPolicy(input: {
+  account: AccountContext;
+  clusterName: string;
+  /** The cluster's region (the profile lives there). */
+  region: string;
+}): TrustDocument {
+  const { partition, accountId } = input.account;
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'eks-fargate-pods.amazonaws.com' },
+        Action: ['sts:AssumeRole'],
+        Condition: {
+          ArnLike: {
+            'aws:SourceArn': `arn:${partition}:eks:${input.region}:${accountId}:fargateprofile/${input.clusterName}/*`,
+          },
+        },
+      },
+    ],
+  };
+}
+
+/** AWS's managed policy for Fargate pod execution roles (pull images from ECR, write logs). */
+export function fargatePodExecutionPolicyArn(partition: string): string {
+  return `arn:${partition}:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy`;
+}

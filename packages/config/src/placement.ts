@@ -103,6 +103,11 @@ interface IssueSink {
   addIssue(issue: { code: 'custom'; path: PropertyKey[]; message: string }): void;
 }
 
+/** The Fargate profile's name: one per stage, so two stages can share a cluster (EKS allows 100 characters). */
+export function argoFargateProfileName(app: string, stage: string): string {
+  return `${app}-${stage}-argo`.slice(0, 100);
+}
+
 /** The subnets the Fargate profile uses: argo.fargate.subnetIds, else vpc.subnetIds. */
 export function fargateSubnetIds(config: Pick<PlacementView, 'argo' | 'vpc'>): string[] {
   return config.argo.fargate.subnetIds ?? config.vpc?.subnetIds ?? [];

@@ -1,7 +1,8 @@
 // `hybrid-runner doctor`: checks a stage end to end and prints each check with its fix. Every check runs
 // even when an earlier one failed, unless it cannot (no cluster → no permission check).
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { parseStageConfig } from '@hybrid-runner/config';
+import { parseStageConfig, toRunnerSettings } from '@hybrid-runner/config';
+import type { StageConfig } from '@hybrid-runner/config';
 import {
   DEFAULT_PULL_SECRET_NAME,
   REGISTRY_CREDENTIALS_ANNOTATIONS,
@@ -14,6 +15,7 @@ import { BridgeClient } from '@hybrid-runner/protocol';
 import type { Output } from '../output.ts';
 import { mark } from '../output.ts';
 import { applyStageEnvironment, findStageFile } from '../stage-file.ts';
+import { argoPlacementCheck, ingestionSchedulingCheck } from './doctor-placement.ts';
 import type { LocalStageInfo } from '../stage-file.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -68,8 +70,9 @@ export async function collectChecks(stage: LocalStageInfo): Promise<CheckResult[
   const results: CheckResult[] = [];
   const namespace = stage.namespace ?? 'collate-ingestion';
 
+  let config: StageConfig | undefined;
   try {
-    parseStageConfig(stage.config ?? {}, 'the stage configuration');
+    config = parseStageConfig(stage.config ?? {}, 'the stage configuration');
     results.push({ check: 'configuration', status: 'ok', detail: 'the stage configuration is valid' });
   } catch (error) {
     results.push(
@@ -202,6 +205,22 @@ export async function collectChecks(stage: LocalStageInfo): Promise<CheckResult[
     } catch (error) {
       results.push(
         failure('argo crds', error, 'check that the cluster is reachable and discovery is allowed'),
+      );
+    }
+
+    if (config && stage.sandboxControl) {
+      // The sandbox's simulated controller has no pod and places every pod itself: nothing to look at.
+      const detail = 'not checked: the sandbox cluster’s simulated Argo controller places every pod itself';
+      results.push({ check: 'argo placement', status: 'ok', detail });
+      results.push({ check: 'ingestion scheduling', status: 'ok', detail });
+    } else if (config) {
+      const settings = toRunnerSettings(config);
+      results.push(await argoPlacementCheck(cluster, config));
+      results.push(
+        await ingestionSchedulingCheck(cluster, config, {
+          nodeSelector: settings.nodeSelector,
+          tolerations: settings.tolerations,
+        }),
       );
     }
 
