@@ -9,8 +9,10 @@ import {
   buildCronWorkflow,
   buildRunWorkflow,
   defaultRunnerSettings,
+  interruptionRetryStrategy,
   type RunnerSettings,
 } from '@hybrid-runner/core';
+import { parseStageConfig, toRunnerSettings } from '@hybrid-runner/config';
 import { ARGO_VERSIONS, argoValidator } from './manifests.fixtures.ts';
 
 const RUN_ID = '7d444840-9dc0-41d3-9a0c-0305e82c3301';
@@ -55,6 +57,14 @@ const SETTINGS: Record<string, RunnerSettings> = {
     imagePullSecrets: ['a', 'b'],
   }),
   'no pull secrets, kubernetes secrets': defaultRunnerSettings({ imagePullSecrets: [] }),
+  // The pool's toleration and selector, and the do-not-disrupt pod annotation, from the stage configuration.
+  'karpenter pool': toRunnerSettings(
+    parseStageConfig({
+      serverHost: 'acme.getcollate.io',
+      cluster: { name: 'prod-eks' },
+      ingestion: { nodes: { karpenter: { enabled: true } } },
+    }),
+  ),
 };
 
 const pipelineOf = (pipelineType: Pipeline['pipelineType'], scheduleInterval?: string): Pipeline => ({
@@ -120,12 +130,33 @@ const ALL = cases();
 
 describe.each(ARGO_VERSIONS)('generated manifests against the Argo %s CRDs', (version) => {
   it('covers all ten pipeline types, scheduled and on demand, automations and applications', () => {
-    expect(ALL.filter((c) => c.resource === 'workflows')).toHaveLength(3 * (10 * 3 + 2));
-    expect(ALL.filter((c) => c.resource === 'cronworkflows')).toHaveLength(3 * 10 * 2);
+    expect(ALL.filter((c) => c.resource === 'workflows')).toHaveLength(4 * (10 * 3 + 2));
+    expect(ALL.filter((c) => c.resource === 'cronworkflows')).toHaveLength(4 * 10 * 2);
   });
 
   it.each(ALL.map((c) => [c.name, c] as const))('%s is valid', (_name, testCase) => {
     expect(argoValidator(version, testCase.resource).validate(testCase.object)).toEqual([]);
+  });
+
+  it('checks the interruption retryStrategy of every pod template: present everywhere, and a stray field in it is rejected', () => {
+    for (const testCase of ALL) {
+      const object = testCase.object as {
+        spec: {
+          templates?: Array<{ retryStrategy?: unknown }>;
+          workflowSpec?: { templates: Array<{ retryStrategy?: unknown }> };
+        };
+      };
+      const templates = object.spec.templates ?? object.spec.workflowSpec?.templates ?? [];
+      expect(templates.length).toBeGreaterThan(0);
+      for (const template of templates) expect(template.retryStrategy).toEqual(interruptionRetryStrategy());
+    }
+    const workflow = structuredClone(ALL[0]?.object) as {
+      spec: { templates: Array<{ retryStrategy: object }> };
+    };
+    (workflow.spec.templates[0]?.retryStrategy as Record<string, unknown>).onlyOn = 'eviction';
+    expect(argoValidator(version, 'workflows').validate(workflow)).toEqual([
+      'spec.templates[0].retryStrategy.onlyOn: unknown field',
+    ]);
   });
 
   it('the validator is not vacuous: a generated Workflow with one stray field is rejected', () => {

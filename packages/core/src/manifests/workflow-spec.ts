@@ -1,5 +1,7 @@
 // The Workflow spec shared by run Workflows and CronWorkflows (so both run the same pods): the main
 // template, the exit handler for ingestion, pull secrets, placement, podGC, deadline and workflowParams.
+// Every pod template retries a pod lost to its node (interruption-retry.ts), and nothing else.
+import { interruptionRetryStrategy } from '../interruption-retry.ts';
 import { LABELS, TEMPLATES, objectAnnotations, objectLabels } from '../names.ts';
 import { COMMANDS, container, type SpecInput } from './container.ts';
 import type { WorkflowSpec } from './kinds.ts';
@@ -15,6 +17,7 @@ export function workflowSpec(input: SpecInput): WorkflowSpec {
       name: TEMPLATES.main,
       metadata: { labels: { [LABELS.template]: TEMPLATES.main } },
       container: container(input, mainCommand),
+      retryStrategy: interruptionRetryStrategy(),
     },
   ];
   const spec: WorkflowSpec = {
@@ -34,6 +37,7 @@ export function workflowSpec(input: SpecInput): WorkflowSpec {
       container: container(input, COMMANDS.exitHandler, [
         { name: 'pipelineStatus', value: '{{workflow.status}}' },
       ]),
+      retryStrategy: interruptionRetryStrategy(),
     });
   }
   if (settings.imagePullSecrets.length > 0)
