@@ -1,5 +1,6 @@
 // The local stage's control endpoint: lets people (and the end-to-end test) script how the simulated
-// Argo controller runs a pipeline's workflows — fail, never pull its image, stay unschedulable, run slowly —
+// Argo controller runs a pipeline's workflows — fail, never pull its image, stay unschedulable, run slowly,
+// lose its first pod to a node interruption —
 // through `hybrid-runner sandbox scenario`, and serves the stage's metrics snapshot to
 // `hybrid-runner collate status` (GET /_local/metrics). Plain HTTP on 127.0.0.1 only, behind the stage's token.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -45,6 +46,8 @@ export function scenarioFor(request: SandboxScenarioRequest): Scenario {
       return { ...base, outcome: 'imagePullError' };
     case 'unschedulable':
       return { ...base, outcome: 'unschedulable' };
+    case 'evicted-once':
+      return { ...base, outcome: 'evictedOnce' };
   }
 }
 

@@ -58,6 +58,7 @@ describe('scenarioFor', () => {
       { outcome: 'imagePullError', message: 'denied' },
     ],
     [{ outcome: 'unschedulable' }, { outcome: 'unschedulable' }],
+    [{ outcome: 'evicted-once' }, { outcome: 'evictedOnce' }],
   ] as const)('%o → %o, for the main pods only', (request, expected) => {
     const scenario = scenarioFor({ pipelineFqn: 'svc.p', ...request });
     expect(scenario).toEqual({ ...expected, templateName: 'main' });
@@ -103,7 +104,7 @@ describe('the sandbox control endpoint', () => {
     expect(unknown.status).toBe(400);
     expect((await unknown.json()) as { error: string }).toMatchObject({
       error: expect.stringContaining(
-        'outcome must be one of succeed, fail, image-pull-error, unschedulable, slow',
+        'outcome must be one of succeed, fail, image-pull-error, unschedulable, slow, evicted-once',
       ),
     });
     const negative = await post({ pipelineFqn: 'a.b', outcome: 'slow', durationSeconds: -1 });

@@ -5,7 +5,15 @@ import { CliError, EXIT } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
 import { findStageFile, readStageFile } from '../stage-file.ts';
 
-export const SANDBOX_OUTCOMES = ['succeed', 'fail', 'image-pull-error', 'unschedulable', 'slow'] as const;
+export const SANDBOX_OUTCOMES = [
+  'succeed',
+  'fail',
+  'image-pull-error',
+  'unschedulable',
+  'slow',
+  // A Spot interruption: the first pod of each run is lost to its node and retried.
+  'evicted-once',
+] as const;
 export type SandboxOutcome = (typeof SANDBOX_OUTCOMES)[number];
 export const SANDBOX_SCENARIOS_PATH = '/sandbox/scenarios';
 

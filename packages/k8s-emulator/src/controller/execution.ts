@@ -41,6 +41,8 @@ export class Execution {
   deadlineExceeded = false;
   deleted = false;
   suspended = false;
+  /** Templates whose first attempt scenario `evictedOnce` already lost (pod-eviction.ts). */
+  readonly evictedTemplates = new Set<string>();
   readonly nodes: Record<string, NodeStatus> = {};
   private readonly wakers = new Set<() => void>();
   readonly timers = new Set<NodeJS.Timeout>();

@@ -10,6 +10,7 @@ import { podCompleted } from './garbage-collection.ts';
 import type { Json } from './kube-json.ts';
 import { metadataOf, timestamp } from './kube-json.ts';
 import { buildPod, podStatus } from './pod-objects.ts';
+import { claimEviction, evictPod } from './pod-eviction.ts';
 import { scenarioLogLines } from './scenarios.ts';
 import { podVariables } from './template-variables.ts';
 import { addNode, finishNode, writeWorkflow } from './workflow-status.ts';
@@ -225,12 +226,16 @@ export async function runPod(
   const lines = scenarioLogLines(scenario, execution, templateName, context.exitHandler === true);
   const duration = scenario.durationMs ?? ctx.options.podRunMs;
   const stepMs = lines.length > 0 ? duration / lines.length : duration;
-  for (const line of lines) {
+  // evictedOnce: the first attempt loses its node halfway through, after half its log lines.
+  const evicted = outcome === 'evictedOnce' && claimEviction(execution, templateName);
+  const written = evicted ? lines.slice(0, Math.ceil(lines.length / 2)) : lines;
+  for (const line of written) {
     if (execution.interrupted) break;
     ctx.cluster.logs.append(ns, podName, 'main', line);
     await execution.sleep(stepMs);
   }
-  if (lines.length === 0) await execution.sleep(duration);
+  if (lines.length === 0) await execution.sleep(evicted ? duration / 2 : duration);
+  if (evicted && !execution.interrupted) return evictPod(ctx, execution, node, podName);
   ctx.cluster.logs.append(
     ns,
     podName,

@@ -7,8 +7,11 @@ import { metadataOf, timestamp } from './kube-json.ts';
 
 /** How a workflow's pods behave. */
 export interface Scenario {
-  /** `succeed` (default), `fail` (exit code), `imagePullError` (stuck Pending), `unschedulable` (stuck Pending). */
-  outcome?: 'succeed' | 'fail' | 'imagePullError' | 'unschedulable';
+  /**
+   * `succeed` (default), `fail` (exit code), `imagePullError` (stuck Pending), `unschedulable` (stuck Pending),
+   * `evictedOnce` (the first attempt's pod is deleted halfway, as a node drain does; later attempts succeed).
+   */
+  outcome?: 'succeed' | 'fail' | 'imagePullError' | 'unschedulable' | 'evictedOnce';
   /** Exit code of `main` for `fail` (default 1). */
   exitCode?: number;
   /** Lines (or text) written to the `main` container's log while it runs. */
