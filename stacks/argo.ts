@@ -1,12 +1,13 @@
-// Argo Workflows on the cluster: the official chart, with the published chart's choices under the user's
-// values.
+// Argo Workflows on the cluster: the official chart, with the published chart's choices and the placement's
+// (argo-placement.ts) under the user's values.
 import type { StageConfig } from '@hybrid-runner/config';
+import { argoPlacementValues } from './argo-placement.ts';
 
 export const ARGO_HELM_REPOSITORY = 'https://argoproj.github.io/argo-helm';
 
 /** Argo Workflows 3.7 from its official chart, with the published chart's choices under the user's values. */
 export function argoValues(config: StageConfig): Record<string, unknown> {
-  return deepMerge(
+  const published = deepMerge(
     {
       fullnameOverride: 'argo-workflows',
       crds: { install: true },
@@ -16,12 +17,17 @@ export function argoValues(config: StageConfig): Record<string, unknown> {
         extraArgs: ['--auth-mode=client'],
       },
     },
-    config.argo.values,
+    argoPlacementValues(config),
   );
+  return deepMerge(published, config.argo.values);
 }
 
-/** Installs the chart (and its namespace when asked); `sst remove` leaves the namespace. */
-export function installArgo(config: StageConfig, provider: kubernetes.Provider): void {
+/** Installs the chart (and its namespace when asked) after `dependsOn`; `sst remove` leaves the namespace. */
+export function installArgo(
+  config: StageConfig,
+  provider: kubernetes.Provider,
+  dependsOn: $util.Resource[] = [],
+): void {
   const namespace = config.argo.createNamespace
     ? new kubernetes.core.v1.Namespace(
         'ArgoNamespace',
@@ -39,7 +45,7 @@ export function installArgo(config: StageConfig, provider: kubernetes.Provider):
       namespace: config.namespaces.argo,
       values: argoValues(config),
     },
-    { provider, ...(namespace ? { dependsOn: [namespace] } : {}) },
+    { provider, dependsOn: [...dependsOn, ...(namespace ? [namespace] : [])] },
   );
 }
 

@@ -1,10 +1,12 @@
 // The runner's infrastructure as a function of the stage configuration. Uses SST's globals (`sst`, `aws`,
 // `kubernetes`, `$app`, `$util`); sst.config.ts calls deployRunner from its run(). All IAM and RBAC content
 // comes from iam-policies.ts and cluster-access.ts. Nothing of ours runs on the worker nodes: the only
-// Kubernetes objects made here are a namespace, a service account, RBAC and (optionally) Argo's chart.
+// Kubernetes objects made here are a namespace, a service account, RBAC, (optionally) Argo's chart and a
+// Karpenter NodePool for the ingestion pods.
 //
 // This file wires the parts in order; each part lives in its own file: functions.ts, tables.ts,
-// secrets.ts, bridge.ts, cluster.ts, ingestion.ts, rbac-resources.ts, argo.ts, registry-refresh.ts.
+// secrets.ts, bridge.ts, cluster.ts, ingestion.ts, rbac-resources.ts, placement-resources.ts, argo.ts,
+// registry-refresh.ts.
 import { registryRefreshSettings, toRunnerSettings } from '@hybrid-runner/config';
 import type { StageConfig } from '@hybrid-runner/config';
 import { installArgo } from './argo.ts';
@@ -15,6 +17,7 @@ import { baseEnvironment, functionMaker, functionVpc, lambdaNames } from './func
 import type { FunctionKey } from './functions.ts';
 import type { AccountContext } from './iam-policies.ts';
 import { deployIngestionNamespace } from './ingestion.ts';
+import { createArgoFargateProfile, createIngestionNodePool } from './placement-resources.ts';
 import { createObservability } from './observability.ts';
 import { applyRbac } from './rbac-resources.ts';
 import { deployRegistryRefresh } from './registry-refresh.ts';
@@ -99,7 +102,10 @@ export function deployRunner(config: StageConfig): RunnerOutputs {
     ]),
   );
 
-  if (config.argo.install) installArgo(config, k8s);
+  // Before Argo's chart: Fargate places a pod only when it is created, so the profile must exist first.
+  const argoProfile = createArgoFargateProfile(config, account, clusterRegion, clusterOptions);
+  if (config.argo.install) installArgo(config, k8s, argoProfile ? [argoProfile] : []);
+  createIngestionNodePool(config, k8s);
 
   if (registry && ecrKeysSecretArn) {
     deployRegistryRefresh({
