@@ -13,6 +13,9 @@
 //    names, container config errors (from pod container statuses, or from Argo's node messages when no pods
 //    are passed), or Unschedulable for longer than `unschedulableLimitMs`.
 // 5. Running → running; Pending or no phase yet → queued.
+// The phase is status.phase; without one, the `workflows.argoproj.io/phase` label Argo's controller sets; without
+// that, a status with startedAt and nodes counts as Running: the controller wrote part of its status (it
+// patches status and labels in separate steps), so the run has started and is not queued any more.
 // Dates are epoch milliseconds, as OpenMetadata stores them; `timestamp` is when the run was created.
 import type { PipelineState } from '@hybrid-runner/protocol';
 import { workflowRunId } from './names.ts';
@@ -32,6 +35,19 @@ export const FATAL_WAITING_REASONS = [
 export const DEFAULT_UNSCHEDULABLE_LIMIT_MS = 10 * 60 * 1000;
 
 const MAX_REASON_LENGTH = 1000;
+
+/** The label Argo's workflow controller keeps equal to the workflow's phase. */
+export const ARGO_PHASE_LABEL = 'workflows.argoproj.io/phase';
+
+/** status.phase, else the phase label, else Running once the controller recorded a start and nodes. */
+function effectivePhase(workflow: ArgoWorkflowView): string {
+  const status = workflow.status;
+  if (status?.phase) return status.phase;
+  const labelled = workflow.metadata.labels?.[ARGO_PHASE_LABEL];
+  if (labelled) return labelled;
+  const started = epochMs(status?.startedAt) !== undefined;
+  return started && Object.keys(status?.nodes ?? {}).length > 0 ? 'Running' : '';
+}
 
 export interface RunStatus {
   runId: string;
@@ -203,7 +219,7 @@ export function workflowToRunStatus(
 ): RunStatus {
   const view = workflow as ArgoWorkflowView;
   const nowMs = typeof now === 'number' ? now : now.getTime();
-  const phase = view.status?.phase ?? '';
+  const phase = effectivePhase(view);
   const startDate = epochMs(view.status?.startedAt);
   const finishedAt = epochMs(view.status?.finishedAt);
   const base = {
