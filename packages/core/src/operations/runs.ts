@@ -74,8 +74,9 @@ export async function runPipeline(
       pipelineConfigSecret(settings, pipeline, workflowConfig, botToken),
     );
   } else {
+    // Metadata only: whether the config Secret exists, without fetching its data (the bot token).
     const [deployed] = await Promise.all([
-      cluster.get(RESOURCES.secret, namespace, secretName),
+      cluster.getMetadata(RESOURCES.secret, namespace, secretName),
       verifyPayloadSecrets(deps, { pipeline }, 'payload'),
     ]);
     if (!deployed) {

@@ -39,6 +39,11 @@ describe('runPipeline', () => {
     expect(workflow?.metadata.annotations?.[ANNOTATIONS.runId]).toBe(runId);
     expect(h.cluster.criticalPath()).toBe(2);
     expect(JSON.stringify(workflow)).not.toContain(BOT_TOKEN);
+    // The deployed config Secret is checked by its metadata only: its data (the bot token) is not fetched.
+    expect(h.cluster.calls.map((c) => `${c.verb} ${c.plural}`)).toEqual([
+      'getMetadata secrets',
+      'create workflows',
+    ]);
   });
 
   it('derives the run id from the request id, so a retry after an unanswered create finds the same run', async () => {
