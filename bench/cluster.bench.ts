@@ -3,12 +3,17 @@
 // every API call. Baselines measured in the same run:
 // - deploy as the open-source Kubernetes pipeline client does it: config ConfigMap, Secret and schedule
 //   written one after another, each read first then created or replaced (6 sequential round trips);
-// - getPipelineStatus over 5,000 runs against the raw cost of paging the same list through the adapter.
+// - getPipelineStatus over 5,000 runs against the raw cost of paging the same list through the adapter;
+// - runPipeline and a one-off run (test connection) against their previous sequences through the same
+//   adapter: check the config Secret, then create the Workflow (2 trips); create the Secret, then the
+//   Workflow, then patch the owner reference (3 trips).
 // "Sequential round trips" is the critical path: the longest chain of calls that each began after the
 // previous one ended. Run with `npm run bench cluster`.
 import { performance } from 'node:perf_hooks';
 import {
+  ARGO_API_VERSION,
   RESOURCES,
+  buildAutomationWorkflow,
   buildConfigSecret,
   buildCronWorkflow,
   buildRunWorkflow,
@@ -17,13 +22,14 @@ import {
   pipelineConfigSecretName,
   pipelineLabelValue,
   pipelineSelector,
+  renderAutomationConfig,
   renderWorkflowConfig,
 } from '@hybrid-runner/core';
 import type { ClusterPort, KubeObject, OperationDeps, ResourceType } from '@hybrid-runner/core';
 import { createKubeconfig, startKubernetesEmulator } from '@hybrid-runner/k8s-emulator';
 import { KubernetesCluster } from '@hybrid-runner/kubernetes';
 import type { KubeObject as StoredObject } from '@hybrid-runner/k8s-emulator';
-import type { Pipeline } from '@hybrid-runner/protocol';
+import type { AutomationWorkflow, Pipeline } from '@hybrid-runner/protocol';
 import { measure, printFigures, printRatio } from './lib.ts';
 
 const LATENCY_MS = 20;
@@ -138,6 +144,51 @@ async function baselineDeploy(pipeline: Pipeline): Promise<void> {
   }
 }
 
+/** runPipeline before it went to one round trip: the config Secret checked, then the Workflow created. */
+async function baselineRun(pipeline: Pipeline): Promise<void> {
+  const name = pipelineConfigSecretName(pipeline.fullyQualifiedName);
+  if (!(await traced.port.getMetadata(RESOURCES.secret, NAMESPACE, name))) throw new Error('not deployed');
+  await traced.port.create(
+    RESOURCES.workflow,
+    NAMESPACE,
+    buildRunWorkflow({ pipeline, settings, runId: crypto.randomUUID() }),
+  );
+}
+
+const testConnection: AutomationWorkflow = {
+  id: 'bench-wf',
+  name: 'test-connection-mysql',
+  workflowType: 'TEST_CONNECTION',
+  request: { connection: { config: { type: 'Mysql', hostPort: 'db:3306' } }, serviceType: 'Database' },
+};
+
+/** A one-off run before it went to two round trips: Secret, then Workflow, then the owner reference. */
+async function baselineOneOff(): Promise<void> {
+  const runId = crypto.randomUUID();
+  const workflow = buildAutomationWorkflow({ workflow: testConnection, settings, runId });
+  const name = workflow.metadata.name;
+  const config = renderAutomationConfig(testConnection, { settings, botToken: BOT_TOKEN });
+  const identity = {
+    kind: 'automation' as const,
+    agentId: settings.agentId,
+    runId,
+    subject: testConnection.name,
+  };
+  await traced.port.create(
+    RESOURCES.secret,
+    NAMESPACE,
+    buildConfigSecret({ name, config, settings, identity }),
+  );
+  const created = await traced.port.create(RESOURCES.workflow, NAMESPACE, workflow);
+  await traced.port.mergePatch(RESOURCES.secret, NAMESPACE, name, {
+    metadata: {
+      ownerReferences: [
+        { apiVersion: ARGO_API_VERSION, kind: 'Workflow', name, uid: created.metadata.uid ?? '' },
+      ],
+    },
+  });
+}
+
 async function timed(label: string, samples: number, action: () => Promise<unknown>) {
   let calls = 0;
   let sequential = 0;
@@ -172,11 +223,16 @@ const ours = {
   status: await timed('getPipelineStatus (20+ runs)', 20, () =>
     operations.getPipelineStatus({ pipeline: deployed }),
   ),
+  oneOff: await timed('runAutomationsWorkflow (test connection)', 20, () =>
+    operations.runAutomationsWorkflow({ workflow: testConnection }),
+  ),
 };
 const baseline = {
   deploy: await timed('baseline deploy: ConfigMap, Secret, schedule one by one', 20, () =>
     baselineDeploy(freshPipeline()),
   ),
+  run: await timed('baseline runPipeline: check the Secret, then create', 20, () => baselineRun(deployed)),
+  oneOff: await timed('baseline one-off: Secret, Workflow, owner patch in turn', 20, () => baselineOneOff()),
 };
 
 // 5,000 runs of one pipeline, seeded in-process (the emulator validates each against the Argo CRD).
@@ -218,7 +274,18 @@ const rawPaging = await timed(`baseline: page the same ${STATUS_RUNS} through th
     throw new Error(`paged ${count} of ${STATUS_RUNS} (label ${pipelineLabelValue(big.fullyQualifiedName)})`);
 });
 
-const all = [ours.deploy, ours.redeploy, ours.run, ours.status, baseline.deploy, bigStatus, rawPaging];
+const all = [
+  ours.deploy,
+  ours.redeploy,
+  ours.run,
+  ours.status,
+  ours.oneOff,
+  baseline.deploy,
+  baseline.run,
+  baseline.oneOff,
+  bigStatus,
+  rawPaging,
+];
 printFigures(
   `Cluster operations, ${LATENCY_MS} ms per Kubernetes API call (emulator over HTTPS)`,
   all.map((r) => r.figures),
@@ -240,6 +307,13 @@ printRatio(
   baseline.deploy.sequential,
   'trips',
 );
+for (const [label, mine, theirs, baselineLabel] of [
+  ['runPipeline', ours.run, baseline.run, 'check-then-create baseline'],
+  ['one-off run', ours.oneOff, baseline.oneOff, 'Secret-Workflow-patch baseline'],
+] as const) {
+  printRatio(`${label} wall time`, mine.figures.medianMs, baselineLabel, theirs.figures.medianMs, 'ms');
+  printRatio(`${label} sequential round trips`, mine.sequential, baselineLabel, theirs.sequential, 'trips');
+}
 printRatio(
   `getPipelineStatus over ${STATUS_RUNS} runs`,
   bigStatus.figures.medianMs,

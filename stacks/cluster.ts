@@ -1,5 +1,7 @@
 // The EKS cluster as the stack reaches it: the provider for its region, the bridge's access entry, and the
-// Kubernetes provider the deployer uses (its token minted by the AWS CLI).
+// Kubernetes provider the deployer uses (its token minted by our own `hybrid-runner eks token`, so the
+// deployer's machine needs no AWS CLI).
+import { join } from 'node:path';
 import type { StageConfig } from '@hybrid-runner/config';
 import { FUNCTION_GROUPS } from './cluster-access.ts';
 
@@ -24,6 +26,7 @@ export function connectCluster(
   clusterOptions: ClusterOptions,
   clusterRegion: $util.Output<string>,
   bridgeRole: aws.iam.Role,
+  tokenCommand: ExecCommand = deployerTokenCommand(),
 ): ClusterConnection {
   // Access entries map each role to a Kubernetes group; RBAC grants the groups what they need.
   const cluster = aws.eks.getClusterOutput({ name: config.cluster.name }, clusterOptions);
@@ -41,18 +44,47 @@ export function connectCluster(
     kubeconfig: $util
       .all([cluster.endpoint, cluster.certificateAuthorities, clusterRegion])
       .apply(([endpoint, authorities, clusterRegionName]) =>
-        deployerKubeconfig(endpoint, authorities[0]?.data ?? '', config.cluster.name, clusterRegionName),
+        deployerKubeconfig(
+          endpoint,
+          authorities[0]?.data ?? '',
+          config.cluster.name,
+          clusterRegionName,
+          tokenCommand,
+        ),
       ),
   });
   return { cluster, provider };
 }
 
-/** Kubeconfig for the deployer (sst deploy): the AWS CLI mints the token with the deployer's credentials. */
+/** A program and its leading arguments, as a kubeconfig `exec` entry runs it. */
+export interface ExecCommand {
+  command: string;
+  args: string[];
+}
+
+/**
+ * How the deployer's machine runs `hybrid-runner eks token`: the Node that runs the deploy (`npx sst deploy`
+ * puts the project's own Node 24 first on PATH) with the CLI's entry in the checkout, both absolute, since
+ * the Kubernetes provider runs the command from its own working directory with no npm on the way.
+ */
+export function deployerTokenCommand(
+  // SST's $cli global names the project root; the stack tests run without SST, in the root.
+  root: string = (globalThis as { $cli?: { paths?: { root?: string } } }).$cli?.paths?.root ?? process.cwd(),
+  node: string = process.execPath,
+): ExecCommand {
+  return { command: node, args: [join(root, 'packages/cli/bin/hybrid-runner.js')] };
+}
+
+/**
+ * Kubeconfig for the deployer (sst deploy): `hybrid-runner eks token` mints the token with the deployer's
+ * credentials (the AWS SDK's chain: environment, profile, SSO), as `aws eks get-token` would.
+ */
 export function deployerKubeconfig(
   endpoint: string,
   caData: string,
   clusterName: string,
   region: string,
+  tokenCommand: ExecCommand = deployerTokenCommand(),
 ): string {
   return JSON.stringify({
     apiVersion: 'v1',
@@ -66,8 +98,10 @@ export function deployerKubeconfig(
         user: {
           exec: {
             apiVersion: 'client.authentication.k8s.io/v1beta1',
-            command: 'aws',
-            args: ['eks', 'get-token', '--cluster-name', clusterName, '--region', region, '--output', 'json'],
+            command: tokenCommand.command,
+            args: [...tokenCommand.args, 'eks', 'token', '--cluster', clusterName, '--region', region],
+            // A deploy never waits on a prompt: the token comes from credentials already in place.
+            interactiveMode: 'Never',
           },
         },
       },

@@ -145,9 +145,13 @@ describe('createObservability', () => {
         'hybrid-runner-prod-reconciliation-lag',
         'hybrid-runner-prod-ecr-credentials-expiring',
         'hybrid-runner-prod-ecr-refresh-failed',
-        ...Object.keys(FUNCTIONS).map((key) => `hybrid-runner-prod-${key}-errors`),
+        // named like their functions: the registryRefresh function is hybrid-runner-prod-registry-refresh
+        ...Object.values(FUNCTIONS).map((functionName) => `${functionName}-errors`),
       ].sort(),
     );
+    expect(alarms.get('hybrid-runner-prod-registry-refresh-errors')?.dimensions).toEqual({
+      FunctionName: FUNCTIONS.registryRefresh,
+    });
     for (const alarm of alarms.values()) {
       expect(alarm.alarmActions).toEqual([run.topicArn]);
       expect(alarm.okActions).toEqual([run.topicArn]);

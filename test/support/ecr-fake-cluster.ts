@@ -147,6 +147,8 @@ export function createEcrFakeCluster(options: EcrFakeClusterOptions = {}): EcrFa
       call('delete', type, namespace, name, () => objects.delete(key(type, namespace, name))),
     get: (type, namespace, name) =>
       call('get', type, namespace, name, () => objects.get(key(type, namespace, name)) as never),
+    getMetadata: (type, namespace, name) =>
+      call('getMetadata', type, namespace, name, () => objects.get(key(type, namespace, name))?.metadata),
     list: <T extends KubeObject>(
       type: ResourceType,
       namespace: string | undefined,

@@ -11,6 +11,7 @@ import type {
   KubeObject,
   ListOptions,
   ListPage,
+  ObjectMeta,
   PodLogOptions,
   ResourceType,
 } from '@hybrid-runner/core';
@@ -21,6 +22,7 @@ export type Verb =
   | 'mergePatch'
   | 'delete'
   | 'get'
+  | 'getMetadata'
   | 'list'
   | 'podLogs'
   | 'serverVersion'
@@ -270,6 +272,17 @@ export class FakeCluster implements ClusterPort {
     return this.call('get', type, name, undefined, () => {
       const found = this.objects.get(key(type.plural, namespace, name));
       return found ? (structuredClone(found) as T) : undefined;
+    });
+  }
+
+  async getMetadata(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<ObjectMeta | undefined> {
+    return this.call('getMetadata', type, name, undefined, () => {
+      const found = this.objects.get(key(type.plural, namespace, name));
+      return found ? structuredClone(found.metadata) : undefined;
     });
   }
 

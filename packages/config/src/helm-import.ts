@@ -179,7 +179,7 @@ export function importHelmValues(yamlText: string, options: { stage?: string } =
   if (!isEmpty(authToken)) {
     secretsFound.push({
       key: 'config.authToken',
-      howToStore: `npx sst secret set ${DEFAULT_AUTH_TOKEN_SECRET} '<the ingestion bot JWT>' --stage ${stage} (or store it in Secrets Manager as plain text and set authToken.secretArn)`,
+      howToStore: `npx sst secret set ${DEFAULT_AUTH_TOKEN_SECRET} --stage ${stage} (it prompts for the ingestion bot JWT; or store it in Secrets Manager as plain text and set authToken.secretArn)`,
     });
   }
   config.authToken = { sstSecret: DEFAULT_AUTH_TOKEN_SECRET };
@@ -251,7 +251,7 @@ export function importHelmValues(yamlText: string, options: { stage?: string } =
   const accessKeyId = take('ecrRegistryHelper.collateCredentials.values.accessKeyId');
   const secretAccessKey = take('ecrRegistryHelper.collateCredentials.values.secretAccessKey');
   if (!isEmpty(accessKeyId) || !isEmpty(secretAccessKey)) {
-    const howToStore = `npx sst secret set ${DEFAULT_ECR_KEYS_SECRET} '{"accessKeyId":"<id>","secretAccessKey":"<key>"}' --stage ${stage} (or store that JSON in Secrets Manager and set ecr.keys.secretArn)`;
+    const howToStore = `npx sst secret set ${DEFAULT_ECR_KEYS_SECRET} --stage ${stage} < ecr-keys.json (a file holding {"accessKeyId":"<id>","secretAccessKey":"<key>"}, deleted afterwards; or store that JSON in Secrets Manager and set ecr.keys.secretArn)`;
     if (!isEmpty(accessKeyId)) {
       secretsFound.push({ key: 'ecrRegistryHelper.collateCredentials.values.accessKeyId', howToStore });
     }

@@ -120,6 +120,15 @@ export interface ClusterPort {
     namespace: string | undefined,
     name: string,
   ): Promise<T | undefined>;
+  /**
+   * The object's metadata only (the API server's PartialObjectMetadata: no spec, no Secret data), for
+   * existence checks and annotations; `undefined` when the object does not exist. RBAC treats it as a get.
+   */
+  getMetadata(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<ObjectMeta | undefined>;
   list<T extends KubeObject>(
     type: ResourceType,
     namespace: string | undefined,

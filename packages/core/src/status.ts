@@ -16,6 +16,9 @@
 // Attempts Argo retried after a node interruption (interruption-retry.ts) are not the run's cause: a run that
 // succeeds after one is `success`, and every state says so in `reason`; a run that fails after one reports its
 // last attempt's cause, with the retries.
+// The phase is status.phase; without one, the `workflows.argoproj.io/phase` label Argo's controller sets; without
+// that, a status with startedAt and nodes counts as Running: the controller wrote part of its status (it
+// patches status and labels in separate steps), so the run has started and is not queued any more.
 // Dates are epoch milliseconds, as OpenMetadata stores them; `timestamp` is when the run was created.
 import type { PipelineState } from '@hybrid-runner/protocol';
 import { describeRetries, retriedAttempts } from './interruption-retry.ts';
@@ -36,6 +39,19 @@ export const FATAL_WAITING_REASONS = [
 export const DEFAULT_UNSCHEDULABLE_LIMIT_MS = 10 * 60 * 1000;
 
 const MAX_REASON_LENGTH = 1000;
+
+/** The label Argo's workflow controller keeps equal to the workflow's phase. */
+export const ARGO_PHASE_LABEL = 'workflows.argoproj.io/phase';
+
+/** status.phase, else the phase label, else Running once the controller recorded a start and nodes. */
+function effectivePhase(workflow: ArgoWorkflowView): string {
+  const status = workflow.status;
+  if (status?.phase) return status.phase;
+  const labelled = workflow.metadata.labels?.[ARGO_PHASE_LABEL];
+  if (labelled) return labelled;
+  const started = epochMs(status?.startedAt) !== undefined;
+  return started && Object.keys(status?.nodes ?? {}).length > 0 ? 'Running' : '';
+}
 
 export interface RunStatus {
   runId: string;
@@ -209,7 +225,7 @@ export function workflowToRunStatus(
 ): RunStatus {
   const view = workflow as ArgoWorkflowView;
   const nowMs = typeof now === 'number' ? now : now.getTime();
-  const phase = view.status?.phase ?? '';
+  const phase = effectivePhase(view);
   const startDate = epochMs(view.status?.startedAt);
   const finishedAt = epochMs(view.status?.finishedAt);
   const base = {

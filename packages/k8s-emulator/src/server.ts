@@ -9,6 +9,7 @@ import { Authenticator } from './auth.ts';
 import { EmulatedCluster } from './cluster.ts';
 import type { InjectedFault } from './faults.ts';
 import { FaultInjector } from './faults.ts';
+import { negotiateOutput, refuseConvertedWatch, renderList, renderObject } from './negotiation.ts';
 import { applyPatchBody } from './patch.ts';
 import type { AccessRequest, AuditEntry, RbacRule } from './rbac.ts';
 import { AuditLog, RbacRules } from './rbac.ts';
@@ -428,28 +429,35 @@ class EmulatorServer {
     const { definition, namespace, name } = route;
     if (route.subresource === 'log')
       return this.podLog(request, response, namespace ?? '', name ?? '', query);
+    // Accept may ask for metadata only (PartialObjectMetadata); RBAC above applied as to any get or list.
+    const output = negotiateOutput(request.headers.accept);
     switch (verb) {
       case 'list':
-        sendJson(response, 200, this.list(definition, namespace, query));
+        sendJson(response, 200, renderList(this.list(definition, namespace, query), output));
         return;
       case 'watch':
+        refuseConvertedWatch(output);
         this.watch(request, response, definition, namespace, query);
         return;
       case 'get': {
         const object = this.cluster.get(definition, namespace, name ?? '');
         if (!object) throw notFound(definition, name ?? '');
-        sendJson(response, 200, object);
+        sendJson(response, 200, renderObject(object, output));
         return;
       }
       case 'create': {
         const object = this.checkBody(definition, namespace, parseJsonObject(await readBody(request)));
-        sendJson(response, 201, this.cluster.create(definition, namespace, object));
+        sendJson(response, 201, renderObject(this.cluster.create(definition, namespace, object), output));
         return;
       }
       case 'update': {
         const object = this.checkBody(definition, namespace, parseJsonObject(await readBody(request)));
         const scoped = this.scopeToSubresource(route, object);
-        sendJson(response, 200, this.cluster.update(definition, namespace, name ?? '', scoped));
+        sendJson(
+          response,
+          200,
+          renderObject(this.cluster.update(definition, namespace, name ?? '', scoped), output),
+        );
         return;
       }
       case 'patch': {
@@ -466,7 +474,10 @@ class EmulatorServer {
         sendJson(
           response,
           200,
-          this.cluster.update(definition, namespace, name ?? '', this.scopeToSubresource(route, patched)),
+          renderObject(
+            this.cluster.update(definition, namespace, name ?? '', this.scopeToSubresource(route, patched)),
+            output,
+          ),
         );
         return;
       }
@@ -612,7 +623,11 @@ class EmulatorServer {
     };
   }
 
-  private list(definition: ResourceDefinition, namespace: string | undefined, query: Query): unknown {
+  private list(
+    definition: ResourceDefinition,
+    namespace: string | undefined,
+    query: Query,
+  ): { kind: string; apiVersion: string; metadata: Record<string, unknown>; items: KubeObject[] } {
     const result = this.cluster.store.list(definition, this.listQuery(definition, namespace, query));
     return {
       kind: definition.listKind,

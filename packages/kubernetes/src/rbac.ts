@@ -41,6 +41,8 @@ export const OPERATION_PERMISSIONS: Readonly<Record<OperationName, readonly Perm
     can('create', 'cronworkflows', ARGO),
     can('update', 'cronworkflows', ARGO),
   ],
+  // The `get` is a metadata-only read (PartialObjectMetadata): Kubernetes authorizes it as any get, by verb
+  // and resource, so reading metadata only narrows what is fetched, not what must be granted.
   runPipeline: [can('get', 'secrets'), can('update', 'secrets'), can('create', 'workflows', ARGO)],
   killIngestion: [can('list', 'workflows', ARGO), can('patch', 'workflows', ARGO)],
   toggleIngestion: [can('patch', 'cronworkflows', ARGO)],

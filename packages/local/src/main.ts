@@ -1,7 +1,8 @@
 // `npm start`: the local stage on embedded defaults, no AWS and no cluster needed. Reads PORT, AGENT_ID,
 // AUTH_TOKEN (and the optional variables in docs/local-stage.md), prints how to connect, leaves the stage
-// file for the CLI, and shuts everything down on SIGINT/SIGTERM. Exit codes: 0 after a clean shutdown,
-// 2 for bad settings (including a PORT that is taken), 1 when the stage could not start.
+// file for the CLI, and shuts everything down on SIGINT/SIGTERM or when the process that started it (npm, or
+// the shell) exits. Exit codes: 0 after a clean shutdown, 2 for bad settings (including a PORT that is
+// taken), 1 when the stage could not start.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -10,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { defaultStageFile, removeStageFile, writeStageFile } from '@hybrid-runner/cli';
 import type { LocalStageInfo } from '@hybrid-runner/cli';
 import { StageConfigError } from '@hybrid-runner/config';
+import { watchLauncher } from './launcher-watch.ts';
 import { SeedSecretsError, readSeedSecrets, seedSecretsPath } from './secrets-seed.ts';
 import { DEFAULT_LOCAL_HEARTBEAT_SECONDS, startLocalStage } from './stage.ts';
 import type { LocalStage } from './stage.ts';
@@ -195,20 +197,24 @@ async function main(): Promise<number> {
 
   await new Promise<void>((done) => {
     let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
+    const stop = (why: string) => {
       if (stopping) {
-        say(`${signal} again: exiting now.`);
+        say(`${why} again: exiting now.`);
         removeStageFile(stageFile);
         process.exit(130);
       }
       stopping = true;
-      say(`${signal}: shutting down…`);
+      launcher.stop();
+      say(`${why}: shutting down…`);
       removeStageFile(stageFile);
       stage.close().then(done, (error: unknown) => {
         logLine(`shutdown failed: ${(error as Error).message}`);
         done();
       });
     };
+    // A process manager stops `npm start` by signalling npm, which does not pass the signal on to the stage.
+    // (On Ctrl+C the whole group gets SIGINT and npm may exit first: that is no second request to stop.)
+    const launcher = watchLauncher({ onGone: (what) => stopping || stop(`${what} exited`) });
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });

@@ -4,6 +4,7 @@ import {
   METRICS_NAMESPACE,
   METRIC_CATALOG,
   dimensionNames,
+  emitterSlug,
   type Emitter,
   type MetricName,
 } from './catalog.ts';
@@ -162,9 +163,9 @@ export function alarmDefinitions(options: AlarmOptions): AlarmDefinition[] {
     const key = emitter.charAt(0).toUpperCase() + emitter.slice(1);
     alarms.push({
       id: `FunctionErrors${key}`,
-      name: `${options.namePrefix}-${emitter}-errors`,
+      name: `${options.namePrefix}-${emitterSlug(emitter)}-errors`,
       description:
-        `The ${emitter} function (${functionName}) failed ${t.functionErrors} or more times in ` +
+        `The ${emitterSlug(emitter)} function (${functionName}) failed ${t.functionErrors} or more times in ` +
         `${t.functionErrorsPeriodSeconds / 60} minutes. See ${DOCS}#function-errors.`,
       runbook: 'function-errors',
       namespace: 'AWS/Lambda',

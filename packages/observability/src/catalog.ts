@@ -14,6 +14,14 @@ export type CommonDimension = (typeof COMMON_DIMENSIONS)[number];
 export const EMITTERS = ['connect', 'disconnect', 'message', 'heartbeat', 'registryRefresh'] as const;
 export type Emitter = (typeof EMITTERS)[number];
 
+/**
+ * An emitter's name inside resource names (`registryRefresh` → `registry-refresh`). The function names and
+ * their error alarms both use it, so an alarm is found by its function's name.
+ */
+export function emitterSlug(emitter: Emitter): string {
+  return emitter.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
 /** CloudWatch units the catalog uses (a subset of Powertools' MetricUnit values). */
 export type CatalogUnit = 'Count' | 'Milliseconds' | 'Seconds' | 'None';
 

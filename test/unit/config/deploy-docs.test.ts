@@ -1,9 +1,10 @@
 // docs/deploy.md must map EVERY value of the published chart: this reads its table and checks each key path
 // of the chart's values file (the fixture) against it.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { secretValuesOnCommandLines } from '../../support/secret-commands.ts';
 
 const docs = readFileSync(join(import.meta.dirname, '../../../docs/deploy.md'), 'utf8');
 const chartValues = parseYaml(
@@ -65,5 +66,39 @@ describe('docs/deploy.md chart mapping', () => {
     ]) {
       expect(documented).toContain(key);
     }
+  });
+});
+
+describe('secret values on command lines', () => {
+  const root = join(import.meta.dirname, '../../..');
+  const pages = [
+    'README.md',
+    ...readdirSync(join(root, 'docs'))
+      .filter((name) => name.endsWith('.md'))
+      .map((name) => `docs/${name}`),
+  ];
+
+  it.each(pages)('%s stores secrets with sst secret set reading the value from a prompt or stdin', (page) => {
+    expect(secretValuesOnCommandLines(readFileSync(join(root, page), 'utf8'))).toEqual([]);
+  });
+
+  it('tells a value argument from flags, stdin and prose', () => {
+    expect(
+      secretValuesOnCommandLines(
+        [
+          "npx sst secret set CollateAuthToken 'eyJhbGciOi' --stage prod",
+          'npx sst secret set CollateEcrCredentials --stage prod {"accessKeyId":"AKIA"}',
+        ].join('\n'),
+      ),
+    ).toHaveLength(2);
+    expect(
+      secretValuesOnCommandLines(
+        [
+          'npx sst secret set CollateAuthToken --stage prod   # prompts',
+          'npx sst secret set CollateEcrCredentials --stage prod < ecr-keys.json',
+          'secret: `npx sst secret set CollateAuthToken …` (or authToken.secretArn)',
+        ].join('\n'),
+      ),
+    ).toEqual([]);
   });
 });

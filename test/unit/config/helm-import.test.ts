@@ -8,6 +8,7 @@ import {
   importHelmValues,
   parseStageConfig,
 } from '@hybrid-runner/config';
+import { secretValuesOnCommandLines } from '../../support/secret-commands.ts';
 
 const chartValuesPath = join(
   import.meta.dirname,
@@ -75,9 +76,13 @@ describe('importHelmValues on the seed page minimal values', () => {
       'ecrRegistryHelper.collateCredentials.values.secretAccessKey',
     ]);
     expect(result.secretsFound[0]?.howToStore).toMatch(
-      /^npx sst secret set CollateAuthToken '<the ingestion bot JWT>' --stage prod/,
+      /^npx sst secret set CollateAuthToken --stage prod \(it prompts/,
     );
-    expect(result.secretsFound[1]?.howToStore).toContain('npx sst secret set CollateEcrCredentials');
+    expect(result.secretsFound[1]?.howToStore).toMatch(
+      /^npx sst secret set CollateEcrCredentials --stage prod < ecr-keys\.json/,
+    );
+    // the value is read from the prompt or stdin, never given as an argument
+    for (const found of result.secretsFound) expect(secretValuesOnCommandLines(found.howToStore)).toEqual([]);
   });
 
   it('becomes a valid stage once the cluster is named, and only then', () => {

@@ -30,7 +30,7 @@ describe('import-values command', () => {
     const text = stdout.text();
     expect(text).not.toContain('super-secret-jwt-value');
     expect(text).toContain(
-      "#     npx sst secret set CollateAuthToken '<the ingestion bot JWT>' --stage prod",
+      '#     npx sst secret set CollateAuthToken --stage prod (it prompts for the ingestion bot JWT;',
     );
     expect(text).toContain('#   replicaCount: the runner pod is replaced by Lambda functions');
     expect(text).toContain('# Fill in before deploying: cluster.name, cluster.region.');

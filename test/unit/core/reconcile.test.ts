@@ -68,6 +68,7 @@ class FakeCluster {
       replace: notUsed,
       delete: notUsed,
       get: notUsed,
+      getMetadata: notUsed,
       podLogs: notUsed,
       serverVersion: notUsed,
       hasResource: notUsed,

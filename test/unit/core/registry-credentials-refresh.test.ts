@@ -295,5 +295,8 @@ describe('refreshRegistryCredentials', () => {
       },
     });
     expect(await readEcrCredentialsExpireAt(cluster, 'collate')).toBeUndefined();
+    // metadata only: the registry credentials in the secret's data are never fetched for the expiry
+    const reads = cluster.calls.filter((c) => c.plural === 'secrets' && c.verb.startsWith('get'));
+    expect(reads.map((c) => c.verb)).toEqual(['getMetadata', 'getMetadata']);
   });
 });

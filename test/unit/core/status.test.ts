@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ANNOTATIONS,
+  ARGO_PHASE_LABEL,
   DEFAULT_UNSCHEDULABLE_LIMIT_MS,
   detectStartFailure,
   workflowToRunStatus,
@@ -82,6 +83,34 @@ describe('workflowToRunStatus', () => {
     ['Error', 'failed'],
   ])('phase %j → %s', (phase, state) => {
     expect(workflowToRunStatus(workflow({ phase }), NOW).pipelineState).toBe(state);
+  });
+
+  it('reports a workflow with startedAt and nodes but no phase yet as running, not queued', () => {
+    const partial = workflowToRunStatus(workflow({ startedAt: STARTED, ...mainNode('Running') }), NOW);
+    expect(partial.pipelineState).toBe('running');
+    expect(partial.startDate).toBe(Date.parse(STARTED));
+    // startedAt alone (no node yet) or nodes without a start are not enough to say it started
+    expect(workflowToRunStatus(workflow({ startedAt: STARTED }), NOW).pipelineState).toBe('queued');
+    expect(workflowToRunStatus(workflow({ nodes: {}, startedAt: STARTED }), NOW).pipelineState).toBe(
+      'queued',
+    );
+  });
+
+  it.each([
+    ['Running', 'running'],
+    ['Succeeded', 'success'],
+    ['Failed', 'failed'],
+    ['Pending', 'queued'],
+  ])('without status.phase, the %s phase label gives %s', (label, state) => {
+    const labelled = workflow({ startedAt: STARTED, ...mainNode('Running') });
+    labelled.metadata.labels = { [ARGO_PHASE_LABEL]: label };
+    expect(workflowToRunStatus(labelled, NOW).pipelineState).toBe(state);
+  });
+
+  it('prefers status.phase over the phase label (the label may lag the status)', () => {
+    const lagging = workflow({ phase: 'Succeeded', startedAt: STARTED, finishedAt: FINISHED });
+    lagging.metadata.labels = { [ARGO_PHASE_LABEL]: 'Running' };
+    expect(workflowToRunStatus(lagging, NOW).pipelineState).toBe('success');
   });
 
   it('gives the failing pod node message (with exit code) as the reason for failed runs', () => {

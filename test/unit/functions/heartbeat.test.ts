@@ -114,7 +114,7 @@ describe('heartbeat function', () => {
   it('beats without the expiry when the cluster does not answer in time', async () => {
     await connect('a');
     // A blackholed endpoint: the read would take minutes of timeouts and retries.
-    const hanging = vi.spyOn(h.cluster, 'get').mockImplementation(() => new Promise(() => {}));
+    const hanging = vi.spyOn(h.cluster, 'getMetadata').mockImplementation(() => new Promise(() => {}));
     try {
       const started = Date.now();
       const result = await handleHeartbeat({}, lambdaContext(5_000));

@@ -1,7 +1,9 @@
 // One-off Workflows: automations (test connection and friends) and applications. Each gets its own config
-// Secret, created first so the pod never waits on a missing Secret, then owned by the Workflow (owner
-// reference) so Kubernetes deletes it with the Workflow: no orphan. If any step fails, what was created is
-// deleted again and the error reported (the run did not happen).
+// Secret, then owned by the Workflow (owner reference) so Kubernetes deletes it with the Workflow: no orphan.
+// Two sequential round trips: the Secret and the Workflow are created together, then the owner reference
+// (which needs the Workflow's uid) is patched on. The Secret is never sent after the Workflow: the pod reads
+// it only once Argo has created the pod and its init container has run, far longer than one API call. If
+// any step fails, what was created is deleted again and the error reported (the run did not happen).
 import type { OperationPayload, OperationResult } from '@hybrid-runner/protocol';
 import {
   ARGO_API_VERSION,
@@ -27,11 +29,14 @@ async function startOneOff(
   const namespace = settings.namespace;
   const name = workflow.metadata.name;
   const secret = buildConfigSecret({ name, config, settings, identity });
-  await cluster.create(RESOURCES.secret, namespace, secret);
-  let created: WorkflowManifest | undefined;
+  const [secretCreated, workflowCreated] = await Promise.allSettled([
+    cluster.create(RESOURCES.secret, namespace, secret),
+    cluster.create(RESOURCES.workflow, namespace, workflow),
+  ]);
   try {
-    created = await cluster.create(RESOURCES.workflow, namespace, workflow);
-    const uid = created.metadata.uid;
+    if (secretCreated.status === 'rejected') throw secretCreated.reason;
+    if (workflowCreated.status === 'rejected') throw workflowCreated.reason;
+    const uid = workflowCreated.value.metadata.uid;
     if (!uid) throw new Error(`the API server returned Workflow ${name} without a uid`);
     await cluster.mergePatch(RESOURCES.secret, namespace, name, {
       metadata: { ownerReferences: [{ apiVersion: ARGO_API_VERSION, kind: 'Workflow', name, uid }] },
@@ -39,10 +44,11 @@ async function startOneOff(
   } catch (error) {
     // A create that failed for want of an answer may still have applied: delete by name too (a 404 is fine).
     // A definite refusal (invalid, forbidden, a name taken by someone else) created nothing of ours.
-    const workflowMayExist = created !== undefined || error instanceof ClusterUnavailableError;
+    const mayExist = (outcome: PromiseSettledResult<unknown>) =>
+      outcome.status === 'fulfilled' || outcome.reason instanceof ClusterUnavailableError;
     const cleanup = await Promise.allSettled([
-      cluster.delete(RESOURCES.secret, namespace, name),
-      ...(workflowMayExist
+      ...(mayExist(secretCreated) ? [cluster.delete(RESOURCES.secret, namespace, name)] : []),
+      ...(mayExist(workflowCreated)
         ? [cluster.delete(RESOURCES.workflow, namespace, name, { propagationPolicy: 'Background' })]
         : []),
     ]);

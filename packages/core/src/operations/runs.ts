@@ -3,7 +3,7 @@ import { MAX_MESSAGE_BYTES } from '@hybrid-runner/protocol';
 import { createHash } from 'node:crypto';
 import type { OperationPayload, OperationResult, Pipeline } from '@hybrid-runner/protocol';
 import type { RequestContext } from '../dispatcher.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { ClusterUnavailableError, ConflictError, NotFoundError } from '../errors.ts';
 import { chunkLogStream, isLogCursorFor, logTaskKey, redactSecretEdges } from '../logs.ts';
 import { buildRunWorkflow, parseWorkflowConfig } from '../manifests.ts';
 import { LABELS, TEMPLATES, pipelineConfigSecretName, workflowRunId } from '../names.ts';
@@ -17,6 +17,7 @@ import {
   listPipelineRuns,
   newestFirst,
   pipelineConfigSecret,
+  rollbackFailed,
   runNotFound,
   settleAll,
   upsert,
@@ -39,10 +40,12 @@ const STATUS_ENVELOPE_ALLOWANCE = 1024;
 export const KILL_STRATEGY = 'Terminate';
 
 /**
- * runPipeline: one Workflow per run. Two sequential round trips: (1) write the pipeline's Secret when a
- * workflowConfig comes with the request, otherwise check that the deployed one exists; (2) create the
- * Workflow. A config for a never-deployed pipeline costs one more (replace gets 404, then create).
- * Creating the same run id twice returns the existing run instead of starting another.
+ * runPipeline: one Workflow per run. A deployed pipeline takes one round trip: the Workflow is created
+ * while the deployed config Secret (metadata only) and the payload's secret references are checked; if a
+ * check fails, a Workflow this call may have created is deleted again before the error is reported. A
+ * workflowConfig takes two: the Secret is written first (the run's pod reads it), then the Workflow is
+ * created; for a never-deployed pipeline one more (replace gets 404, then create). Creating the same run id
+ * twice returns the existing run instead of starting another.
  */
 export async function runPipeline(
   deps: OperationDeps,
@@ -73,24 +76,68 @@ export async function runPipeline(
       namespace,
       pipelineConfigSecret(settings, pipeline, workflowConfig, botToken),
     );
-  } else {
-    const [deployed] = await Promise.all([
-      cluster.get(RESOURCES.secret, namespace, secretName),
-      verifyPayloadSecrets(deps, { pipeline }, 'payload'),
-    ]);
-    if (!deployed) {
-      throw new NotFoundError(
-        `Pipeline ${pipeline.fullyQualifiedName} is not deployed on this runner (no config Secret ${secretName}): ` +
-          'deploy it first, or send its workflowConfig with runPipeline.',
-      );
-    }
+    return startRun(deps, pipeline, runId, derived);
   }
 
+  // Metadata only: whether the config Secret exists, without fetching its data (the bot token).
+  const [deployed, verified, created] = await Promise.allSettled([
+    cluster.getMetadata(RESOURCES.secret, namespace, secretName),
+    verifyPayloadSecrets(deps, { pipeline }, 'payload'),
+    createRun(deps, pipeline, runId, derived),
+  ]);
+  const refusal =
+    deployed.status === 'rejected'
+      ? deployed.reason
+      : deployed.value === undefined
+        ? new NotFoundError(
+            `Pipeline ${pipeline.fullyQualifiedName} is not deployed on this runner (no config Secret ${secretName}): ` +
+              'deploy it first, or send its workflowConfig with runPipeline.',
+          )
+        : verified.status === 'rejected'
+          ? verified.reason
+          : undefined;
+  if (refusal !== undefined) {
+    // Undo our create: one that succeeded, or one whose answer was lost (it may have applied). A Workflow that
+    // already existed (a retry of a run started earlier) is left alone.
+    const mayHaveCreated =
+      created.status === 'fulfilled'
+        ? created.value !== 'stale' && created.value.created
+        : created.reason instanceof ClusterUnavailableError;
+    if (mayHaveCreated) {
+      const name = buildRunWorkflow({ pipeline, settings, runId }).metadata.name;
+      await cluster
+        .delete(RESOURCES.workflow, namespace, name, { propagationPolicy: 'Background' })
+        .catch((error: unknown) => {
+          throw rollbackFailed(`run ${name}`, refusal, error);
+        });
+    }
+    throw refusal;
+  }
+  if (created.status === 'rejected') throw created.reason;
+  if (created.value !== 'stale') return { code: 200, runId, workflowName: created.value.name };
+  return startFreshRun(deps, pipeline);
+}
+
+/** Creates the run's Workflow (after its config Secret was written). */
+async function startRun(
+  deps: OperationDeps,
+  pipeline: Pipeline,
+  runId: string,
+  derived: boolean,
+): Promise<OperationResult<'runPipeline'>> {
   const started = await createRun(deps, pipeline, runId, derived);
-  if (started !== 'stale') return { code: 200, runId, workflowName: started };
-  // The request id came again after the retry window, for a new run: mint a fresh id.
+  if (started !== 'stale') return { code: 200, runId, workflowName: started.name };
+  return startFreshRun(deps, pipeline);
+}
+
+/** The request id came again after the retry window, for a new run: mint a fresh id. */
+async function startFreshRun(
+  deps: OperationDeps,
+  pipeline: Pipeline,
+): Promise<OperationResult<'runPipeline'>> {
   const fresh = deps.ids.runId();
-  return { code: 200, runId: fresh, workflowName: (await createRun(deps, pipeline, fresh, false)) as string };
+  const started = (await createRun(deps, pipeline, fresh, false)) as { name: string };
+  return { code: 200, runId: fresh, workflowName: started.name };
 }
 
 /** How long a retry may still find the run its first attempt started (the idempotency window). */
@@ -105,21 +152,22 @@ export function requestRunId(pipelineFqn: string, requestId: string): string {
 }
 
 /**
- * Creates the run's Workflow; an existing Workflow of the same run counts as started (a retry). Returns its
- * name, or, for a run id derived from a request id, `stale` when that run is older than the retry window.
+ * Creates the run's Workflow; an existing Workflow of the same run counts as started (a retry, `created`
+ * false). Returns its name, or, for a run id derived from a request id, `stale` when that run is older than
+ * the retry window.
  */
 async function createRun(
   deps: OperationDeps,
   pipeline: Pipeline,
   runId: string,
   derivedFromRequest: boolean,
-): Promise<string | 'stale'> {
+): Promise<{ name: string; created: boolean } | 'stale'> {
   const { cluster, settings } = deps;
   const workflow = buildRunWorkflow({ pipeline, settings, runId });
   const workflowName = workflow.metadata.name;
   try {
     await cluster.create(RESOURCES.workflow, settings.namespace, workflow);
-    return workflowName;
+    return { name: workflowName, created: true };
   } catch (error) {
     if (!(error instanceof ConflictError)) throw error;
     const existing = await cluster.get(RESOURCES.workflow, settings.namespace, workflowName);
@@ -131,7 +179,9 @@ async function createRun(
     }
     const createdAt = Date.parse(existing.metadata.creationTimestamp ?? '');
     const age = deps.clock.now().getTime() - createdAt;
-    return derivedFromRequest && Number.isFinite(age) && age > RUN_RETRY_WINDOW_MS ? 'stale' : workflowName;
+    return derivedFromRequest && Number.isFinite(age) && age > RUN_RETRY_WINDOW_MS
+      ? 'stale'
+      : { name: workflowName, created: false };
   }
 }
 

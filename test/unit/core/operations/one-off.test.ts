@@ -42,6 +42,10 @@ describe('runAutomationsWorkflow', () => {
     expect(config).toContain('TEST_CONNECTION');
     expect(config).toContain(`secret:${PREFIX}mysql-password`);
     expect(JSON.stringify(workflow)).not.toContain(BOT_TOKEN);
+    // Two round trips: the Secret and the Workflow together (the Secret never after), then the owner link.
+    expect(h.cluster.criticalPath()).toBe(2);
+    expect(h.cluster.callsOf('create', 'secrets')[0]?.depth).toBe(1);
+    expect(h.cluster.callsOf('create', 'workflows')[0]?.depth).toBe(1);
     // Deleting the Workflow (its TTL) takes the Secret with it: nothing is orphaned.
     await h.cluster.delete(RESOURCES.workflow, NS, result.workflowName);
     expect(h.cluster.all(RESOURCES.secret)).toEqual([]);
@@ -79,6 +83,13 @@ describe('runAutomationsWorkflow', () => {
     await expect(h.operations.runAutomationsWorkflow({ workflow: testConnection('plain') })).rejects.toThrow(
       'webhook timeout',
     );
+    expect(h.cluster.all(RESOURCES.secret)).toEqual([]);
+    // and the Workflow when the Secret cannot be created (it was sent alongside)
+    h.cluster.failOnce('create', 'secrets', new ClusterUnavailableError('secret create throttled'));
+    await expect(h.operations.runAutomationsWorkflow({ workflow: testConnection('plain') })).rejects.toThrow(
+      'secret create throttled',
+    );
+    expect(h.cluster.all(RESOURCES.workflow)).toEqual([]);
     expect(h.cluster.all(RESOURCES.secret)).toEqual([]);
     h.cluster.failOnce('mergePatch', 'secrets', new ClusterUnavailableError('patch throttled'));
     await expect(h.operations.runAutomationsWorkflow({ workflow: testConnection('plain') })).rejects.toThrow(

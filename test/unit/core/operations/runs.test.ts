@@ -28,7 +28,7 @@ const NS = 'collate-ingestion';
 const p = pipeline();
 
 describe('runPipeline', () => {
-  it('starts a Workflow with a minted run id in two round trips once deployed', async () => {
+  it('starts a Workflow with a minted run id in one round trip once deployed', async () => {
     const h = harness();
     await h.operations.deployPipeline({ pipeline: p, workflowConfig: WORKFLOW_CONFIG });
     h.cluster.resetCalls();
@@ -37,8 +37,49 @@ describe('runPipeline', () => {
     expect(result).toEqual({ code: 200, runId, workflowName: runWorkflowName(p.fullyQualifiedName, runId) });
     const workflow = h.cluster.peek(RESOURCES.workflow, NS, result.workflowName);
     expect(workflow?.metadata.annotations?.[ANNOTATIONS.runId]).toBe(runId);
-    expect(h.cluster.criticalPath()).toBe(2);
+    // The check and the create go together; the deployed config Secret is checked by its metadata only
+    // (its data, the bot token, is not fetched).
+    expect(h.cluster.criticalPath()).toBe(1);
     expect(JSON.stringify(workflow)).not.toContain(BOT_TOKEN);
+    expect(h.cluster.calls.map((c) => `${c.verb} ${c.plural}`).sort()).toEqual([
+      'create workflows',
+      'getMetadata secrets',
+    ]);
+  });
+
+  it('deletes the Workflow it created alongside a check that failed, and leaves an earlier run alone', async () => {
+    const h = harness();
+    // Not deployed: the Workflow created alongside the check is deleted again.
+    await expect(h.operations.runPipeline({ pipeline: p, runId: 'r-1' })).rejects.toThrow(NotFoundError);
+    expect(h.cluster.callsOf('delete', 'workflows')).toHaveLength(1);
+    expect(h.cluster.all(RESOURCES.workflow)).toEqual([]);
+    // A reference that does not exist: same.
+    await h.operations.deployPipeline({ pipeline: p, workflowConfig: WORKFLOW_CONFIG });
+    const referencing = { ...p, sourceToken: `secret:${PREFIX}absent` };
+    await expect(h.operations.runPipeline({ pipeline: referencing, runId: 'r-2' })).rejects.toThrow(
+      /does not exist/,
+    );
+    expect(h.cluster.all(RESOURCES.workflow)).toEqual([]);
+    // A create whose answer was lost may have applied: deleted too.
+    h.cluster.failOnce('create', 'workflows', new ClusterUnavailableError('reply lost'), undefined, {
+      afterApply: true,
+    });
+    h.cluster.failOnce('getMetadata', 'secrets', new ClusterUnavailableError('throttled'));
+    await expect(h.operations.runPipeline({ pipeline: p, runId: 'r-3' })).rejects.toThrow('throttled');
+    expect(h.cluster.all(RESOURCES.workflow)).toEqual([]);
+    // A retry of a run that already started is not undone by a failing check.
+    const started = await h.operations.runPipeline({ pipeline: p, runId: 'r-4' });
+    h.cluster.failOnce('getMetadata', 'secrets', new ClusterUnavailableError('throttled'));
+    await expect(h.operations.runPipeline({ pipeline: p, runId: 'r-4' })).rejects.toThrow('throttled');
+    expect(h.cluster.peek(RESOURCES.workflow, NS, started.workflowName)).toBeDefined();
+  });
+
+  it('reports a failed rollback with both errors', async () => {
+    const h = harness();
+    h.cluster.failOnce('delete', 'workflows', new ClusterUnavailableError('delete refused'));
+    await expect(h.operations.runPipeline({ pipeline: p, runId: 'r-1' })).rejects.toThrow(
+      /not deployed on this runner.*Rolling back run .* also failed \(delete refused\)/,
+    );
   });
 
   it('derives the run id from the request id, so a retry after an unanswered create finds the same run', async () => {
