@@ -15,3 +15,4 @@ export * from './heartbeat.ts';
 export * from './status.ts';
 export * from './reconcile.ts';
 export * from './operations/index.ts';
+export * from './outbound/index.ts';
