@@ -35,7 +35,7 @@ function outOfTime(): ClusterUnavailableError {
 
 export interface AnsweredFrame {
   result: DispatchResult;
-  /** The runner context's metrics, or the connection context's when the runner could not be assembled. */
+  /** The runner context's metrics, or the transport's fallback when the runner could not be assembled. */
   metrics: RunnerMetrics;
   /** performance.now() when the frame arrived, for the latency metric. */
   started: number;
@@ -50,6 +50,7 @@ export async function answerFrame(
   frame: string | Buffer,
   remainingMs?: () => number,
   source?: FrameSource,
+  fallbackMetrics: () => RunnerMetrics = () => bridgeContext().metrics,
 ): Promise<AnsweredFrame> {
   const started = performance.now();
   let metrics: RunnerMetrics | undefined;
@@ -80,7 +81,7 @@ export async function answerFrame(
       }),
     );
   }
-  return { result, metrics: metrics ?? bridgeContext().metrics, started };
+  return { result, metrics: metrics ?? fallbackMetrics(), started };
 }
 
 /** Log keys of the answered request (id, operation, pipeline), for the lines that follow. */

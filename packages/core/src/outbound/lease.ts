@@ -31,6 +31,12 @@ export interface TakeoverPolicy {
   leadMs: number;
 }
 
+/**
+ * With a tick every minute and keepers renewing every 10 s: a dead keeper is replaced within about 90 s, and a
+ * leaving one gets its successor 3 minutes ahead, so two late or failed ticks still leave no gap.
+ */
+export const DEFAULT_TAKEOVER_POLICY: TakeoverPolicy = { staleAfterMs: 30_000, leadMs: 180_000 };
+
 export type TakeoverDecision =
   | { takeOver: true; reason: 'no keeper' | 'holder stale' | 'holder leaving' }
   | { takeOver: false; reason: 'holder serving' };

@@ -8,7 +8,10 @@ export class FakeKeeperSocket implements KeeperSocket {
   #listener: ((frame: string | Buffer) => void) | undefined;
   #resolveClosed!: (value: { code: number }) => void;
 
-  constructor(readonly name: string) {
+  readonly name: string;
+
+  constructor(name: string) {
+    this.name = name;
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
