@@ -90,7 +90,12 @@ export async function handleKeeper(
     lease: keeper.lease,
     dial: () => dialCollate({ url: keeper.url, token, agentId: keeper.agentId }),
     answer: async (frame, remainingMs) => {
-      const answered = await answerFrame(frame, remainingMs, undefined, () => keeper.metrics);
+      // The keeper's own exit reserve covers the send (one socket write, no API call): no extra reserve.
+      const answered = await answerFrame(frame, {
+        remainingMs,
+        reserveMs: 0,
+        fallbackMetrics: () => keeper.metrics,
+      });
       recordAnswer(answered);
       logger.debug('Request answered', { ...requestKeysOf(answered), ok: answered.result.response.ok });
       return answered.result.text;

@@ -22,11 +22,10 @@ export async function handleMessage(
 ): Promise<ApiGatewayWebSocketResult> {
   const { connectionId } = event.requestContext;
   // The frame counts against its connection's rate limit before anything runs.
-  const answered = await answerFrame(
-    frameOf(event),
-    context ? () => context.getRemainingTimeInMillis() : undefined,
-    { connectionId },
-  );
+  const answered = await answerFrame(frameOf(event), {
+    ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
+    source: { connectionId },
+  });
   logger.appendKeys(requestKeysOf(answered));
   const delivery = await senderFor(event.requestContext).send(connectionId, answered.result.text);
   recordAnswer(answered);

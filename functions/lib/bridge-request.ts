@@ -43,15 +43,26 @@ export interface AnsweredFrame {
 
 /**
  * The response to one frame, never throwing: a runner that cannot be assembled (cluster unreachable at cold
- * start, bad configuration) or a request that outlives `remainingMs()` minus the reserve is answered
+ * start, bad configuration) or a request that outlives `remainingMs()` minus `reserveMs` is answered
  * `cluster_unavailable`. Unsettled requests keep their idempotency claim, so a repeat cannot start them twice.
  */
+export interface AnswerOptions {
+  /** Time left to answer in (absent: no limit). */
+  remainingMs?: () => number;
+  /** Kept back from remainingMs for the delivery; default RESPONSE_RESERVE_MS (PostToConnection and retries). */
+  reserveMs?: number;
+  /** Metrics when the runner context cannot be assembled; default: the connection context's. */
+  fallbackMetrics?: () => RunnerMetrics;
+  /** The inbound connection, whose rate limit the frame counts against (absent: no limit, the keeper's case). */
+  source?: FrameSource;
+}
+
 export async function answerFrame(
   frame: string | Buffer,
-  remainingMs?: () => number,
-  source?: FrameSource,
-  fallbackMetrics: () => RunnerMetrics = () => bridgeContext().metrics,
+  options: AnswerOptions = {},
 ): Promise<AnsweredFrame> {
+  const { remainingMs, reserveMs = RESPONSE_RESERVE_MS, source } = options;
+  const fallbackMetrics = options.fallbackMetrics ?? (() => bridgeContext().metrics);
   const started = performance.now();
   let metrics: RunnerMetrics | undefined;
   let result: DispatchResult;
@@ -61,12 +72,12 @@ export async function answerFrame(
   });
   try {
     const outcome = remainingMs
-      ? await settleWithin(dispatched, remainingMs() - RESPONSE_RESERVE_MS)
+      ? await settleWithin(dispatched, remainingMs() - reserveMs)
       : { settled: true as const, value: await dispatched };
     if (!outcome.settled) {
       // Not an unexpected error (no correlation id), but operators need to see why it was answered so.
       logger.warn('Request not finished before the function timeout; answered cluster_unavailable', {
-        reserveMs: RESPONSE_RESERVE_MS,
+        reserveMs,
       });
       throw outOfTime();
     }

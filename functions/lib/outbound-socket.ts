@@ -59,6 +59,16 @@ export function dialCollate(options: DialOptions): Promise<KeeperSocket> {
         refusal ?? new Error(`Could not reach Collate at ${new URL(options.url).host}: ${error.message}`),
       );
     });
+    // Listening from the handshake on: Collate may send a request in the same read as its 101 response,
+    // before the keeper has attached its listener (a frame emitted then would be lost, never answered).
+    const early: Array<string | Buffer> = [];
+    let deliver: ((frame: string | Buffer) => void) | undefined;
+    socket.on('message', (data, isBinary) => {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      const frame = isBinary ? bytes : bytes.toString('utf8');
+      if (deliver) deliver(frame);
+      else early.push(frame);
+    });
     socket.once('open', () => {
       resolve({
         send: (text) =>
@@ -68,10 +78,8 @@ export function dialCollate(options: DialOptions): Promise<KeeperSocket> {
         close: (code, reason) => socket.close(code, reason),
         closed,
         onFrame: (listener) => {
-          socket.on('message', (data, isBinary) => {
-            const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-            listener(isBinary ? bytes : bytes.toString('utf8'));
-          });
+          deliver = listener;
+          for (const frame of early.splice(0)) listener(frame);
         },
       });
     });

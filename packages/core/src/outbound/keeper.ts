@@ -79,13 +79,18 @@ export type KeeperOutcome =
       inFlightAtDrain: number;
       /** Frames that arrived after draining began (a request racing the switch), answered here too. */
       answeredWhileDraining: number;
+      /** Answers that could not be sent because the socket had closed (Collate repeats those requests). */
+      unsent: number;
     };
 
 export interface KeeperDependencies {
   keeperId: string;
   lease: KeeperLeaseStore;
   dial(): Promise<KeeperSocket>;
-  /** The shared request path: the response text for a frame (never throws). */
+  /**
+   * The shared request path: the response text for a frame (never throws), within `remainingMs()`, the time
+   * until this keeper must have sent its last answer.
+   */
   answer(frame: string | Buffer, remainingMs: () => number): Promise<string>;
   /** One heartbeat pass over this socket (runnerStatus, then status events); only the newest keeper beats. */
   beat?(send: (text: string) => Promise<void>, remainingMs: () => number): Promise<void>;
@@ -109,6 +114,9 @@ export async function runKeeper(deps: KeeperDependencies): Promise<KeeperOutcome
   const timing = { ...DEFAULT_KEEPER_TIMING, ...deps.timing };
   const emit = (event: KeeperEvent) => deps.onEvent?.(event);
   const servingTimeLeft = () => deps.remainingMs() - timing.drainReserveMs;
+  // The last quarter of the drain reserve is kept for closing: answers must be sent before it.
+  const exitReserveMs = timing.drainReserveMs / 4;
+  const answerTimeLeft = () => deps.remainingMs() - exitReserveMs;
 
   const previous = await deps.lease.read();
   const generation = (previous?.generation ?? 0) + 1;
@@ -156,7 +164,9 @@ export async function runKeeper(deps: KeeperDependencies): Promise<KeeperOutcome
 
   let answered = 0;
   let answeredWhileDraining = 0;
+  let unsent = 0;
   let inFlight = 0;
+  let framesReceived = 0;
   let lastFrameAt = deps.nowMs();
   let draining: DrainReason | undefined;
   let inFlightAtDrain = 0;
@@ -172,10 +182,11 @@ export async function runKeeper(deps: KeeperDependencies): Promise<KeeperOutcome
     });
     next.onFrame((frame) => {
       lastFrameAt = deps.nowMs();
+      framesReceived++;
       inFlight++;
       const lateArrival = draining !== undefined;
       deps
-        .answer(frame, deps.remainingMs)
+        .answer(frame, answerTimeLeft)
         // The answer goes out on the socket the request came from, whatever happens meanwhile.
         .then((text) => next.send(text))
         .then(
@@ -184,7 +195,10 @@ export async function runKeeper(deps: KeeperDependencies): Promise<KeeperOutcome
             if (lateArrival) answeredWhileDraining++;
           },
           // Nothing to resend on: Collate repeats the request (same id) on the newest connection.
-          (error: unknown) => emit({ type: 'send-failed', error }),
+          (error: unknown) => {
+            unsent++;
+            emit({ type: 'send-failed', error });
+          },
         )
         .finally(() => {
           inFlight--;
@@ -251,9 +265,14 @@ export async function runKeeper(deps: KeeperDependencies): Promise<KeeperOutcome
       }
     }
     if (draining) {
-      const quiet = deps.nowMs() - lastFrameAt >= timing.quietMs;
       // Keep a little time to send the last answers; past that, leave (a killed function answers nothing).
-      if (!open || (inFlight === 0 && quiet) || deps.remainingMs() <= timing.drainReserveMs / 4) break;
+      if (!open || deps.remainingMs() <= exitReserveMs) break;
+      if (inFlight === 0 && deps.nowMs() - lastFrameAt >= timing.quietMs) {
+        // One more turn of the event loop reads what already arrived (a busy loop runs timers first).
+        const seen = framesReceived;
+        await deps.sleep(0);
+        if (inFlight === 0 && framesReceived === seen) break;
+      }
     }
     await deps.sleep(Math.min(timing.leasePollMs, timing.quietMs));
   }
@@ -270,5 +289,5 @@ export async function runKeeper(deps: KeeperDependencies): Promise<KeeperOutcome
       : draining === 'out of time'
         ? 'left-without-successor'
         : 'superseded';
-  return { outcome, generation, answered, inFlightAtDrain, answeredWhileDraining };
+  return { outcome, generation, answered, inFlightAtDrain, answeredWhileDraining, unsent };
 }
