@@ -4,7 +4,7 @@
 // imports Kubernetes.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbConnectionStore, type ConnectAuthorizer, type RetryPolicy } from '@hybrid-runner/aws';
-import { readFunctionEnvironment } from '@hybrid-runner/config';
+import { readFunctionEnvironment, requireInbound } from '@hybrid-runner/config';
 import { systemClock, type Clock, type ConnectionStore, type Sender } from '@hybrid-runner/core';
 import type { RunnerMetrics } from '@hybrid-runner/observability';
 import { environmentMetrics, forgetEnvironmentMetrics, injectedMetrics } from './telemetry.ts';
@@ -85,7 +85,7 @@ export function bridgeContext(env: NodeJS.ProcessEnv = process.env): BridgeConte
       runnerVersion: functionEnv.settings.runnerVersion,
       connections: new DynamoDbConnectionStore({
         client: new DynamoDBClient({}),
-        tableName: functionEnv.connectionsTable,
+        tableName: requireInbound(functionEnv, 'connectionsTable'),
       }),
       clock: systemClock,
       metrics: environmentMetrics(env),

@@ -11,7 +11,7 @@ import {
   tokensOf,
   type TokenSetProvider,
 } from '@hybrid-runner/aws';
-import { readFunctionEnvironment } from '@hybrid-runner/config';
+import { readFunctionEnvironment, requireInbound } from '@hybrid-runner/config';
 import {
   createDispatcher,
   createOperations,
@@ -208,7 +208,7 @@ async function fromEnvironment(env: NodeJS.ProcessEnv): Promise<RunnerContext> {
       ? {
           rateLimiter: new DynamoDbConnectionRateLimiter({
             client: dynamo,
-            tableName: functionEnv.connectionsTable,
+            tableName: requireInbound(functionEnv, 'connectionsTable'),
             limit: functionEnv.rateLimit,
           }),
         }

@@ -6,7 +6,7 @@ import {
   managementEndpoint,
   type ApiGatewayWebSocketEvent,
 } from '@hybrid-runner/aws';
-import { readFunctionEnvironment } from '@hybrid-runner/config';
+import { readFunctionEnvironment, requireInbound } from '@hybrid-runner/config';
 import type { Sender } from '@hybrid-runner/core';
 import { bridgeContext, bridgeOverrides, onBridgeReconfigured } from './bridge-context.ts';
 
@@ -38,7 +38,7 @@ export function senderFor(
   if (injected?.sender) return injected.sender;
   const endpoint = injected
     ? (injected.managementEndpoint ?? endpointOfEvent(requestContext))
-    : readFunctionEnvironment(env).managementEndpoint;
+    : requireInbound(readFunctionEnvironment(env), 'managementEndpoint');
   let sender = senders.get(endpoint);
   if (!sender) {
     const connections = bridgeContext(env).connections;

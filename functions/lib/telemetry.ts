@@ -56,10 +56,12 @@ export function injectedMetrics(
   return local;
 }
 
+/** Publishes what every metrics instance of the container recorded so far (long invocations, mid-way). */
+export function flushInUseMetrics(): void {
+  for (const metrics of inUse) metrics.flush();
+}
+
 /** Middy middleware: publish what the invocation recorded, when the handler returns or throws. */
 export function flushContainerMetrics<Event, Result>(): MiddlewareObj<Event, Result> {
-  const flush = () => {
-    for (const metrics of inUse) metrics.flush();
-  };
-  return { name: 'flushContainerMetrics', after: flush, onError: flush };
+  return { name: 'flushContainerMetrics', after: flushInUseMetrics, onError: flushInUseMetrics };
 }

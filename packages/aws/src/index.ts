@@ -7,3 +7,4 @@ export * from './sender.ts';
 export * from './idempotency.ts';
 export * from './runner-token.ts';
 export * from './ecr.ts';
+export * from './keeper-lease.ts';

@@ -25,6 +25,8 @@ export const FUNCTION_ENV = {
    * (whose host is not a management endpoint), and the local stage points it at its plain-HTTP stand-in.
    */
   managementEndpoint: 'HYBRID_RUNNER_MANAGEMENT_ENDPOINT',
+  /** Outbound mode (stage `bridge.mode: outbound`): the Collate URL the keeper dials; keeper only. */
+  outboundUrl: 'HYBRID_RUNNER_OUTBOUND_URL',
   /** Optional JWT verification of Collate's bearer token (stage `bridge.jwks`); connect function only. */
   jwksUrl: 'HYBRID_RUNNER_JWKS_URL',
   jwtIssuer: 'HYBRID_RUNNER_JWT_ISSUER',
@@ -117,10 +119,14 @@ export interface FunctionEnvironment {
   settings: RunnerSettings;
   clusterName: string;
   clusterRegion: string;
-  connectionsTable: string;
+  /** Inbound mode only (the WebSocket API's connections); see requireInbound. */
+  connectionsTable?: string;
   stateTable: string;
   authTokenSecret: string;
-  managementEndpoint: string;
+  /** Inbound mode only (the WebSocket API's management endpoint); see requireInbound. */
+  managementEndpoint?: string;
+  /** Outbound mode only: where the keeper dials Collate. */
+  outboundUrl?: string;
   ecrKeysSecret?: string;
   registry?: RegistryRefreshEnvironment;
   /** JWT verification of Collate's bearer token, when the stage configures `bridge.jwks` (connect only). */
@@ -148,6 +154,10 @@ export function readFunctionEnvironment(env: NodeJS.ProcessEnv = process.env): F
       throw new Error(`${FUNCTION_ENV[key]} does not hold JSON: redeploy the stack.`);
     }
   };
+  const optional = (key: keyof typeof FUNCTION_ENV) => {
+    const value = env[FUNCTION_ENV[key]];
+    return value ? { [key]: value } : {};
+  };
   const registry = env[FUNCTION_ENV.registry];
   const ecrKeysSecret = env[FUNCTION_ENV.ecrKeysSecret];
   const jwksUrl = env[FUNCTION_ENV.jwksUrl];
@@ -174,10 +184,11 @@ export function readFunctionEnvironment(env: NodeJS.ProcessEnv = process.env): F
     settings: json<RunnerSettings>('settings', required('settings')),
     clusterName: required('clusterName'),
     clusterRegion: required('clusterRegion'),
-    connectionsTable: required('connectionsTable'),
+    ...optional('connectionsTable'),
     stateTable: required('stateTable'),
     authTokenSecret: required('authTokenSecret'),
-    managementEndpoint: required('managementEndpoint'),
+    ...optional('managementEndpoint'),
+    ...optional('outboundUrl'),
     ...(ecrKeysSecret ? { ecrKeysSecret } : {}),
     ...(registry ? { registry: json<RegistryRefreshEnvironment>('registry', registry) } : {}),
     ...(jwksUrl ? { jwks: { url: jwksUrl, ...(jwtIssuer ? { issuer: jwtIssuer } : {}) } } : {}),
@@ -187,4 +198,21 @@ export function readFunctionEnvironment(env: NodeJS.ProcessEnv = process.env): F
       ? { rateLimit: json<{ requests: number; intervalMs: number }>('rateLimit', rateLimit) }
       : {}),
   };
+}
+
+/**
+ * The variables only an inbound stage sets (the WebSocket API's), for the functions that need them; a clear
+ * error when a function of an outbound stage reaches for them.
+ */
+export function requireInbound(
+  functionEnv: FunctionEnvironment,
+  key: 'connectionsTable' | 'managementEndpoint',
+): string {
+  const value = functionEnv[key];
+  if (!value) {
+    throw new Error(
+      `${FUNCTION_ENV[key]} is not set: it belongs to an inbound bridge (bridge.mode: inbound); deploy the function with the stack (sst deploy).`,
+    );
+  }
+  return value;
 }

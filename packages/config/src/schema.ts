@@ -35,6 +35,14 @@ export const POD_GC_STRATEGIES = [
   'OnWorkflowSuccess',
 ] as const;
 
+/** Which side opens the bridge WebSocket: Collate in to API Gateway, or the runner out to Collate. */
+export const BRIDGE_MODES = ['inbound', 'outbound'] as const;
+export type BridgeMode = (typeof BRIDGE_MODES)[number];
+/** The Collate server's hybrid runner endpoint, as the published runner dials it. */
+export const DEFAULT_OUTBOUND_PATH = '/api/v1/hybrid-runner/ws';
+/** The keeper holds one socket and parses small frames: the smallest size with headroom for the SDKs. */
+export const DEFAULT_KEEPER_MEMORY_MB = 256;
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Core's registry host rule (FIPS and China hosts included), but only the bare host the stack writes as is. */
@@ -355,6 +363,39 @@ export const stageConfigSchema = z
           })
           .optional(),
         ...inboundHardeningFields,
+        // --- Dial-out bridge (issue 12, parts 1-4): which side opens the WebSocket. ---
+        mode: z.enum(BRIDGE_MODES).default('inbound'),
+        outbound: z
+          .strictObject({
+            /** Default: outboundUrlOf(config), the Collate server's hybrid runner endpoint. */
+            url: z
+              .url({
+                protocol: /^wss?$/,
+                error: `must be a WebSocket URL, e.g. "wss://acme.getcollate.io${DEFAULT_OUTBOUND_PATH}"`,
+              })
+              .optional(),
+            keeper: z
+              .strictObject({
+                memoryMb: z
+                  .number()
+                  .int()
+                  .min(128, "must be at least 128 (Lambda's smallest size)")
+                  .max(1024, 'must be at most 1024: the keeper holds one socket; more memory only costs more')
+                  .default(DEFAULT_KEEPER_MEMORY_MB),
+                timeoutSeconds: z
+                  .number()
+                  .int()
+                  .min(
+                    300,
+                    'must be at least 300: shorter keepers hand over more often than the schedule can follow',
+                  )
+                  .max(900, "must be at most 900 (Lambda's 15-minute limit)")
+                  .default(900),
+              })
+              .prefault({}),
+          })
+          .prefault({}),
+        // --- end of the dial-out block ---
       })
       .prefault({}),
     cluster: z.strictObject(
@@ -517,6 +558,16 @@ export const stageConfigSchema = z
         message: `does not include ecr.pullSecretName "${config.ecr.pullSecretName}", the secret the ECR refresh keeps valid: add it, or set ecr.pullSecretName to one of these`,
       });
     }
+    // The bot JWT goes in the dial-out handshake: only over TLS unless the stage opts out of secure protocols.
+    const outboundUrl = config.bridge.outbound.url;
+    if (outboundUrl?.startsWith('ws://') && config.useSecureProtocols) {
+      context.addIssue({
+        code: 'custom',
+        path: ['bridge', 'outbound', 'url'],
+        message:
+          'is plain ws://, which would send the bot JWT unencrypted: use wss://, or set useSecureProtocols: false for a local test server',
+      });
+    }
     if (pods.identity === 'irsa' && !pods.serviceAccount.create && !hasRoleAnnotation) {
       context.addIssue({
         code: 'custom',
@@ -536,3 +587,13 @@ function sameSecret(
 export type StageConfigInput = z.input<typeof stageConfigSchema>;
 export type StageConfig = z.output<typeof stageConfigSchema>;
 export type SecretLocation = StageConfig['authToken'];
+
+/** Where the outbound keeper dials: bridge.outbound.url, else the Collate server's hybrid runner endpoint. */
+export function outboundUrlOf(
+  config: Pick<StageConfig, 'serverHost' | 'useSecureProtocols' | 'bridge'>,
+): string {
+  return (
+    config.bridge.outbound.url ??
+    `${config.useSecureProtocols ? 'wss' : 'ws'}://${config.serverHost}${DEFAULT_OUTBOUND_PATH}`
+  );
+}

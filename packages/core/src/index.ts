@@ -17,3 +17,4 @@ export * from './ingestion-nodes.ts';
 export * from './interruption-retry.ts';
 export * from './reconcile.ts';
 export * from './operations/index.ts';
+export * from './outbound/index.ts';

@@ -5,3 +5,5 @@ export * from './scheduler.ts';
 export * from './secrets-seed.ts';
 export * from './sandbox-control.ts';
 export * from './stage.ts';
+export * from './collate-side/server.ts';
+export * from './collate-side/keeper-schedule.ts';

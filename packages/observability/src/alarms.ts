@@ -63,6 +63,8 @@ export interface AlarmOptions {
   functionNames: Partial<Record<Emitter, string>>;
   /** False when the stage has no registry refresh: no ECR alarms. */
   registryEnabled: boolean;
+  /** Outbound stages also alarm on a refused dial-out handshake. Default: inbound. */
+  bridgeMode?: 'inbound' | 'outbound';
   namespace?: string;
 }
 
@@ -121,6 +123,24 @@ export function alarmDefinitions(options: AlarmOptions): AlarmDefinition[] {
       treatMissingData: 'notBreaching',
     },
   ];
+  if (options.bridgeMode === 'outbound') {
+    alarms.push({
+      id: 'OutboundDialRefused',
+      name: `${options.namePrefix}-outbound-dial-refused`,
+      description:
+        'Collate refused the outbound keeper handshake (401: the stored bot JWT is wrong or revoked; 403: agentId ' +
+        `is not a runner Collate knows). The keeper does not retry until the next tick. See ${DOCS}#outbound-dial-refused.`,
+      runbook: 'outbound-dial-refused',
+      ...catalogMetric('OutboundDialRefused', options),
+      statistic: 'Sum',
+      periodSeconds: 60,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      threshold: 1,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      treatMissingData: 'notBreaching',
+    });
+  }
   if (options.registryEnabled) {
     alarms.push(
       {

@@ -11,7 +11,14 @@ export const COMMON_DIMENSIONS = ['stage', 'agentId'] as const;
 export type CommonDimension = (typeof COMMON_DIMENSIONS)[number];
 
 /** The Lambda functions of the stack, as the catalog names them (keys of the stack's HANDLERS). */
-export const EMITTERS = ['connect', 'disconnect', 'message', 'heartbeat', 'registryRefresh'] as const;
+export const EMITTERS = [
+  'connect',
+  'disconnect',
+  'message',
+  'heartbeat',
+  'registryRefresh',
+  'keeper',
+] as const;
 export type Emitter = (typeof EMITTERS)[number];
 
 /**
@@ -40,6 +47,9 @@ export interface MetricDefinition {
 /** Final run states (protocol pipelineState values a run ends in). */
 export const FINAL_RUN_STATES = ['success', 'failed', 'partialSuccess', 'stopped'] as const;
 
+/** How an outbound keeper's invocation ends (core's KeeperOutcome for keepers that connected). */
+export const KEEPER_HANDOVER_OUTCOMES = ['handed-over', 'left-without-successor', 'superseded'] as const;
+
 export const METRIC_CATALOG = {
   OpenConnections: {
     unit: 'Count',
@@ -47,7 +57,7 @@ export const METRIC_CATALOG = {
     statistic: 'Maximum',
     description:
       'Open Collate connections, counted by every heartbeat (every minute). 0 means Collate shows the runner as disconnected.',
-    emittedBy: ['heartbeat'],
+    emittedBy: ['heartbeat', 'keeper'],
   },
   ConnectionsOpened: {
     unit: 'Count',
@@ -85,7 +95,7 @@ export const METRIC_CATALOG = {
     statistic: 'Sum',
     description:
       'Bridge requests answered, by operation and outcome (`ok` or the protocol error code). Replayed answers count too.',
-    emittedBy: ['message'],
+    emittedBy: ['message', 'keeper'],
   },
   OperationLatency: {
     unit: 'Milliseconds',
@@ -93,7 +103,7 @@ export const METRIC_CATALOG = {
     statistic: 'p99',
     description:
       'Time from a frame arriving to its response being handed to API Gateway (the server response time).',
-    emittedBy: ['message'],
+    emittedBy: ['message', 'keeper'],
   },
   KubernetesApiLatency: {
     unit: 'Milliseconds',
@@ -101,14 +111,14 @@ export const METRIC_CATALOG = {
     statistic: 'p99',
     description:
       'Duration of one Kubernetes API call of the cluster port, retries included (the executor response time).',
-    emittedBy: ['message', 'heartbeat', 'registryRefresh'],
+    emittedBy: ['message', 'heartbeat', 'registryRefresh', 'keeper'],
   },
   KubernetesApiErrors: {
     unit: 'Count',
     dimensions: [],
     statistic: 'Sum',
     description: 'Kubernetes API calls that failed after their retries (not-found answers excluded).',
-    emittedBy: ['message', 'heartbeat', 'registryRefresh'],
+    emittedBy: ['message', 'heartbeat', 'registryRefresh', 'keeper'],
   },
   RunsStarted: {
     unit: 'Count',
@@ -116,7 +126,7 @@ export const METRIC_CATALOG = {
     statistic: 'Sum',
     description:
       'Runs created: runPipeline, runAutomationsWorkflow and runApplicationFlow answered ok (not replays).',
-    emittedBy: ['message'],
+    emittedBy: ['message', 'keeper'],
   },
   RunsFinished: {
     unit: 'Count',
@@ -124,7 +134,7 @@ export const METRIC_CATALOG = {
     dimensionValues: { state: FINAL_RUN_STATES },
     statistic: 'Sum',
     description: 'Runs reported to Collate in a final state, by that state (pipelineStatus events).',
-    emittedBy: ['heartbeat'],
+    emittedBy: ['heartbeat', 'keeper'],
   },
   RunsFailedBeforeStart: {
     unit: 'Count',
@@ -132,7 +142,7 @@ export const METRIC_CATALOG = {
     statistic: 'Sum',
     description:
       'Runs reported failed because their pod could never start (image pull errors, unschedulable, deadline before start).',
-    emittedBy: ['heartbeat'],
+    emittedBy: ['heartbeat', 'keeper'],
   },
   ReconciliationLag: {
     unit: 'Seconds',
@@ -140,7 +150,7 @@ export const METRIC_CATALOG = {
     statistic: 'Maximum',
     description:
       'Seconds between a run entering a state and the runner reporting it to Collate (one value per reported run; the alarm watches the maximum).',
-    emittedBy: ['heartbeat'],
+    emittedBy: ['heartbeat', 'keeper'],
   },
   EcrTokenHoursRemaining: {
     unit: 'None',
@@ -148,7 +158,7 @@ export const METRIC_CATALOG = {
     statistic: 'Minimum',
     description:
       'Hours until the registry pull credentials in the cluster expire (ECR tokens live 12 hours). Below 2 pods start failing to pull soon.',
-    emittedBy: ['registryRefresh', 'heartbeat'],
+    emittedBy: ['registryRefresh', 'heartbeat', 'keeper'],
   },
   EcrRefreshFailed: {
     unit: 'Count',
@@ -177,6 +187,23 @@ export const METRIC_CATALOG = {
     statistic: 'Maximum',
     description: 'Duration of one registry refresh (login and every namespace).',
     emittedBy: ['registryRefresh'],
+  },
+  OutboundDialRefused: {
+    unit: 'Count',
+    dimensions: [],
+    statistic: 'Sum',
+    description:
+      'Outbound mode: Collate refused the keeper handshake with 401 (bot token) or 403 (agent id). The keeper stops dialling until the next schedule tick.',
+    emittedBy: ['keeper'],
+  },
+  KeeperHandovers: {
+    unit: 'Count',
+    dimensions: ['outcome'],
+    dimensionValues: { outcome: KEEPER_HANDOVER_OUTCOMES },
+    statistic: 'Sum',
+    description:
+      'Outbound mode: keepers that left, by how (`handed-over` once a successor was connected; `left-without-successor` when none came in time, a gap until the next tick; `superseded` when a successor took over before this one connected).',
+    emittedBy: ['keeper'],
   },
 } as const satisfies Record<string, MetricDefinition>;
 

@@ -273,7 +273,16 @@ export function dashboardBody(catalog: MetricCatalog, options: DashboardOptions)
       m.metric('ConnectionsRefused', {}, { label: 'refused (401/403)' }),
       m.metric('SourcesRefused', {}, { label: 'source not allowed (403)' }),
       m.metric('RequestsThrottled', {}, { label: 'requests throttled' }),
+      m.metric('OutboundDialRefused', {}, { label: 'outbound dial refused (401/403)' }),
     ]),
+  );
+  const keeperOutcomes = catalog.KeeperHandovers?.dimensionValues?.outcome ?? [];
+  grid.add(
+    chart(
+      'Outbound keeper handovers',
+      6,
+      keeperOutcomes.map((outcome) => m.metric('KeeperHandovers', { outcome }, { label: outcome })),
+    ),
   );
   grid.newRow();
 

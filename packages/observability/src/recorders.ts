@@ -1,6 +1,6 @@
 // What each function records, in one call per event, so the handlers stay transport and the rules (which
 // outcome label, which runs count as started, what lag means) live next to the catalog.
-import { FINAL_RUN_STATES } from './catalog.ts';
+import { FINAL_RUN_STATES, type KEEPER_HANDOVER_OUTCOMES } from './catalog.ts';
 import type { RunnerMetrics } from './metrics.ts';
 
 /** Operations whose success creates a run (RunsStarted). */
@@ -102,4 +102,17 @@ export function recordRegistryRefresh(metrics: RunnerMetrics, facts: RegistryRef
   metrics.add('EcrNamespacesFailed', facts.failed);
   metrics.add('EcrRefreshDuration', Math.round(facts.durationMs));
   if (facts.expiresAt) metrics.add('EcrTokenHoursRemaining', hoursLeft(facts.expiresAt, facts.now));
+}
+
+/** Outbound keeper: Collate refused its handshake (401/403); the alarm fires on the first one. */
+export function recordDialRefused(metrics: RunnerMetrics): void {
+  metrics.add('OutboundDialRefused', 1);
+}
+
+/** Outbound keeper: how its invocation left the bridge. */
+export function recordKeeperHandover(
+  metrics: RunnerMetrics,
+  outcome: (typeof KEEPER_HANDOVER_OUTCOMES)[number],
+): void {
+  metrics.add('KeeperHandovers', 1, { outcome });
 }

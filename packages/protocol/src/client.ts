@@ -55,7 +55,7 @@ export interface BridgeClientOptions {
 }
 
 /** Hosts whose traffic never leaves this machine, so a plain `ws://` handshake exposes no token. */
-function isLoopbackHost(hostname: string): boolean {
+export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return (
     host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)

@@ -5,6 +5,7 @@ import {
   parseStageConfig,
   readFunctionEnvironment,
   registryRefreshSettings,
+  requireInbound,
   settingsEnvironmentValue,
 } from '@hybrid-runner/config';
 
@@ -46,6 +47,23 @@ describe('function environment contract', () => {
       serviceAccounts: ['ingestion'],
     });
     expect(read.ecrKeysSecret).toMatch(/secret:keys-/);
+  });
+
+  it('leaves the WebSocket API variables to inbound stages, naming them when an outbound function needs one', () => {
+    const outbound = readFunctionEnvironment(
+      environment({
+        [FUNCTION_ENV.connectionsTable]: undefined,
+        [FUNCTION_ENV.managementEndpoint]: undefined,
+        [FUNCTION_ENV.outboundUrl]: 'wss://acme.getcollate.io/api/v1/hybrid-runner/ws',
+      }),
+    );
+    expect(outbound.outboundUrl).toBe('wss://acme.getcollate.io/api/v1/hybrid-runner/ws');
+    expect(() => requireInbound(outbound, 'connectionsTable')).toThrow(
+      'HYBRID_RUNNER_CONNECTIONS_TABLE is not set: it belongs to an inbound bridge (bridge.mode: inbound)',
+    );
+    expect(requireInbound(readFunctionEnvironment(environment()), 'managementEndpoint')).toMatch(
+      /^https:\/\/abc\.execute-api/,
+    );
   });
 
   it('reads the JWT verification variables, and refuses an issuer without a JWKS URL', () => {

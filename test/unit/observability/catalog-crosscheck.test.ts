@@ -12,7 +12,9 @@ import {
   dashboardBody,
   instrumentClusterCalls,
   recordBridgeResponse,
+  recordDialRefused,
   recordHandshake,
+  recordKeeperHandover,
   recordHeartbeat,
   recordSourceRefused,
   recordThrottledRequest,
@@ -32,6 +34,7 @@ const FUNCTIONS = {
   message: 'hr-prod-message',
   heartbeat: 'hr-prod-heartbeat',
   registryRefresh: 'hr-prod-registry-refresh',
+  keeper: 'hr-prod-keeper',
 };
 const TABLES = { connections: 'Connections-abc', state: 'RunnerState-def' };
 const body = dashboardBody(METRIC_CATALOG, {
@@ -139,6 +142,20 @@ describe('dashboard and alarms use only metrics the code emits', () => {
     }
   });
 
+  it('an outbound stage adds the refused-dial alarm, on the series the keeper emits', () => {
+    const outbound = alarmDefinitions({
+      namePrefix: 'hybrid-runner-prod',
+      stage: STAGE,
+      agentId: AGENT,
+      functionNames: FUNCTIONS,
+      registryEnabled: true,
+      bridgeMode: 'outbound',
+    });
+    const added = outbound.filter((alarm) => !alarms.some((inbound) => inbound.id === alarm.id));
+    expect(added.map((alarm) => alarm.metricName)).toEqual(['OutboundDialRefused']);
+    expect(added[0]!.dimensions).toEqual(emitted.get('OutboundDialRefused')!.dimensions);
+  });
+
   it('function error alarms watch exactly the stack’s functions', () => {
     const functionAlarms = alarms.filter((alarm) => alarm.namespace === 'AWS/Lambda');
     expect(functionAlarms.map((alarm) => alarm.dimensions.FunctionName).sort()).toEqual(
@@ -180,6 +197,8 @@ const RECORDERS: Record<string, MetricName[]> = {
     'EcrTokenHoursRemaining',
   ],
   instrumentClusterCalls: ['KubernetesApiLatency', 'KubernetesApiErrors'],
+  recordDialRefused: ['OutboundDialRefused'],
+  recordKeeperHandover: ['KeeperHandovers'],
 };
 
 const root = join(import.meta.dirname, '..', '..', '..');
@@ -260,6 +279,8 @@ describe('the recorder map above is what the recorders emit', () => {
         expiresAt: now,
         now,
       }),
+    recordDialRefused: (metrics) => recordDialRefused(metrics),
+    recordKeeperHandover: (metrics) => recordKeeperHandover(metrics, 'handed-over'),
     instrumentClusterCalls: async (metrics) => {
       const port = instrumentClusterCalls({ get: async () => Promise.reject(new Error('503')) }, { metrics });
       await port.get().catch(() => undefined);

@@ -1,0 +1,113 @@
+// One heartbeat pass, whatever the transport: a runnerStatus event to every open connection (gone ones
+// pruned), then a bounded, resumable reconciliation that pushes pipelineStatus events for runs whose state
+// changed. The scheduled heartbeat runs it over the API Gateway connections; the outbound keeper over its socket.
+import {
+  broadcast,
+  heartbeat,
+  reconcileRuns,
+  type Clock,
+  type ConnectionStore,
+  type HeartbeatOutcome,
+  type ReconcileOutcome,
+  type Sender,
+} from '@hybrid-runner/core';
+import { recordHeartbeat, recordRunReported, type RunnerMetrics } from '@hybrid-runner/observability';
+import { settleWithin } from './deadline.ts';
+import { describeError, logger } from './logger.ts';
+import { runnerContext } from './runner-context.ts';
+
+/**
+ * Longest wait for the registry expiry before the beat goes out without it: a cluster that does not answer
+ * (timeouts, retries) must not hold back the runnerStatus that keeps every connection open.
+ */
+export const EXPIRY_READ_BUDGET_MS = 3_000;
+
+export interface HeartbeatResult {
+  heartbeat: Omit<HeartbeatOutcome, 'reachable' | 'failed'> & { failed: number };
+  reconcile?: ReconcileOutcome;
+}
+
+export interface HeartbeatTarget {
+  agentId: string;
+  runnerVersion: string;
+  connections: ConnectionStore;
+  sender: Sender;
+  metrics: RunnerMetrics;
+  clock: Clock;
+}
+
+export async function runHeartbeatPass(
+  target: HeartbeatTarget,
+  remainingMs: () => number,
+): Promise<HeartbeatResult> {
+  const { sender } = target;
+  // Read once per beat, with or without connections: the expiry metric's alarm needs it every minute.
+  // Best effort: without the cluster the event omits the expiry and the metric is not reported.
+  const budgetMs = Math.min(EXPIRY_READ_BUDGET_MS, remainingMs() / 10);
+  const expiry = settleWithin(
+    runnerContext().then((runner) => runner.ecrCredentialsExpireAt()),
+    budgetMs,
+  ).then(
+    (read) => {
+      if (read.settled) return read.value;
+      logger.warn('Registry credentials expiry unknown', {
+        error: `the cluster did not answer within ${Math.round(budgetMs)} ms`,
+      });
+      return undefined;
+    },
+    (error: unknown) => {
+      logger.warn('Registry credentials expiry unknown', { error: describeError(error) });
+      return undefined;
+    },
+  );
+  // The heartbeat needs no cluster: connections stay alive even when the cluster is unreachable.
+  const beat = await heartbeat({
+    settings: { agentId: target.agentId, runnerVersion: target.runnerVersion },
+    store: target.connections,
+    sender,
+    ecrCredentialsExpireAt: () => expiry,
+  });
+  const ecrCredentialsExpireAt = await expiry;
+  recordHeartbeat(target.metrics, {
+    connections: beat.connections,
+    ...(ecrCredentialsExpireAt ? { ecrCredentialsExpireAt } : {}),
+    now: target.clock.now(),
+  });
+  for (const failure of beat.failed) {
+    logger.warn('Heartbeat not delivered', {
+      connectionId: failure.connectionId,
+      error: describeError(failure.error),
+    });
+  }
+  const result: HeartbeatResult = {
+    heartbeat: {
+      connections: beat.connections,
+      sent: beat.sent,
+      gone: beat.gone,
+      failed: beat.failed.length,
+    },
+  };
+  // Events nobody receives are not worth a pass; an unreported change waits for the next connection.
+  if (beat.reachable.length > 0) {
+    const runner = await runnerContext();
+    result.reconcile = await reconcileRuns({
+      cluster: runner.cluster,
+      settings: runner.settings,
+      clock: runner.clock,
+      cursor: runner.cursor,
+      remainingMs,
+      onReported: (run) => recordRunReported(runner.metrics, { ...run, now: runner.clock.now() }),
+      publish: async (event) => {
+        const outcome = await broadcast({ connections: beat.reachable, message: event, sender });
+        for (const failure of outcome.failed) {
+          logger.warn('Status event not delivered', {
+            connectionId: failure.connectionId,
+            error: describeError(failure.error),
+          });
+        }
+        return outcome.sent > 0;
+      },
+    });
+  }
+  return result;
+}

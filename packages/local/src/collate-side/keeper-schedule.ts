@@ -1,0 +1,68 @@
+// EventBridge's part in outbound mode, locally: invoke the keeper handler on a fixed tick, each invocation with
+// its own Lambda deadline, as the stack's schedule does every minute (shortened here so handovers happen every
+// few seconds). Stopping cuts every running keeper's remaining time, so each drains and closes at once.
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+
+export type KeeperHandler = (event: { trigger: 'schedule' | 'manual' }, context: Context) => Promise<unknown>;
+
+export interface KeeperScheduleOptions {
+  handler: KeeperHandler;
+  /** Tick period (AWS: one minute). */
+  tickMs: number;
+  /** Each invocation's timeout (AWS: bridge.outbound.keeper.timeoutSeconds). */
+  lifetimeMs: number;
+  onResult?: (result: unknown) => void;
+  onError?: (error: unknown) => void;
+}
+
+export interface KeeperSchedule {
+  /** Invocations still running. */
+  running(): number;
+  stop(): Promise<void>;
+}
+
+function keeperContext(deadline: { at: number }): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'keeper',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:000000000000:function:keeper',
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: '/aws/lambda/keeper',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline.at - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+export function startKeeperSchedule(options: KeeperScheduleOptions): KeeperSchedule {
+  const invocations = new Map<Promise<void>, { at: number }>();
+  let stopped = false;
+  const tick = () => {
+    if (stopped) return;
+    const deadline = { at: Date.now() + options.lifetimeMs };
+    const invocation: Promise<void> = options
+      .handler({ trigger: 'schedule' }, keeperContext(deadline))
+      .then(
+        (result) => options.onResult?.(result),
+        (error: unknown) => options.onError?.(error),
+      )
+      .finally(() => invocations.delete(invocation));
+    invocations.set(invocation, deadline);
+  };
+  tick();
+  const timer = setInterval(tick, options.tickMs);
+  return {
+    running: () => invocations.size,
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      for (const deadline of invocations.values()) deadline.at = Date.now();
+      await Promise.all([...invocations.keys()]);
+    },
+  };
+}

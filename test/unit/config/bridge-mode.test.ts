@@ -1,0 +1,67 @@
+// bridge.mode and the dial-out settings of the stage schema (packages/config/src/schema.ts).
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_KEEPER_MEMORY_MB,
+  StageConfigError,
+  outboundUrlOf,
+  parseStageConfig,
+} from '@hybrid-runner/config';
+
+const minimal = { serverHost: 'acme.getcollate.io', cluster: { name: 'prod-eks', region: 'eu-west-1' } };
+
+function problemsOf(input: unknown): string[] {
+  try {
+    parseStageConfig(input, 'test.yaml');
+  } catch (error) {
+    expect(error).toBeInstanceOf(StageConfigError);
+    return (error as StageConfigError).problems;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('bridge.mode', () => {
+  it('stays inbound by default; outbound dials the Collate server hybrid runner endpoint', () => {
+    const inbound = parseStageConfig(minimal);
+    expect(inbound.bridge.mode).toBe('inbound');
+    const outbound = parseStageConfig({ ...minimal, bridge: { mode: 'outbound' } });
+    expect(outbound.bridge.mode).toBe('outbound');
+    expect(outboundUrlOf(outbound)).toBe('wss://acme.getcollate.io/api/v1/hybrid-runner/ws');
+    expect(outbound.bridge.outbound.keeper).toEqual({
+      memoryMb: DEFAULT_KEEPER_MEMORY_MB,
+      timeoutSeconds: 900,
+    });
+  });
+
+  it('takes a configured URL, and plain ws:// only with useSecureProtocols: false', () => {
+    const url = 'wss://collate.internal:8443/api/v1/hybrid-runner/ws';
+    expect(
+      outboundUrlOf(parseStageConfig({ ...minimal, bridge: { mode: 'outbound', outbound: { url } } })),
+    ).toBe(url);
+    expect(problemsOf({ ...minimal, bridge: { outbound: { url: 'ws://collate.internal/ws' } } })).toEqual([
+      expect.stringMatching(
+        /^bridge\.outbound\.url: is plain ws:\/\/, which would send the bot JWT unencrypted/,
+      ),
+    ]);
+    const local = parseStageConfig({
+      ...minimal,
+      useSecureProtocols: false,
+      bridge: { mode: 'outbound' },
+    });
+    expect(outboundUrlOf(local)).toBe('ws://acme.getcollate.io/api/v1/hybrid-runner/ws');
+  });
+
+  it('refuses an unknown mode, a URL that is not a WebSocket URL, and keeper sizes Lambda cannot run', () => {
+    expect(problemsOf({ ...minimal, bridge: { mode: 'both' } })).toEqual([
+      expect.stringMatching(/^bridge\.mode: /),
+    ]);
+    expect(
+      problemsOf({ ...minimal, bridge: { outbound: { url: 'https://acme.getcollate.io/ws' } } }),
+    ).toEqual([expect.stringMatching(/^bridge\.outbound\.url: must be a WebSocket URL/)]);
+    expect(problemsOf({ ...minimal, bridge: { outbound: { keeper: { timeoutSeconds: 901 } } } })).toEqual([
+      "bridge.outbound.keeper.timeoutSeconds: must be at most 900 (Lambda's 15-minute limit)",
+    ]);
+    expect(problemsOf({ ...minimal, bridge: { outbound: { keeper: { memoryMb: 64 } } } })).toEqual([
+      "bridge.outbound.keeper.memoryMb: must be at least 128 (Lambda's smallest size)",
+    ]);
+  });
+});
