@@ -5,33 +5,12 @@
 // Why one full pass per request: the pod log API cannot seek, so reaching chunk k means reading the log
 // up to it anyway; reading on to the end costs at most twice that and gives the exact `total`. Only the
 // requested chunk is kept in memory, so a 50 MB log is served with a heap of about one chunk.
-// Cursors are opaque: base64url of {v, o: offset in UTF-16 code units of the decoded log, i: chunk index,
-// c: check}; the check binds them to one run (scope), so an altered or foreign cursor is a bad_request.
-import { createHash } from 'node:crypto';
+// Cursors: log-cursor.ts.
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from '@hybrid-runner/protocol';
-import type { PipelineType } from '@hybrid-runner/protocol';
-import { REDACTED } from './dispatcher.ts';
 import { BadRequestError } from './errors.ts';
+import { BAD_CURSOR, decodeLogCursor, encodeLogCursor } from './log-cursor.ts';
+import type { CursorPosition } from './log-cursor.ts';
 
-/** The response key the OpenMetadata UI reads for each pipeline type's log text. */
-export const LOG_TASK_KEYS = {
-  metadata: 'ingestion_task',
-  usage: 'usage_task',
-  lineage: 'lineage_task',
-  profiler: 'profiler_task',
-  autoClassification: 'auto_classification_task',
-  TestSuite: 'test_suite_task',
-  dataInsight: 'data_insight_task',
-  elasticSearchReindex: 'elasticsearch_reindex_task',
-  dbt: 'dbt_task',
-  application: 'application_task',
-} as const satisfies Record<PipelineType, string>;
-
-export function logTaskKey(pipelineType: PipelineType): string {
-  return LOG_TASK_KEYS[pipelineType];
-}
-
-const CURSOR_VERSION = 1;
 /** Longest request id the protocol allows; the envelope budget assumes it. */
 const MAX_REQUEST_ID_LENGTH = 128;
 /** Room for fields a future envelope might add; the property tests check the real envelope stays below. */
@@ -54,64 +33,6 @@ export interface LogPage {
   total: number;
   /** Cursor of the next chunk; absent on the last one. */
   after?: string;
-}
-
-interface CursorPosition {
-  offset: number;
-  index: number;
-}
-
-function cursorCheck(position: CursorPosition, scope: string): string {
-  return createHash('sha256')
-    .update(`hybrid-runner-log-cursor:${CURSOR_VERSION}:${position.offset}:${position.index}:${scope}`)
-    .digest('base64url')
-    .slice(0, 16);
-}
-
-export function encodeLogCursor(position: CursorPosition, scope = ''): string {
-  const body = { v: CURSOR_VERSION, o: position.offset, i: position.index, c: cursorCheck(position, scope) };
-  return Buffer.from(JSON.stringify(body)).toString('base64url');
-}
-
-const BAD_CURSOR =
-  'payload.after is not a log cursor this runner issued for this run (it was altered, truncated or belongs to ' +
-  'another run): request the logs again without "after" to start from the first chunk.';
-
-export function decodeLogCursor(cursor: string, scope = ''): CursorPosition {
-  if (cursor.length === 0 || cursor.length > 512 || !/^[A-Za-z0-9_-]+$/.test(cursor)) {
-    throw new BadRequestError(BAD_CURSOR);
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw new BadRequestError(BAD_CURSOR);
-  }
-  if (typeof body !== 'object' || body === null) throw new BadRequestError(BAD_CURSOR);
-  const { v, o, i, c } = body as Record<string, unknown>;
-  if (
-    v !== CURSOR_VERSION ||
-    !Number.isSafeInteger(o) ||
-    !Number.isSafeInteger(i) ||
-    (o as number) < 0 ||
-    (i as number) < 0 ||
-    typeof c !== 'string'
-  ) {
-    throw new BadRequestError(BAD_CURSOR);
-  }
-  const position = { offset: o as number, index: i as number };
-  if (c !== cursorCheck(position, scope)) throw new BadRequestError(BAD_CURSOR);
-  return position;
-}
-
-/** Whether `cursor` is a valid cursor issued for `scope` (e.g. to tell which run a cursor belongs to). */
-export function isLogCursorFor(cursor: string, scope: string): boolean {
-  try {
-    decodeLogCursor(cursor, scope);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -309,32 +230,4 @@ export async function* iterateLogChunks(
     held = chunk;
   }
   if (held) yield { text: held.text ?? '', index: held.index };
-}
-
-/** Shortest piece of a secret replaced at a chunk edge: as long as the replacement, so a chunk never grows. */
-const MIN_EDGE_FRAGMENT = REDACTED.length;
-
-/**
- * A secret the chunking cut in two is whole in neither chunk, so redacting whole values from each response
- * misses both halves. This replaces a secret's beginning that ends the text and a secret's end that starts
- * it (pieces shorter than MIN_EDGE_FRAGMENT stay: too little of the secret to matter).
- */
-export function redactSecretEdges(text: string, secrets: readonly string[]): string {
-  let result = text;
-  for (const secret of secrets) {
-    const longest = Math.min(secret.length - 1, result.length);
-    for (let length = longest; length >= MIN_EDGE_FRAGMENT; length--) {
-      if (result.endsWith(secret.slice(0, length))) {
-        result = result.slice(0, result.length - length) + REDACTED;
-        break;
-      }
-    }
-    for (let length = Math.min(secret.length - 1, result.length); length >= MIN_EDGE_FRAGMENT; length--) {
-      if (result.startsWith(secret.slice(secret.length - length))) {
-        result = REDACTED + result.slice(length);
-        break;
-      }
-    }
-  }
-  return result;
 }
