@@ -8,6 +8,8 @@ export * from './logs.ts';
 export * from './log-cursor.ts';
 export * from './log-task-keys.ts';
 export * from './log-redaction.ts';
+export * from './log-sources.ts';
+export * from './pod-log-lines.ts';
 export * from './registry-credentials.ts';
 export * from './schedules.ts';
 export * from './manifests.ts';
