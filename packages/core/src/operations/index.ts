@@ -18,6 +18,7 @@ export {
   requestRunId,
 } from './runs.ts';
 export { REQUIRED_ARGO_RESOURCES } from './service.ts';
+export { MAIN_LOG_ARTIFACT, archivedLogKey } from './logs.ts';
 
 export function createOperations(deps: OperationDeps): Operations {
   return {

@@ -1,7 +1,9 @@
 // getIngestionLogs: a run's main container log, one chunk per request.
 import type { OperationPayload, OperationResult } from '@hybrid-runner/protocol';
 import { NotFoundError } from '../errors.ts';
-import { chunkLogStream } from '../logs.ts';
+import { readLogPage } from '../logs.ts';
+import { archivedLog, podLog } from '../log-sources.ts';
+import type { SeekableLog } from '../log-sources.ts';
 import { isLogCursorFor } from '../log-cursor.ts';
 import { redactSecretEdges } from '../log-redaction.ts';
 import { logTaskKey } from '../log-task-keys.ts';
@@ -59,28 +61,41 @@ export async function getIngestionLogs(
       : pods.filter((pod) => pod.metadata.labels?.[LABELS.template] !== TEMPLATES.exitHandler);
   const pod = newestFirst(candidates)[0];
   const phase = (run.status as { phase?: string } | undefined)?.phase ?? '';
-  if (!pod) {
-    if (phase === '' || phase === 'Pending') {
+  const archiveKey = deps.logArchive ? archivedLogKey(run) : undefined;
+  const gone = () =>
+    new NotFoundError(
+      `The logs of run ${label} of pipeline ${pipeline.fullyQualifiedName} are gone: its pod was ` +
+        'garbage-collected (Argo pod GC or the workflow TTL) and took its logs with it' +
+        (deps.logArchive
+          ? ', and Argo archived no copy of them (the run ended before archiving was on, or its wait container ' +
+            'could not write to the bucket). '
+          : '. Turn on logs.archive in the stage configuration to keep them, or keep pods longer (podGC). '),
+    );
+  const archived = archiveKey && deps.logArchive ? archivedLog(deps.logArchive, archiveKey, gone) : undefined;
+  let log: SeekableLog;
+  if (pod) {
+    if (!podStarted(pod)) {
       throw new NotFoundError(
-        `Run ${label} of pipeline ${pipeline.fullyQualifiedName} has not started yet (no pod exists): ` +
-          'ask for its logs again in a few seconds.',
+        `Run ${label} of pipeline ${pipeline.fullyQualifiedName} has not started yet (pod ${pod.metadata.name} is ` +
+          'still pending): ask for its logs again in a few seconds.',
       );
     }
+    const fromPod = podLog(cluster, namespace, pod.metadata.name as string, MAIN_CONTAINER);
+    // The pod may be deleted between the list and the read: its archive (when there is one) has the same bytes.
+    log = archived ? orElse(fromPod, archived) : fromPod;
+  } else if (archived) {
+    log = archived;
+  } else if (phase === '' || phase === 'Pending') {
     throw new NotFoundError(
-      `The logs of run ${label} of pipeline ${pipeline.fullyQualifiedName} are gone: its pod was ` +
-        'garbage-collected (Argo pod GC or the workflow TTL) and took its logs with it. Keep pods longer ' +
-        '(podGC setting) or archive logs to read finished runs.',
+      `Run ${label} of pipeline ${pipeline.fullyQualifiedName} has not started yet (no pod exists): ` +
+        'ask for its logs again in a few seconds.',
     );
-  }
-  if (!podStarted(pod)) {
-    throw new NotFoundError(
-      `Run ${label} of pipeline ${pipeline.fullyQualifiedName} has not started yet (pod ${pod.metadata.name} is ` +
-        'still pending): ask for its logs again in a few seconds.',
-    );
+  } else {
+    throw gone();
   }
   const taskKey = logTaskKey(pipeline.pipelineType);
   const [page, botToken] = await Promise.all([
-    chunkLogStream(cluster.podLogs(namespace, pod.metadata.name as string, { container: MAIN_CONTAINER }), {
+    readLogPage(log, {
       taskKey,
       scope: workflowName,
       ...(payload.after !== undefined ? { after: payload.after } : {}),
@@ -94,4 +109,63 @@ export async function getIngestionLogs(
     total: page.total,
     ...(page.after !== undefined ? { after: page.after } : {}),
   };
+}
+
+/** Reads `first`; if it is not found before anything was read, reads `second` instead. */
+function orElse(first: SeekableLog, second: SeekableLog): SeekableLog {
+  return {
+    async *open(from, wantedBytes) {
+      let started = false;
+      try {
+        for await (const piece of first.open(from, wantedBytes)) {
+          started = true;
+          yield piece;
+        }
+      } catch (error) {
+        if (started || !(error instanceof NotFoundError)) throw error;
+        yield* second.open(from, wantedBytes);
+      }
+    },
+  };
+}
+
+/** The artifact Argo records for an archived container log (`archiveLogs`): `<container>-logs`. */
+export const MAIN_LOG_ARTIFACT = `${MAIN_CONTAINER}-logs`;
+
+interface NodeStatus {
+  type?: string;
+  templateName?: string;
+  startedAt?: string;
+  outputs?: { artifacts?: Array<{ name?: string; s3?: { key?: string } }> };
+}
+
+/**
+ * Where Argo archived the main container's log: the `main-logs` artifact its controller records on the pod's
+ * node (the key comes from the artifact repository's keyFormat). The latest main-template node that has one
+ * (a retried step has several); another pod node's when no main template ran (one-off runs).
+ */
+export function archivedLogKey(run: KubeObject): string | undefined {
+  const nodes = Object.values(
+    ((run.status as { nodes?: Record<string, NodeStatus> } | undefined)?.nodes ?? {}) as Record<
+      string,
+      NodeStatus
+    >,
+  );
+  const withLog = nodes
+    .filter((node) => node.type === 'Pod' && node.templateName !== TEMPLATES.exitHandler)
+    .map((node) => ({
+      node,
+      key: node.outputs?.artifacts?.find((artifact) => artifact.name === MAIN_LOG_ARTIFACT)?.s3?.key,
+    }))
+    .filter(
+      (entry): entry is { node: NodeStatus; key: string } =>
+        typeof entry.key === 'string' && entry.key !== '',
+    )
+    .sort(
+      (a, b) =>
+        Number(b.node.templateName === TEMPLATES.main) - Number(a.node.templateName === TEMPLATES.main) ||
+        Date.parse(b.node.startedAt ?? '') - Date.parse(a.node.startedAt ?? '') ||
+        0,
+    );
+  return withLog[0]?.key;
 }
