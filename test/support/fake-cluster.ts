@@ -82,6 +82,32 @@ export function matchesSelector(
   });
 }
 
+/** Lines per second of the fake's log timestamps: several, so that seeking needs a line offset. */
+const FAKE_LINES_PER_SECOND = 3;
+
+/**
+ * The log as the kubelet answers `timestamps=true` (and `sinceTime`, in whole seconds): each line prefixed
+ * with an RFC3339Nano time and a space; the fake's line n was written in second n / FAKE_LINES_PER_SECOND.
+ */
+function kubeletTimestamped(log: Uint8Array, sinceTime?: string): Uint8Array {
+  const since = sinceTime === undefined ? 0 : Math.floor(Date.parse(sinceTime) / 1000);
+  const base = Date.parse('2026-11-28T12:00:00Z') / 1000;
+  const out: Buffer[] = [];
+  let lineStart = 0;
+  for (let n = 0; lineStart < log.length; n++) {
+    const newline = log.indexOf(0x0a, lineStart);
+    const end = newline === -1 ? log.length : newline + 1;
+    const second = base + Math.floor(n / FAKE_LINES_PER_SECOND);
+    if (second >= since) {
+      const nanos = String(((n % FAKE_LINES_PER_SECOND) + 1) * 1000).padStart(9, '0');
+      const time = new Date(second * 1000).toISOString().replace('.000Z', `.${nanos}Z`);
+      out.push(Buffer.from(`${time} `), Buffer.from(log.subarray(lineStart, end)));
+    }
+    lineStart = end;
+  }
+  return Buffer.concat(out);
+}
+
 export interface FakeClusterOptions {
   /** Resources the fake API server serves (`group/version/plural`); defaults to Argo's two. */
   servedResources?: string[];
@@ -94,6 +120,8 @@ export interface FakeClusterOptions {
 export class FakeCluster implements ClusterPort {
   readonly objects = new Map<string, KubeObject>();
   readonly logs = new Map<string, string | Uint8Array>();
+  /** The options of every podLogs call, to show which reads seeked. */
+  readonly logRequests: PodLogOptions[] = [];
   readonly calls: RecordedCall[] = [];
   readonly faults: FaultRule[] = [];
   /** Rules checked after a call took effect: a match loses the answer (see failOnce's afterApply). */
@@ -328,9 +356,11 @@ export class FakeCluster implements ClusterPort {
       const text = this.logs.get(`${namespace}/${pod}`) ?? '';
       return typeof text === 'string' ? new TextEncoder().encode(text) : text;
     });
-    const limit = Math.min(options.limitBytes ?? log.length, log.length);
+    this.logRequests.push({ ...options });
+    const served = options.timestamps ? kubeletTimestamped(log, options.sinceTime) : log;
+    const limit = Math.min(options.limitBytes ?? served.length, served.length);
     for (let offset = 0; offset < limit; offset += this.logChunkBytes) {
-      yield log.subarray(offset, Math.min(offset + this.logChunkBytes, limit));
+      yield served.subarray(offset, Math.min(offset + this.logChunkBytes, limit));
     }
   }
 

@@ -2,36 +2,18 @@
 // under the 128 KiB message limit: the budget is on the JSON-serialized size (escapes such as \u0001 take six
 // bytes for one), not the raw size. Chunks end on code point boundaries, so UTF-8 is never split.
 //
-// Why one full pass per request: the pod log API cannot seek, so reaching chunk k means reading the log
-// up to it anyway; reading on to the end costs at most twice that and gives the exact `total`. Only the
-// requested chunk is kept in memory, so a 50 MB log is served with a heap of about one chunk.
-// Cursors are opaque: base64url of {v, o: offset in UTF-16 code units of the decoded log, i: chunk index,
-// c: check}; the check binds them to one run (scope), so an altered or foreign cursor is a bad_request.
-import { createHash } from 'node:crypto';
+// Reading is linear: the first page reads the log once to count its chunks (the exact `total`, carried on in the
+// cursors); every later page seeks to its cursor's byte (log-sources.ts) and reads one chunk's worth. Only the
+// requested chunk is kept in memory, so a 50 MB log is served with a heap of about one chunk. Chunks are cut on
+// the log's bytes as the WHATWG UTF-8 decoder reads them (invalid bytes become U+FFFD), so a chunk's bytes decode
+// alone to exactly its text. Cursors: log-cursor.ts.
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from '@hybrid-runner/protocol';
-import type { PipelineType } from '@hybrid-runner/protocol';
-import { REDACTED } from './dispatcher.ts';
-import { BadRequestError } from './errors.ts';
+import { decodeLogCursor, encodeLogCursor, longestLogCursor } from './log-cursor.ts';
+import type { CursorPosition, LineMark } from './log-cursor.ts';
+import { streamedLog } from './log-sources.ts';
+import type { LogSource, SeekableLog } from './log-sources.ts';
+import type { LogPiece } from './pod-log-lines.ts';
 
-/** The response key the OpenMetadata UI reads for each pipeline type's log text. */
-export const LOG_TASK_KEYS = {
-  metadata: 'ingestion_task',
-  usage: 'usage_task',
-  lineage: 'lineage_task',
-  profiler: 'profiler_task',
-  autoClassification: 'auto_classification_task',
-  TestSuite: 'test_suite_task',
-  dataInsight: 'data_insight_task',
-  elasticSearchReindex: 'elasticsearch_reindex_task',
-  dbt: 'dbt_task',
-  application: 'application_task',
-} as const satisfies Record<PipelineType, string>;
-
-export function logTaskKey(pipelineType: PipelineType): string {
-  return LOG_TASK_KEYS[pipelineType];
-}
-
-const CURSOR_VERSION = 1;
 /** Longest request id the protocol allows; the envelope budget assumes it. */
 const MAX_REQUEST_ID_LENGTH = 128;
 /** Room for fields a future envelope might add; the property tests check the real envelope stays below. */
@@ -56,77 +38,18 @@ export interface LogPage {
   after?: string;
 }
 
-interface CursorPosition {
-  offset: number;
-  index: number;
-}
-
-function cursorCheck(position: CursorPosition, scope: string): string {
-  return createHash('sha256')
-    .update(`hybrid-runner-log-cursor:${CURSOR_VERSION}:${position.offset}:${position.index}:${scope}`)
-    .digest('base64url')
-    .slice(0, 16);
-}
-
-export function encodeLogCursor(position: CursorPosition, scope = ''): string {
-  const body = { v: CURSOR_VERSION, o: position.offset, i: position.index, c: cursorCheck(position, scope) };
-  return Buffer.from(JSON.stringify(body)).toString('base64url');
-}
-
-const BAD_CURSOR =
-  'payload.after is not a log cursor this runner issued for this run (it was altered, truncated or belongs to ' +
-  'another run): request the logs again without "after" to start from the first chunk.';
-
-export function decodeLogCursor(cursor: string, scope = ''): CursorPosition {
-  if (cursor.length === 0 || cursor.length > 512 || !/^[A-Za-z0-9_-]+$/.test(cursor)) {
-    throw new BadRequestError(BAD_CURSOR);
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw new BadRequestError(BAD_CURSOR);
-  }
-  if (typeof body !== 'object' || body === null) throw new BadRequestError(BAD_CURSOR);
-  const { v, o, i, c } = body as Record<string, unknown>;
-  if (
-    v !== CURSOR_VERSION ||
-    !Number.isSafeInteger(o) ||
-    !Number.isSafeInteger(i) ||
-    (o as number) < 0 ||
-    (i as number) < 0 ||
-    typeof c !== 'string'
-  ) {
-    throw new BadRequestError(BAD_CURSOR);
-  }
-  const position = { offset: o as number, index: i as number };
-  if (c !== cursorCheck(position, scope)) throw new BadRequestError(BAD_CURSOR);
-  return position;
-}
-
-/** Whether `cursor` is a valid cursor issued for `scope` (e.g. to tell which run a cursor belongs to). */
-export function isLogCursorFor(cursor: string, scope: string): boolean {
-  try {
-    decodeLogCursor(cursor, scope);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Bytes left for the log text (as JSON-escaped UTF-8, without its quotes) in a response of at most
  * `maxMessageBytes`, assuming the longest request id, the largest total and the longest cursor.
  */
 export function logTextBudget(taskKey: string, maxMessageBytes = MAX_MESSAGE_BYTES): number {
-  const largest = { offset: Number.MAX_SAFE_INTEGER, index: Number.MAX_SAFE_INTEGER };
   const envelope = {
     v: PROTOCOL_VERSION,
     id: 'x'.repeat(MAX_REQUEST_ID_LENGTH),
     type: 'response',
     op: 'getIngestionLogs',
     ok: true,
-    payload: { [taskKey]: '', total: Number.MAX_SAFE_INTEGER, after: encodeLogCursor(largest, 'scope') },
+    payload: { [taskKey]: '', total: Number.MAX_SAFE_INTEGER, after: longestLogCursor() },
   };
   const overhead = Buffer.byteLength(JSON.stringify(envelope)) + ENVELOPE_MARGIN_BYTES;
   const budget = maxMessageBytes - 1 - overhead;
@@ -172,114 +95,216 @@ export function jsonStringBytes(text: string): number {
   return bytes;
 }
 
-/** Log bytes (or text) as the cluster port streams them, or as a test or caller has them. */
-export type LogSource = AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
-
 interface ScannedChunk {
   index: number;
-  /** Offset (decoded code units) where the chunk starts and where the next one would start. */
+  /** Byte offsets where the chunk starts and where the next one starts. */
   start: number;
   end: number;
   /** Present only when the scan was asked to keep this chunk's text. */
   text?: string;
+  /** The line holding byte `end`, when the source named it. */
+  line?: LineMark;
+  /** Whether the log ended with this chunk (else the next chunk's first character was seen). */
+  last: boolean;
 }
 
-async function* decodedPieces(source: LogSource): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8');
-  const encoder = new TextEncoder();
-  for await (const piece of source) {
-    // Strings are re-encoded so that lone surrogates become U+FFFD exactly as bytes would.
-    const bytes = typeof piece === 'string' ? encoder.encode(piece) : piece;
-    const text = decoder.decode(bytes, { stream: true });
-    if (text) yield text;
-  }
-  const rest = decoder.decode();
-  if (rest) yield rest;
-}
+const UTF8 = new TextDecoder('utf-8');
+/** JSON bytes of U+FFFD, what the decoder makes of each invalid sequence. */
+const REPLACEMENT_BYTES = 3;
 
 /**
- * One pass over the log: skips to `startOffset`, then cuts greedy chunks of at most `budget` escaped bytes,
- * yielding each with its offsets (and its text when `keep(index)` says so). Never splits a surrogate pair;
- * TextDecoder never splits one across its outputs, so pieces only need checking within themselves.
+ * One pass over the log's bytes from `start.offset`: cuts greedy chunks of at most `budget` escaped bytes and
+ * yields each with its offsets (and its text when `keep(index)` says so). A chunk is cut when the first
+ * character that does not fit has been read, so every chunk but the last proves that more follows.
  */
-async function* scanLog(
-  source: LogSource,
+async function* scanChunks(
+  pieces: AsyncIterable<LogPiece>,
   budget: number,
-  start: CursorPosition,
+  start: { offset: number; index: number },
   keep: (index: number) => boolean,
 ): AsyncGenerator<ScannedChunk> {
-  let position = 0; // decoded code units seen so far
+  let base = start.offset; // byte offset of the current piece's first byte
   let index = start.index;
   let chunkStart = start.offset;
   let chunkBytes = 0;
   let keepText = keep(index);
-  let parts: string[] = [];
-  let started = start.offset === 0;
-  for await (const piece of decodedPieces(source)) {
-    let from = 0;
-    if (!started) {
-      if (position + piece.length <= start.offset) {
-        position += piece.length;
-        continue;
+  let collecting = keepText || keep(index + 1);
+  let parts: Uint8Array[] = [];
+  // WHATWG UTF-8 decoder state.
+  let needed = 0;
+  let seen = 0;
+  let lower = 0x80;
+  let upper = 0xbf;
+  let codePoint = 0;
+  let unitStart = 0;
+  let unitLine: LineMark | undefined;
+  let pending: ScannedChunk | undefined;
+
+  /** Accounts one decoded character of `width` escaped bytes starting at byte `at`; may cut a chunk. */
+  const character = (
+    width: number,
+    at: number,
+    line: LineMark | undefined,
+    bytes: Uint8Array,
+    upTo: number,
+    pieceFrom: number,
+  ): number => {
+    if (chunkBytes + width > budget && chunkBytes > 0) {
+      let text: string | undefined;
+      let rest: Uint8Array[] = [];
+      if (collecting) {
+        const held = Buffer.concat([...parts, bytes.subarray(pieceFrom, upTo)]);
+        if (keepText) text = UTF8.decode(held.subarray(0, at - chunkStart));
+        rest = [held.subarray(at - chunkStart)];
       }
-      from = start.offset - position;
-      const code = piece.charCodeAt(from);
-      if (code >= 0xdc00 && code <= 0xdfff) throw new BadRequestError(BAD_CURSOR);
-      started = true;
-    }
-    let sliceFrom = from;
-    for (let i = from; i < piece.length; i++) {
-      const width = unitBytes(piece, i);
-      if (chunkBytes + width > budget && chunkBytes > 0) {
-        const end = position + i;
-        if (keepText) parts.push(piece.slice(sliceFrom, i));
-        yield { index, start: chunkStart, end, ...(keepText ? { text: parts.join('') } : {}) };
-        parts = [];
-        index++;
-        keepText = keep(index);
-        chunkStart = end;
-        chunkBytes = 0;
-        sliceFrom = i;
-      }
+      pending = {
+        index,
+        start: chunkStart,
+        end: at,
+        last: false,
+        ...(text !== undefined ? { text } : {}),
+        ...(line ? { line } : {}),
+      };
+      index++;
+      keepText = keep(index);
+      const wasCollecting = collecting;
+      collecting = keepText || keep(index + 1);
+      parts = collecting && wasCollecting ? rest : [];
+      chunkStart = at;
+      chunkBytes = 0;
       chunkBytes += width;
-      if (width === 4) i++;
+      return upTo; // the caller's piece is collected from here on
     }
-    if (keepText) parts.push(piece.slice(sliceFrom));
-    position += piece.length;
+    chunkBytes += width;
+    return pieceFrom;
+  };
+
+  for await (const piece of pieces) {
+    const bytes = piece.bytes;
+    const line = piece.line;
+    let pieceFrom = 0;
+    for (let i = 0; i < bytes.length; i++) {
+      const byte = bytes[i] as number;
+      if (needed === 0) {
+        if (byte < 0x80) {
+          pieceFrom = character(ASCII_BYTES[byte] as number, base + i, line, bytes, i + 1, pieceFrom);
+        } else {
+          unitStart = base + i;
+          unitLine = line;
+          if (byte >= 0xc2 && byte <= 0xdf) {
+            needed = 1;
+            codePoint = byte & 0x1f;
+          } else if (byte >= 0xe0 && byte <= 0xef) {
+            if (byte === 0xe0) lower = 0xa0;
+            if (byte === 0xed) upper = 0x9f;
+            needed = 2;
+            codePoint = byte & 0xf;
+          } else if (byte >= 0xf0 && byte <= 0xf4) {
+            if (byte === 0xf0) lower = 0x90;
+            if (byte === 0xf4) upper = 0x8f;
+            needed = 3;
+            codePoint = byte & 0x7;
+          } else {
+            pieceFrom = character(REPLACEMENT_BYTES, unitStart, line, bytes, i + 1, pieceFrom);
+          }
+        }
+      } else if (byte < lower || byte > upper) {
+        // An invalid sequence: one U+FFFD for what came before, and this byte is read again on its own.
+        needed = seen = codePoint = 0;
+        lower = 0x80;
+        upper = 0xbf;
+        pieceFrom = character(REPLACEMENT_BYTES, unitStart, unitLine, bytes, i + 1, pieceFrom);
+        i--;
+      } else {
+        lower = 0x80;
+        upper = 0xbf;
+        codePoint = (codePoint << 6) | (byte & 0x3f);
+        if (++seen === needed) {
+          const width = codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
+          needed = seen = codePoint = 0;
+          pieceFrom = character(width, unitStart, unitLine, bytes, i + 1, pieceFrom);
+        }
+      }
+      if (pending) {
+        yield pending;
+        pending = undefined;
+      }
+    }
+    if (collecting) parts.push(bytes.subarray(pieceFrom));
+    base += bytes.length;
   }
-  if (position < start.offset) {
-    throw new BadRequestError(
-      'payload.after points past the end of the log (the pod may have restarted and its log started over): ' +
-        'request the logs again without "after".',
-    );
+  if (needed !== 0) {
+    // The log ends inside a sequence: U+FFFD, as the decoder ends it.
+    const empty = new Uint8Array(0);
+    character(REPLACEMENT_BYTES, unitStart, unitLine, empty, 0, 0);
+    if (pending) {
+      yield pending;
+      pending = undefined;
+    }
   }
   // The last chunk (possibly empty: an empty log is one empty chunk, so every response carries text).
   if (chunkBytes > 0 || index === start.index) {
-    yield { index, start: chunkStart, end: position, ...(keepText ? { text: parts.join('') } : {}) };
+    const text = keepText ? UTF8.decode(Buffer.concat(parts)) : undefined;
+    yield { index, start: chunkStart, end: base, last: true, ...(text !== undefined ? { text } : {}) };
   }
 }
 
+/** Escaped bytes beyond which a chunk is surely cut: its raw bytes never exceed its escaped ones. */
+const LONGEST_CHARACTER_BYTES = 4;
+
+function pageOf(chunk: ScannedChunk, total: number, scope: string): LogPage {
+  const after: CursorPosition | undefined = chunk.last
+    ? undefined
+    : { offset: chunk.end, index: chunk.index + 1, total, ...(chunk.line ? { line: chunk.line } : {}) };
+  return { text: chunk.text ?? '', total, ...(after ? { after: encodeLogCursor(after, scope) } : {}) };
+}
+
 /**
- * The page at `options.after` (or the first), with the exact total: reads the whole stream once and keeps
- * only the requested chunk.
+ * The page at `options.after` (or the first). The first page reads the whole log once and counts the chunks;
+ * a later page opens the log at its cursor and reads one chunk (plus the next character, to know more follows).
+ * `total` is the count from the first page, raised when a growing log has outrun it.
  */
-export async function chunkLogStream(source: LogSource, options: LogChunkOptions): Promise<LogPage> {
+export async function readLogPage(log: SeekableLog, options: LogChunkOptions): Promise<LogPage> {
   const scope = options.scope ?? '';
-  const start = options.after === undefined ? { offset: 0, index: 0 } : decodeLogCursor(options.after, scope);
   const budget = logTextBudget(options.taskKey, options.maxMessageBytes);
-  let page: ScannedChunk | undefined;
-  let total = start.index;
-  for await (const chunk of scanLog(source, budget, start, (index) => index === start.index)) {
-    if (chunk.index === start.index) page = chunk;
-    total = chunk.index + 1;
+  if (options.after === undefined) {
+    let page: ScannedChunk | undefined;
+    let total = 0;
+    for await (const chunk of scanChunks(
+      log.open({ offset: 0 }),
+      budget,
+      { offset: 0, index: 0 },
+      (i) => i === 0,
+    )) {
+      if (chunk.index === 0) page = chunk;
+      total = chunk.index + 1;
+    }
+    if (page === undefined) throw new Error('scanChunks yielded no first chunk');
+    return pageOf(page, total, scope);
   }
-  if (page === undefined) throw new Error('scanLog yielded no chunk at the cursor');
-  const hasMore = total > page.index + 1;
-  return {
-    text: page.text ?? '',
-    total,
-    ...(hasMore ? { after: encodeLogCursor({ offset: page.end, index: page.index + 1 }, scope) } : {}),
-  };
+  const start = decodeLogCursor(options.after, scope);
+  const scan = scanChunks(
+    log.open(
+      { offset: start.offset, ...(start.line ? { line: start.line } : {}) },
+      budget + LONGEST_CHARACTER_BYTES,
+    ),
+    budget,
+    start,
+    (i) => i === start.index,
+  );
+  try {
+    const { value: page } = await scan.next();
+    if (!page) throw new Error('scanChunks yielded no chunk at the cursor');
+    return pageOf(page, Math.max(start.total, page.index + (page.last ? 1 : 2)), scope);
+  } finally {
+    // Stops the source: closes the pod log stream or the byte range instead of reading on.
+    await scan.return(undefined);
+  }
+}
+
+/** The page of a log stream read from its start (skipping to the cursor): same chunks and cursors. */
+export function chunkLogStream(source: LogSource, options: LogChunkOptions): Promise<LogPage> {
+  return readLogPage(streamedLog(source), options);
 }
 
 /** The page of a log already in memory (same chunks and cursors as the stream form). */
@@ -289,52 +314,22 @@ export function chunkLogText(text: string, options: LogChunkOptions): Promise<Lo
 
 /**
  * Every chunk of the log in one pass, each with the cursor of the next (absent on the last). For callers that
- * want the whole log (CLI, benchmarks); memory stays at about two chunks.
+ * want the whole log (CLI, benchmarks); memory stays at about two chunks. The cursors carry the count so far.
  */
 export async function* iterateLogChunks(
-  source: LogSource,
+  source: LogSource | SeekableLog,
   options: Omit<LogChunkOptions, 'after'>,
 ): AsyncGenerator<{ text: string; index: number; after?: string }> {
   const scope = options.scope ?? '';
   const budget = logTextBudget(options.taskKey, options.maxMessageBytes);
-  let held: ScannedChunk | undefined;
-  for await (const chunk of scanLog(source, budget, { offset: 0, index: 0 }, () => true)) {
-    if (held) {
-      yield {
-        text: held.text ?? '',
-        index: held.index,
-        after: encodeLogCursor({ offset: held.end, index: held.index + 1 }, scope),
-      };
-    }
-    held = chunk;
+  const log = 'open' in source ? source : streamedLog(source);
+  for await (const chunk of scanChunks(
+    log.open({ offset: 0 }),
+    budget,
+    { offset: 0, index: 0 },
+    () => true,
+  )) {
+    const page = pageOf(chunk, chunk.index + (chunk.last ? 1 : 2), scope);
+    yield { text: page.text, index: chunk.index, ...(page.after ? { after: page.after } : {}) };
   }
-  if (held) yield { text: held.text ?? '', index: held.index };
-}
-
-/** Shortest piece of a secret replaced at a chunk edge: as long as the replacement, so a chunk never grows. */
-const MIN_EDGE_FRAGMENT = REDACTED.length;
-
-/**
- * A secret the chunking cut in two is whole in neither chunk, so redacting whole values from each response
- * misses both halves. This replaces a secret's beginning that ends the text and a secret's end that starts
- * it (pieces shorter than MIN_EDGE_FRAGMENT stay: too little of the secret to matter).
- */
-export function redactSecretEdges(text: string, secrets: readonly string[]): string {
-  let result = text;
-  for (const secret of secrets) {
-    const longest = Math.min(secret.length - 1, result.length);
-    for (let length = longest; length >= MIN_EDGE_FRAGMENT; length--) {
-      if (result.endsWith(secret.slice(0, length))) {
-        result = result.slice(0, result.length - length) + REDACTED;
-        break;
-      }
-    }
-    for (let length = Math.min(secret.length - 1, result.length); length >= MIN_EDGE_FRAGMENT; length--) {
-      if (result.startsWith(secret.slice(secret.length - length))) {
-        result = REDACTED + result.slice(length);
-        break;
-      }
-    }
-  }
-  return result;
 }

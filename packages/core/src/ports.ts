@@ -88,6 +88,28 @@ export interface PodLogOptions {
   container: string;
   /** Upper bound on bytes the server returns (`limitBytes`). */
   limitBytes?: number;
+  /** Prefix every line with its RFC3339Nano timestamp and a space (`timestamps=true`). */
+  timestamps?: boolean;
+  /** Only lines written at or after this RFC3339 time (`sinceTime`; the kubelet gets it in whole seconds). */
+  sinceTime?: string;
+}
+
+/** Part of an archived object, with the whole object's size. */
+export interface ArchivedObject {
+  size: number;
+  body: AsyncIterable<Uint8Array>;
+}
+
+/**
+ * Archived container logs (Argo's `archiveLogs` in its artifact repository), read by byte range. Adapters
+ * retry transient faults themselves and throw ClusterUnavailableError-like RunnerErrors for the rest.
+ */
+export interface LogArchive {
+  /**
+   * Bytes `start` to `end` (exclusive; the object's end without it, or past it) of the object at `key`;
+   * `undefined` when there is no such object. A `start` at or past the end gives an empty body.
+   */
+  read(key: string, range: { start: number; end?: number }): Promise<ArchivedObject | undefined>;
 }
 
 export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';

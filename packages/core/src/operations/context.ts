@@ -11,7 +11,7 @@ import {
 } from '../manifests.ts';
 import { pipelineConfigSecretName, pipelineSelector, workflowRunId } from '../names.ts';
 import { RESOURCES } from '../ports.ts';
-import type { Clock, ClusterPort, Ids, KubeObject, ResourceType, SecretStore } from '../ports.ts';
+import type { Clock, ClusterPort, Ids, KubeObject, LogArchive, ResourceType, SecretStore } from '../ports.ts';
 import { verifySecretReferences } from '../secret-refs.ts';
 import type { RunnerSettings } from '../settings.ts';
 
@@ -23,6 +23,8 @@ export interface OperationDeps {
   settings: RunnerSettings;
   /** The ingestion bot's JWT, written only into config Secrets. */
   botToken: () => Promise<string>;
+  /** Argo's archived container logs (logs.archive); without it, a run's logs go with its pod. */
+  logArchive?: LogArchive;
 }
 
 /**

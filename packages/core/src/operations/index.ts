@@ -4,7 +4,8 @@ import type { OperationDeps } from './context.ts';
 import { deployPipeline } from './deploy.ts';
 import { runApplicationFlow, runAutomationsWorkflow } from './one-off.ts';
 import { deletePipeline, toggleIngestion } from './pipeline.ts';
-import { getIngestionLogs, getPipelineStatus, killIngestion, runPipeline } from './runs.ts';
+import { getIngestionLogs } from './logs.ts';
+import { getPipelineStatus, killIngestion, runPipeline } from './runs.ts';
 import { getServiceStatus, ping } from './service.ts';
 
 export type { OperationDeps } from './context.ts';
@@ -17,6 +18,7 @@ export {
   requestRunId,
 } from './runs.ts';
 export { REQUIRED_ARGO_RESOURCES } from './service.ts';
+export { MAIN_LOG_ARTIFACT, archivedLogKey } from './logs.ts';
 
 export function createOperations(deps: OperationDeps): Operations {
   return {

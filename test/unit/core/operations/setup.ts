@@ -7,7 +7,7 @@ import {
   createOperations,
   defaultRunnerSettings,
 } from '@hybrid-runner/core';
-import type { KubeObject, OperationDeps, RunnerSettings, SecretStore } from '@hybrid-runner/core';
+import type { KubeObject, LogArchive, OperationDeps, RunnerSettings, SecretStore } from '@hybrid-runner/core';
 import type { Pipeline } from '@hybrid-runner/protocol';
 import { parse as parseYaml } from 'yaml';
 import { FakeCluster } from '../../../support/fake-cluster.ts';
@@ -41,7 +41,10 @@ export interface Harness {
   runIds: string[];
 }
 
-export function harness(settings: Partial<RunnerSettings> = {}): Harness {
+export function harness(
+  settings: Partial<RunnerSettings> = {},
+  options: { logArchive?: LogArchive } = {},
+): Harness {
   const cluster = new FakeCluster({ now: () => NOW });
   const secretNames = new Set<string>();
   const secretLookups: string[] = [];
@@ -67,6 +70,7 @@ export function harness(settings: Partial<RunnerSettings> = {}): Harness {
     },
     settings: defaultRunnerSettings(settings),
     botToken: async () => BOT_TOKEN,
+    ...(options.logArchive ? { logArchive: options.logArchive } : {}),
   };
   return {
     cluster,
