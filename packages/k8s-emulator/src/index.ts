@@ -16,3 +16,4 @@ export * from './controller.ts';
 export * from './kubeconfig.ts';
 export * from './server.ts';
 export * from './access-review.ts';
+export * from './discovery.ts';
