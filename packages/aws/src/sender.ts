@@ -35,6 +35,9 @@ export interface ApiGatewayWebSocketEvent {
   };
   headers?: Record<string, string>;
   multiValueHeaders?: Record<string, string[]>;
+  /** $connect only, and only when the URL has a query string. */
+  queryStringParameters?: Record<string, string>;
+  multiValueQueryStringParameters?: Record<string, string[]>;
   body?: string;
   isBase64Encoded: boolean;
 }

@@ -17,3 +17,4 @@ export * from './kubeconfig.ts';
 export * from './server.ts';
 export * from './access-review.ts';
 export * from './negotiation.ts';
+export * from './discovery.ts';

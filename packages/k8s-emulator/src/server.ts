@@ -1,4 +1,4 @@
-// The HTTPS front of the emulator: Kubernetes REST paths, discovery, authentication, RBAC with an audit
+// The HTTPS front of the emulator: Kubernetes REST paths, authentication, RBAC with an audit
 // log, fault injection, list/watch/patch/delete semantics, and pod logs. Errors are always Status bodies.
 import { createServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -32,19 +32,9 @@ import {
 import type { ControllerOptions } from './controller.ts';
 import { SimulatedArgoController } from './controller.ts';
 import { tlsMaterial } from './tls.ts';
-import {
-  ACCESS_REVIEW_API_RESOURCES,
-  ACCESS_REVIEW_GROUP,
-  ACCESS_REVIEW_PATH,
-  ACCESS_REVIEW_VERSION,
-  reviewAccess,
-} from './access-review.ts';
+import { ACCESS_REVIEW_PATH, reviewAccess } from './access-review.ts';
+import { discoveryDocument } from './discovery.ts';
 
-export const EMULATED_KUBERNETES_VERSION = {
-  major: '1',
-  minor: '33',
-  gitVersion: 'v1.33.0-hybrid-runner-emulator',
-};
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 export interface KubernetesEmulatorOptions {
@@ -165,30 +155,6 @@ function verbFor(method: string, route: Route, query: Query): string {
   }
 }
 
-function resourceList(groupVersion: string, definitions: ResourceDefinition[]): unknown {
-  const resources: unknown[] = [];
-  for (const d of definitions) {
-    resources.push({
-      name: d.plural,
-      singularName: d.singular,
-      namespaced: d.namespaced,
-      kind: d.kind,
-      verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
-      ...(d.shortNames.length ? { shortNames: d.shortNames } : {}),
-    });
-    for (const sub of d.subresources) {
-      resources.push({
-        name: `${d.plural}/${sub}`,
-        singularName: '',
-        namespaced: d.namespaced,
-        kind: d.kind,
-        verbs: ['get'],
-      });
-    }
-  }
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources };
-}
-
 class EmulatorServer {
   readonly cluster: EmulatedCluster;
   readonly rules: RbacRules;
@@ -250,65 +216,6 @@ class EmulatorServer {
         sendError(response, internalError((error as Error).message));
       }
     }
-  }
-
-  private discovery(path: string): unknown | undefined {
-    const definitions = this.cluster.store.allDefinitions;
-    if (path === '/version')
-      return {
-        ...EMULATED_KUBERNETES_VERSION,
-        gitCommit: 'emulator',
-        gitTreeState: 'clean',
-        buildDate: '2026-01-01T00:00:00Z',
-        goVersion: 'go1.24',
-        compiler: 'gc',
-        platform: 'linux/amd64',
-      };
-    if (path === '/api')
-      return {
-        kind: 'APIVersions',
-        versions: ['v1'],
-        serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: this.address }],
-      };
-    if (path === '/api/v1')
-      return resourceList(
-        'v1',
-        definitions.filter((d) => d.group === ''),
-      );
-    const groups = new Map<string, Set<string>>();
-    for (const d of definitions)
-      if (d.group) groups.set(d.group, (groups.get(d.group) ?? new Set()).add(d.version));
-    // Access reviews are no stored kind, so the store does not know them; clients discover them here.
-    groups.set(ACCESS_REVIEW_GROUP, new Set([ACCESS_REVIEW_VERSION]));
-    const groupBody = (name: string, versions: Set<string>): unknown => {
-      const list = [...versions].map((version) => ({ groupVersion: `${name}/${version}`, version }));
-      return { kind: 'APIGroup', apiVersion: 'v1', name, versions: list, preferredVersion: list[0] };
-    };
-    if (path === '/apis')
-      return {
-        kind: 'APIGroupList',
-        apiVersion: 'v1',
-        groups: [...groups].map(([name, versions]) => groupBody(name, versions)),
-      };
-    const groupMatch = /^\/apis\/([^/]+)$/.exec(path);
-    if (groupMatch) {
-      const versions = groups.get(groupMatch[1] ?? '');
-      return versions ? groupBody(groupMatch[1] ?? '', versions) : undefined;
-    }
-    const versionMatch = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
-    if (versionMatch?.[1] === ACCESS_REVIEW_GROUP && versionMatch[2] === ACCESS_REVIEW_VERSION) {
-      return {
-        kind: 'APIResourceList',
-        apiVersion: 'v1',
-        groupVersion: `${ACCESS_REVIEW_GROUP}/${ACCESS_REVIEW_VERSION}`,
-        resources: ACCESS_REVIEW_API_RESOURCES,
-      };
-    }
-    if (versionMatch) {
-      const served = definitions.filter((d) => d.group === versionMatch[1] && d.version === versionMatch[2]);
-      return served.length ? resourceList(`${versionMatch[1]}/${versionMatch[2]}`, served) : undefined;
-    }
-    return undefined;
   }
 
   private parseRoute(path: string): Route | undefined {
@@ -400,7 +307,7 @@ class EmulatorServer {
     user: UserInfo,
   ): Promise<void> {
     if (method === 'GET') {
-      const body = this.discovery(url.pathname);
+      const body = discoveryDocument(url.pathname, this.cluster.store.allDefinitions, this.address);
       if (body !== undefined) {
         sendJson(response, 200, body);
         return;

@@ -43,7 +43,11 @@ import { KubernetesCluster } from '@hybrid-runner/kubernetes';
 import { OBSERVABILITY_ENV, metricsSnapshot, redactText } from '@hybrid-runner/observability';
 // The stack's RBAC as data: the local stage applies the very objects `sst deploy` applies.
 import { FUNCTION_GROUPS, clusterAccessObjects, type RbacObject } from '../../../stacks/cluster-access.ts';
-import { startLocalApiGateway, type LocalApiGateway } from './apigateway/gateway.ts';
+import {
+  startLocalApiGateway,
+  type LocalApiGateway,
+  type LocalApiGatewayHandlers,
+} from './apigateway/gateway.ts';
 import { startLocalDynamoDb, type LocalDynamoDb } from './dynamodb.ts';
 import { LOCAL_METRICS_PATH, startSandboxControl, type SandboxControl } from './sandbox-control.ts';
 import { startScheduler, type Scheduler, type TaskOutcome } from './scheduler.ts';
@@ -93,6 +97,19 @@ export interface AwsKeys {
   sessionToken?: string;
 }
 
+/** What the stage needs of the WebSocket API in front of the handlers. */
+export type WebSocketApi = Pick<LocalApiGateway, 'url' | 'managementEndpoint' | 'close'>;
+
+/**
+ * Starts the WebSocket API in front of the bridge handlers: by default the local API Gateway stand-in; a test
+ * can put another emulation there (serverless-offline) to check the same handlers against it.
+ */
+export type WebSocketApiStarter = (options: {
+  handlers: LocalApiGatewayHandlers;
+  port: number;
+  onHandlerError: (route: string, error: unknown) => void;
+}) => Promise<WebSocketApi>;
+
 export interface LocalStageOptions {
   agentId: string;
   /** The ingestion bot token Collate presents (stored in the Secrets Manager stand-in). */
@@ -121,6 +138,8 @@ export interface LocalStageOptions {
   onTask?: (outcome: TaskOutcome) => void;
   /** Diagnostics (rejected tokens, RBAC denials, handler failures) for the log file. */
   log?: (message: string) => void;
+  /** Default: the local API Gateway stand-in (startLocalApiGateway). */
+  webSocketApi?: WebSocketApiStarter;
 }
 
 export interface LocalStage {
@@ -497,7 +516,8 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
         import('../../../functions/lib/runner-context.ts'),
       ]);
 
-    const gateway: LocalApiGateway = await startLocalApiGateway({
+    const startWebSocketApi: WebSocketApiStarter = options.webSocketApi ?? startLocalApiGateway;
+    const gateway = await startWebSocketApi({
       handlers: { connect: connect.handler, disconnect: disconnect.handler, message: message.handler },
       port: options.port,
       onHandlerError: (route, error) =>

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { WebSocket } from 'ws';
 import type { ApiGatewayWebSocketEvent } from '@hybrid-runner/aws';
-import { startLocalApiGateway, type LocalApiGateway } from '@hybrid-runner/local';
+import { clfTime, startLocalApiGateway, type LocalApiGateway } from '@hybrid-runner/local';
 import { MAX_MESSAGE_BYTES } from '@hybrid-runner/protocol';
 
 const events: ApiGatewayWebSocketEvent[] = [];
@@ -93,6 +93,44 @@ describe('local API Gateway (stand-in) with the real management API client', () 
     expect(disconnect).toMatchObject({
       requestContext: { routeKey: '$disconnect', disconnectStatusCode: 1000 },
     });
+  });
+
+  it('writes requestTime in CLF and hands $connect the query string, as API Gateway documents', async () => {
+    const before = new Set(gateway.connectionIds());
+    const socket = new WebSocket(`${gateway.url}/?agent=a&agent=b&debug=1`);
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    const id = gateway.connectionIds().find((candidate) => !before.has(candidate));
+    const connect = events.find(
+      (e) => e.requestContext.connectionId === id && e.requestContext.eventType === 'CONNECT',
+    );
+    socket.close();
+    // $context.requestTime: "CLF-formatted request time (dd/MMM/yyyy:HH:mm:ss +-hhmm)".
+    expect(connect?.requestContext.requestTime).toMatch(
+      /^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/,
+    );
+    expect(clfTime(Date.UTC(2019, 2, 19, 9, 39, 18))).toBe('19/Mar/2019:09:39:18 +0000');
+    expect(connect).toMatchObject({
+      queryStringParameters: { agent: 'b', debug: '1' },
+      multiValueQueryStringParameters: { agent: ['a', 'b'], debug: ['1'] },
+    });
+    // Absent, not empty, without a query string (the first test's connection).
+    const plain = events.find(
+      (e) => e.requestContext.eventType === 'CONNECT' && e.requestContext.connectionId !== id,
+    );
+    expect(plain).not.toHaveProperty('queryStringParameters');
+  });
+
+  it('closes a connection that sends a binary frame with 1003 and runs no route (API Gateway rejects them)', async () => {
+    const { socket, id } = await open();
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    socket.send(Buffer.from([0xff, 0xfe, 0x00]), { binary: true });
+    expect(await closed).toBe(1003);
+    expect(
+      events.some((e) => e.requestContext.connectionId === id && e.requestContext.eventType === 'MESSAGE'),
+    ).toBe(false);
   });
 
   it('PostToConnection delivers to the socket; GetConnection describes it', async () => {

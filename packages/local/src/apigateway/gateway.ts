@@ -2,6 +2,8 @@
 // objects API Gateway sends, behind a real WebSocket endpoint, plus the management API (@connections)
 // over HTTP so the real SDK client can post to connections. What it does not prove: IAM and SigV4
 // checks on the management API, API Gateway's 32 KB frame split, 500 connections/s account limits.
+// serverless-offline (test/contract/bridge/serverless-offline.contract.test.ts) is a second emulation the
+// handlers run under; where the two build events differently, AWS's documentation decided this one.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { STATUS_CODES, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -128,6 +130,33 @@ export function withForwardingHeaders(
   return { headers, multiValueHeaders };
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `requestContext.requestTime` as API Gateway writes it: CLF, `dd/MMM/yyyy:HH:mm:ss +0000` (UTC). */
+export function clfTime(epochMs: number): string {
+  const date = new Date(epochMs);
+  const two = (value: number) => String(value).padStart(2, '0');
+  return (
+    `${two(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:` +
+    `${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`
+  );
+}
+
+/** The $connect URL's query string, as API Gateway hands it over (both fields absent when empty). */
+function queryMaps(
+  url: string | undefined,
+): Pick<ApiGatewayWebSocketEvent, 'queryStringParameters' | 'multiValueQueryStringParameters'> {
+  const params = new URL(url ?? '/', 'ws://local').searchParams;
+  if (params.size === 0) return {};
+  const queryStringParameters: Record<string, string> = {};
+  const multiValueQueryStringParameters: Record<string, string[]> = {};
+  for (const [name, value] of params) {
+    (multiValueQueryStringParameters[name] ??= []).push(value);
+    queryStringParameters[name] = value;
+  }
+  return { queryStringParameters, multiValueQueryStringParameters };
+}
+
 function lambdaContext(functionName: string, timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
   const requestId = randomUUID();
@@ -206,7 +235,7 @@ export async function startLocalApiGateway(options: LocalApiGatewayOptions): Pro
       requestId: randomUUID(),
       extendedRequestId: randomUUID(),
       messageDirection: 'IN' as const,
-      requestTime: new Date(now).toUTCString(),
+      requestTime: clfTime(now),
       requestTimeEpoch: now,
       connectedAt: connection.connectedAt,
       identity: {
@@ -259,6 +288,11 @@ export async function startLocalApiGateway(options: LocalApiGatewayOptions): Pro
   }
 
   function onMessage(connection: OpenConnection, data: RawData, isBinary: boolean): void {
+    if (isBinary) {
+      // API Gateway WebSocket APIs reject binary frames and disconnect the client with 1003 (no route runs).
+      connection.socket.close(1003, 'Binary frames are not supported');
+      return;
+    }
     touch(connection);
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
     const event: ApiGatewayWebSocketEvent = {
@@ -268,8 +302,8 @@ export async function startLocalApiGateway(options: LocalApiGatewayOptions): Pro
         eventType: 'MESSAGE',
         messageId: randomBytes(12).toString('base64'),
       },
-      body: isBinary ? bytes.toString('base64') : bytes.toString('utf8'),
-      isBase64Encoded: isBinary,
+      body: bytes.toString('utf8'),
+      isBase64Encoded: false,
     };
     track(
       invoke('$default', event).catch((error: unknown) => {
@@ -326,6 +360,7 @@ export async function startLocalApiGateway(options: LocalApiGatewayOptions): Pro
       },
       headers,
       multiValueHeaders,
+      ...queryMaps(request.url),
       isBase64Encoded: false,
     };
     let result: ApiGatewayWebSocketResult | undefined;
