@@ -44,9 +44,10 @@ export function deployBridge(input: BridgeInput): Bridge {
         tables.connections.arn,
         tables.state.arn,
         apiExecutionArn,
+        api.managementEndpoint,
         authTokenSecretArn,
       ])
-      .apply(([context, clusterRegionName, connectionsArn, stateArn, executionArn, tokenArn]) =>
+      .apply(([context, clusterRegionName, connectionsArn, stateArn, executionArn, endpoint, tokenArn]) =>
         JSON.stringify(
           bridgePolicy({
             account: context,
@@ -54,6 +55,7 @@ export function deployBridge(input: BridgeInput): Bridge {
             connectionsTableArn: connectionsArn,
             stateTableArn: stateArn,
             apiExecutionArn: executionArn,
+            apiStage: new URL(endpoint).pathname.replace(/^\//, ''),
             authTokenSecretArn: tokenArn,
             clusterName: config.cluster.name,
             clusterRegion: clusterRegionName,

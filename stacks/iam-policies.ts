@@ -29,7 +29,6 @@ export interface TrustDocument {
 
 /** Actions that only accept `Resource: "*"` in IAM. */
 export const WILDCARD_ACTIONS = {
-  ecrLogin: ['ecr:GetAuthorizationToken'],
   tracing: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
   vpcNetworking: [
     'ec2:CreateNetworkInterface',
@@ -40,12 +39,8 @@ export const WILDCARD_ACTIONS = {
   ],
 } as const;
 
-export const CONNECTION_TABLE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:Scan',
-] as const;
+/** No GetItem: the functions never read one connection (connect puts, disconnect deletes, the heartbeat scans). */
+export const CONNECTION_TABLE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'] as const;
 export const STATE_TABLE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
@@ -118,6 +113,8 @@ export interface BridgePolicyInput {
   stateTableArn: string;
   /** `arn:…:execute-api:<region>:<account>:<apiId>`. */
   apiExecutionArn: string;
+  /** The WebSocket API's stage (the last segment of its management endpoint; SST deploys `$default`). */
+  apiStage: string;
   authTokenSecretArn: string;
   clusterName: string;
   clusterRegion: string;
@@ -144,10 +141,11 @@ export function bridgePolicy(input: BridgePolicyInput): PolicyDocument {
       Resource: [input.stateTableArn],
     },
     {
+      // This stage only, and POST (PostToConnection) only: the code never gets or deletes a connection.
       Sid: 'ReplyOnThisApiOnly',
       Effect: 'Allow',
       Action: ['execute-api:ManageConnections'],
-      Resource: [`${input.apiExecutionArn}/*/*/@connections/*`],
+      Resource: [`${input.apiExecutionArn}/${input.apiStage}/POST/@connections/*`],
     },
     {
       Sid: 'ReadRunnerToken',
@@ -183,7 +181,10 @@ export interface RegistryPolicyInput {
   vpc: boolean;
 }
 
-/** The registry refresh function: Collate's keys, an ECR login, the cluster. */
+/**
+ * The registry refresh function: Collate's keys and the cluster. No ECR permission: the stack always gives
+ * the function Collate's keys, and ECR GetAuthorizationToken is signed with those, never with this role.
+ */
 export function registryPolicy(input: RegistryPolicyInput): PolicyDocument {
   return {
     Version: '2012-10-17',
@@ -195,8 +196,6 @@ export function registryPolicy(input: RegistryPolicyInput): PolicyDocument {
         Action: ['secretsmanager:GetSecretValue'],
         Resource: [input.ecrKeysSecretArn],
       },
-      // GetAuthorizationToken has no resource-level permissions in IAM.
-      { Sid: 'RegistryLogin', Effect: 'Allow', Action: [...WILDCARD_ACTIONS.ecrLogin], Resource: ['*'] },
       {
         Sid: 'FindCluster',
         Effect: 'Allow',

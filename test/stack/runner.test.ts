@@ -222,7 +222,7 @@ describe('stack with the chart defaults (Kubernetes secrets, no pod identity)', 
       ),
     );
     expect(statement(bridge, 'Connections')).toMatchObject({
-      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'],
+      Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'],
       Resource: [TABLES.connections],
     });
     expect(statement(bridge, 'RunnerState')).toMatchObject({
@@ -231,7 +231,7 @@ describe('stack with the chart defaults (Kubernetes secrets, no pod identity)', 
     });
     expect(statement(bridge, 'ReplyOnThisApiOnly')).toMatchObject({
       Action: ['execute-api:ManageConnections'],
-      Resource: [`arn:aws:execute-api:${ARN}:api0123/*/*/@connections/*`],
+      Resource: [`arn:aws:execute-api:${ARN}:api0123/$default/POST/@connections/*`],
     });
     expect(statement(bridge, 'ReadRunnerToken')).toMatchObject({
       Action: ['secretsmanager:GetSecretValue'],
@@ -243,18 +243,19 @@ describe('stack with the chart defaults (Kubernetes secrets, no pod identity)', 
     });
   });
 
-  it('grants the registry role its keys, the ECR login and the cluster; * only for ecr:GetAuthorizationToken', () => {
+  it("grants the registry role its keys and the cluster, no ECR permission (Collate's keys log in), and no *", () => {
     const registry = policy(run, 'RegistryRolePolicy');
+    expect(registry.Statement.map((s) => s.Sid)).toEqual([
+      'WriteOwnLogs',
+      'ReadCollateRegistryKeys',
+      'FindCluster',
+    ]);
     expect(statement(registry, 'ReadCollateRegistryKeys').Resource).toEqual([ECR_KEYS_SECRET]);
-    expect(statement(registry, 'RegistryLogin')).toMatchObject({
-      Action: ['ecr:GetAuthorizationToken'],
-      Resource: ['*'],
-    });
     expect(statement(registry, 'FindCluster').Resource).toEqual([CLUSTER]);
     const wildcards = allPolicies(run).flatMap((document) =>
       document.Statement.filter((s) => s.Resource.includes('*') || s.Action.some((a) => a.includes('*'))),
     );
-    expect(wildcards.flatMap((s) => s.Action)).toEqual(['ecr:GetAuthorizationToken']);
+    expect(wildcards).toEqual([]);
   });
 
   it('lets only Lambda assume the function roles', () => {
@@ -431,7 +432,6 @@ describe('stack with Secrets Manager, IRSA, a private cluster, tracing, Argo and
       'ec2:DeleteNetworkInterface',
       'ec2:DescribeNetworkInterfaces',
       'ec2:UnassignPrivateIpAddresses',
-      'ecr:GetAuthorizationToken',
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
