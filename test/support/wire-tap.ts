@@ -1,5 +1,6 @@
 // Records the HTTP exchanges this process sends, byte for byte (request line, headers, body; status,
-// headers, body of the answer), through Node's http diagnostics channels: the real SDK clients and the
+// headers, body of the answer; for undici's requests headers and status only), through the diagnostics
+// channels of Node's http and of undici: the real SDK clients and the
 // real servers stay untouched. Each exchange carries the label of the code that sent it (`as`, on an
 // AsyncLocalStorage), so calls can be attributed to the Lambda function whose invocation made them.
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -126,9 +127,58 @@ export function startWireTap(options: { ports?: () => Set<number> } = {}): WireT
     };
   };
 
+  // undici (the Kubernetes client's HTTP stack) has channels of its own: headers and status, no bodies.
+  const undiciOpen = new WeakMap<object, { exchange: WireExchange; finish: () => void }>();
+  const onUndiciRequest = (message: unknown) => {
+    const { request } = message as {
+      request: { origin: string | URL; method: string; path: string; headers: string | string[] };
+    };
+    const origin = new URL(String(request.origin));
+    const port = Number(origin.port || (origin.protocol === 'https:' ? 443 : 80));
+    if (options.ports && !options.ports().has(port)) return;
+    const headers: Record<string, string> = {};
+    const raw = request.headers;
+    if (Array.isArray(raw)) {
+      for (let index = 0; index + 1 < raw.length; index += 2)
+        headers[String(raw[index]).toLowerCase()] = String(raw[index + 1]);
+    } else {
+      for (const line of String(raw).split('\r\n')) {
+        const colon = line.indexOf(':');
+        if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+    }
+    let finish!: () => void;
+    const exchange: WireExchange = {
+      sender: labels.getStore() ?? 'unlabelled',
+      method: request.method,
+      host: origin.host,
+      port,
+      path: request.path,
+      headers,
+      requestBody: Buffer.alloc(0),
+      responseHeaders: {},
+      responseBody: Buffer.alloc(0),
+      done: new Promise<void>((resolve) => (finish = resolve)),
+    };
+    exchanges.push(exchange);
+    undiciOpen.set(request, { exchange, finish });
+  };
+  const onUndiciHeaders = (message: unknown) => {
+    const { request, response } = message as { request: object; response: { statusCode: number } };
+    const entry = undiciOpen.get(request);
+    if (!entry) return;
+    entry.exchange.status = response.statusCode;
+    entry.finish();
+  };
+  const onUndiciError = (message: unknown) =>
+    undiciOpen.get((message as { request: object }).request)?.finish();
+
   // `created` fires before the body is written (`start` only once the request is on the socket).
   subscribe('http.client.request.created', onRequest);
   subscribe('http.client.response.finish', onResponse);
+  subscribe('undici:request:create', onUndiciRequest);
+  subscribe('undici:request:headers', onUndiciHeaders);
+  subscribe('undici:request:error', onUndiciError);
   return {
     exchanges,
     as: asSender,
@@ -138,6 +188,9 @@ export function startWireTap(options: { ports?: () => Set<number> } = {}): WireT
     stop() {
       unsubscribe('http.client.request.created', onRequest);
       unsubscribe('http.client.response.finish', onResponse);
+      unsubscribe('undici:request:create', onUndiciRequest);
+      unsubscribe('undici:request:headers', onUndiciHeaders);
+      unsubscribe('undici:request:error', onUndiciError);
     },
   };
 }
