@@ -9,6 +9,7 @@ import { parseStageConfig, type StageConfigInput } from '@hybrid-runner/config';
 import {
   distinctRequests,
   evaluate,
+  evaluateTrust,
   markdownTable,
   recordedRequests,
   secretArnOfName,
@@ -274,6 +275,65 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
       `arn:aws:execute-api:${ARN}:api0123/$default/DELETE/@connections/{connectionId}`,
       `arn:aws:execute-api:${ARN}:api0123/$default/GET/@connections/{connectionId}`,
     ]);
+  });
+
+  it('lets only Lambda assume the function roles, and only the one service account assume the pods role (Pod Identity)', async () => {
+    const tags = {
+      'aws:SourceAccount': ACCOUNT_ID,
+      'aws:RequestTag/eks-cluster-name': 'prod-eks',
+      'aws:RequestTag/kubernetes-namespace': 'collate-ingestion',
+      'aws:RequestTag/kubernetes-service-account': 'ingestion',
+    };
+    const cases = [
+      ...['BridgeRole', 'RegistryRole'].flatMap((role) => [
+        {
+          role,
+          principal: 'lambda.amazonaws.com',
+          action: 'sts:AssumeRole',
+          context: {},
+          expected: 'Allowed',
+        },
+        {
+          role,
+          principal: 'ec2.amazonaws.com',
+          action: 'sts:AssumeRole',
+          context: {},
+          expected: 'ImplicitlyDenied',
+        },
+      ]),
+      ...['sts:AssumeRole', 'sts:TagSession'].flatMap((action) => [
+        {
+          role: 'IngestionPodsRole',
+          principal: 'pods.eks.amazonaws.com',
+          action,
+          context: tags,
+          expected: 'Allowed',
+        },
+        ...Object.entries({
+          'aws:SourceAccount': '210987654321',
+          'aws:RequestTag/eks-cluster-name': 'another-cluster',
+          'aws:RequestTag/kubernetes-namespace': 'another-namespace',
+          'aws:RequestTag/kubernetes-service-account': 'default',
+        }).map(([key, value]) => ({
+          role: 'IngestionPodsRole',
+          principal: 'pods.eks.amazonaws.com',
+          action,
+          context: { ...tags, [key]: value },
+          expected: 'ImplicitlyDenied',
+        })),
+        {
+          role: 'IngestionPodsRole',
+          principal: 'lambda.amazonaws.com',
+          action,
+          context: tags,
+          expected: 'ImplicitlyDenied',
+        },
+      ]),
+    ] as const;
+    const evaluated = await Promise.all(
+      cases.map(async (request) => ({ ...request, evaluated: await evaluateTrust(run, request) })),
+    );
+    expect(evaluated.filter((row) => row.evaluated !== row.expected)).toEqual([]);
   });
 
   it('is the table docs/security.md shows', () => {

@@ -318,3 +318,34 @@ export function markdownTable(rows: IamRow[]): string {
   ];
   return lines.join('\n');
 }
+
+export interface TrustRequest {
+  /** Role name in the stack. */
+  role: string;
+  principal: string;
+  action: string;
+  context: Record<string, string>;
+}
+
+/** Evaluates a role's trust policy (as the resource policy of the role) for one assume-role request. */
+export async function evaluateTrust(run: StackRun, request: TrustRequest): Promise<string> {
+  const role = run.one('aws:iam/role:Role', request.role);
+  const response = await runSimulation(
+    {
+      identityPolicies: [],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: JSON.parse(role.inputs.assumeRolePolicy as string) as Record<string, unknown>,
+      request: {
+        principal: request.principal,
+        action: request.action,
+        resource: { resource: `arn:aws:iam::${ACCOUNT_ID}:role/${request.role}-role`, accountId: ACCOUNT_ID },
+        contextVariables: request.context,
+      },
+    },
+    {},
+  );
+  return response.resultType === 'error'
+    ? `error: ${JSON.stringify(response.errors).slice(0, 300)}`
+    : response.overallResult;
+}
