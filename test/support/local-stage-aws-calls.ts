@@ -13,6 +13,7 @@ import { clearEksClusterInfoCache } from '@hybrid-runner/aws';
 import { FUNCTION_ENV } from '@hybrid-runner/config';
 import { startLocalStage, type LocalStage, type TaskOutcome } from '@hybrid-runner/local';
 import { BridgeClient } from '@hybrid-runner/protocol';
+import { logger } from '../../functions/lib/logger.ts';
 import { asSender, startWireTap, type WireExchange } from './wire-tap.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -86,7 +87,13 @@ export async function recordLocalStageAwsCalls(): Promise<RecordedAwsCalls> {
   const tap = startWireTap();
   let stage: LocalStage | undefined;
   let client: BridgeClient | undefined;
+  // The stage's log and metric lines would fill the test output; what matters is on the wire.
+  const level = logger.getLevelName();
+  const consoleLog = console.log;
   try {
+    logger.setLogLevel('SILENT');
+    console.log = () => undefined;
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
     process.env.POWERTOOLS_METRICS_DISABLED = 'true';
     stage = await startLocalStage({
       agentId: TOUR.agentId,
@@ -195,6 +202,8 @@ export async function recordLocalStageAwsCalls(): Promise<RecordedAwsCalls> {
       tasks,
     };
   } finally {
+    console.log = consoleLog;
+    logger.setLogLevel(level);
     tap.stop();
     await client?.close().catch(() => undefined);
     await stage?.close();
