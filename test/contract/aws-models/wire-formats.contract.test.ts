@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   ApiGatewayManagementApiClient,
@@ -15,6 +16,7 @@ import {
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { WebSocket } from 'ws';
 import { startLocalApiGateway } from '@hybrid-runner/local';
+import { runSecretsCommand } from '../../../packages/cli/src/commands/secrets.ts';
 import {
   SecretsManagerSecretStore,
   clearEksClusterInfoCache,
@@ -341,6 +343,44 @@ describe("answers of the Secrets Manager, ECR and EKS wire stand-ins and the loc
       'InvalidRequestException',
       'InternalServiceError',
       'UnrecognizedClientException',
+    ]);
+    expect(results.flatMap((result) => result.problems)).toEqual([]);
+  });
+
+  it("the CLI's secrets put: CreateSecret, then PutSecretValue once the secret exists", async () => {
+    const standIn = await startSecretsManagerStandIn({
+      accessKeys: { [keys.accessKeyId]: keys.secretAccessKey },
+    });
+    cleanups.push(() => standIn.close());
+    const client = new SecretsManagerClient({
+      region: 'eu-west-1',
+      endpoint: standIn.url,
+      credentials: keys,
+      maxAttempts: 1,
+    });
+    const out = {
+      json: true,
+      result: () => undefined,
+      progress: () => undefined,
+      item: () => undefined,
+      error: () => undefined,
+    };
+    const put = (value: string) =>
+      runSecretsCommand({
+        action: 'put',
+        name: '/collate/hybrid-ingestion-runner/cli-put',
+        out,
+        stdin: Readable.from([value]),
+        client,
+      });
+    const results = [
+      ...(await checked('secretsmanager', () => put('first'))),
+      ...(await checked('secretsmanager', () => put('second'))),
+    ];
+    expect(results.map((result) => `${result.operation} ${result.error ?? 'ok'}`)).toEqual([
+      'CreateSecret ok',
+      'CreateSecret ResourceExistsException',
+      'PutSecretValue ok',
     ]);
     expect(results.flatMap((result) => result.problems)).toEqual([]);
   });
