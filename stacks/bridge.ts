@@ -52,10 +52,11 @@ export function deployBridge(input: BridgeInput): Bridge {
         tables.connections.arn,
         tables.state.arn,
         apiExecutionArn,
+        api.managementEndpoint,
         authTokenSecretArn,
         previousTokenArn,
       ])
-      .apply(([context, clusterRegionName, connectionsArn, stateArn, executionArn, tokenArn, previousArn]) =>
+      .apply(([context, clusterRegionName, connectionsArn, stateArn, executionArn, endpoint, tokenArn, previousArn]) =>
         JSON.stringify(
           bridgePolicy({
             account: context,
@@ -63,6 +64,7 @@ export function deployBridge(input: BridgeInput): Bridge {
             connectionsTableArn: connectionsArn,
             stateTableArn: stateArn,
             apiExecutionArn: executionArn,
+            apiStage: new URL(endpoint).pathname.replace(/^\//, ''),
             authTokenSecretArn: tokenArn,
             ...(previousArn ? { previousAuthTokenSecretArn: previousArn } : {}),
             clusterName: config.cluster.name,

@@ -30,7 +30,6 @@ export interface TrustDocument {
 
 /** Actions that only accept `Resource: "*"` in IAM. */
 export const WILDCARD_ACTIONS = {
-  ecrLogin: ['ecr:GetAuthorizationToken'],
   tracing: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
   vpcNetworking: [
     'ec2:CreateNetworkInterface',
@@ -125,6 +124,8 @@ export interface BridgePolicyInput {
   stateTableArn: string;
   /** `arn:…:execute-api:<region>:<account>:<apiId>`. */
   apiExecutionArn: string;
+  /** The WebSocket API's stage (the last segment of its management endpoint; SST deploys `$default`). */
+  apiStage: string;
   authTokenSecretArn: string;
   /** During a bot token rotation: the previous token's secret, readable until the stage drops it. */
   previousAuthTokenSecretArn?: string;
@@ -165,10 +166,11 @@ export function bridgePolicy(input: BridgePolicyInput): PolicyDocument {
       Resource: [input.stateTableArn],
     },
     {
+      // This stage only, and POST (PostToConnection) only: the code never gets or deletes a connection.
       Sid: 'ReplyOnThisApiOnly',
       Effect: 'Allow',
       Action: ['execute-api:ManageConnections'],
-      Resource: [`${input.apiExecutionArn}/*/*/@connections/*`],
+      Resource: [`${input.apiExecutionArn}/${input.apiStage}/POST/@connections/*`],
     },
     {
       Sid: 'ReadRunnerToken',
@@ -207,7 +209,10 @@ export interface RegistryPolicyInput {
   vpc: boolean;
 }
 
-/** The registry refresh function: Collate's keys, an ECR login, the cluster. */
+/**
+ * The registry refresh function: Collate's keys and the cluster. No ECR permission: the stack always gives
+ * the function Collate's keys, and ECR GetAuthorizationToken is signed with those, never with this role.
+ */
 export function registryPolicy(input: RegistryPolicyInput): PolicyDocument {
   return {
     Version: '2012-10-17',
@@ -219,8 +224,6 @@ export function registryPolicy(input: RegistryPolicyInput): PolicyDocument {
         Action: ['secretsmanager:GetSecretValue'],
         Resource: [input.ecrKeysSecretArn],
       },
-      // GetAuthorizationToken has no resource-level permissions in IAM.
-      { Sid: 'RegistryLogin', Effect: 'Allow', Action: [...WILDCARD_ACTIONS.ecrLogin], Resource: ['*'] },
       {
         Sid: 'FindCluster',
         Effect: 'Allow',

@@ -68,6 +68,10 @@ function stateFor(type: string, name: string, inputs: Record<string, unknown>): 
         name: `${name}-rule`,
         arn: `${arnBase}:events:${REGION}:${ACCOUNT_ID}:rule/${name}-rule`,
       };
+    case 'aws:sns/topic:Topic':
+      return { ...inputs, arn: `${arnBase}:sns:${REGION}:${ACCOUNT_ID}:${String(inputs.name)}` };
+    case 'aws:cloudwatch/metricAlarm:MetricAlarm':
+      return { ...inputs, arn: `${arnBase}:cloudwatch:${REGION}:${ACCOUNT_ID}:alarm:${String(inputs.name)}` };
     default:
       return { ...inputs };
   }

@@ -223,7 +223,7 @@ describe('stack with the chart defaults (Kubernetes secrets, no pod identity)', 
       ),
     );
     expect(statement(bridge, 'Connections')).toMatchObject({
-      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'],
+      Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'],
       Resource: [TABLES.connections],
     });
     // UpdateItem on a connection only for the rate limit's counters: never its agent id, source or TTL.
@@ -243,7 +243,7 @@ describe('stack with the chart defaults (Kubernetes secrets, no pod identity)', 
     });
     expect(statement(bridge, 'ReplyOnThisApiOnly')).toMatchObject({
       Action: ['execute-api:ManageConnections'],
-      Resource: [`arn:aws:execute-api:${ARN}:api0123/*/*/@connections/*`],
+      Resource: [`arn:aws:execute-api:${ARN}:api0123/$default/POST/@connections/*`],
     });
     expect(statement(bridge, 'ReadRunnerToken')).toMatchObject({
       Action: ['secretsmanager:GetSecretValue'],
@@ -255,18 +255,19 @@ describe('stack with the chart defaults (Kubernetes secrets, no pod identity)', 
     });
   });
 
-  it('grants the registry role its keys, the ECR login and the cluster; * only for ecr:GetAuthorizationToken', () => {
+  it("grants the registry role its keys and the cluster, no ECR permission (Collate's keys log in), and no *", () => {
     const registry = policy(run, 'RegistryRolePolicy');
+    expect(registry.Statement.map((s) => s.Sid)).toEqual([
+      'WriteOwnLogs',
+      'ReadCollateRegistryKeys',
+      'FindCluster',
+    ]);
     expect(statement(registry, 'ReadCollateRegistryKeys').Resource).toEqual([ECR_KEYS_SECRET]);
-    expect(statement(registry, 'RegistryLogin')).toMatchObject({
-      Action: ['ecr:GetAuthorizationToken'],
-      Resource: ['*'],
-    });
     expect(statement(registry, 'FindCluster').Resource).toEqual([CLUSTER]);
     const wildcards = allPolicies(run).flatMap((document) =>
       document.Statement.filter((s) => s.Resource.includes('*') || s.Action.some((a) => a.includes('*'))),
     );
-    expect(wildcards.flatMap((s) => s.Action)).toEqual(['ecr:GetAuthorizationToken']);
+    expect(wildcards).toEqual([]);
   });
 
   it('lets only Lambda assume the function roles', () => {
@@ -443,7 +444,6 @@ describe('stack with Secrets Manager, IRSA, a private cluster, tracing, Argo and
       'ec2:DeleteNetworkInterface',
       'ec2:DescribeNetworkInterfaces',
       'ec2:UnassignPrivateIpAddresses',
-      'ecr:GetAuthorizationToken',
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);

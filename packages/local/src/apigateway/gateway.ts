@@ -428,11 +428,12 @@ export async function startLocalApiGateway(options: LocalApiGatewayOptions): Pro
       return;
     }
     if (request.method === 'GET') {
-      // The wire names are camelCase (the model's jsonName), as API Gateway answers.
+      // The wire names are camelCase (the model's locationName), as API Gateway answers. The model's
+      // Identity requires userAgent: empty when the client sent none.
       sendJson(response, 200, {
         connectedAt: new Date(open.connectedAt).toISOString(),
         lastActiveAt: new Date(open.lastActiveAt).toISOString(),
-        identity: { sourceIp: open.sourceIp, ...(open.userAgent ? { userAgent: open.userAgent } : {}) },
+        identity: { sourceIp: open.sourceIp, userAgent: open.userAgent ?? '' },
       });
       return;
     }

@@ -1,0 +1,346 @@
+// Every IAM document the stack produces, evaluated by iam-simulate (written elsewhere, implementing AWS's
+// evaluation logic) against the calls the functions make, recorded over the wire from the local stage
+// (its stand-ins: dynalite, the Secrets Manager / ECR / EKS wire stand-ins, the local API Gateway), and
+// against the neighbours that must stay denied. docs/security.md shows the resulting table.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { parseStageConfig, type StageConfigInput } from '@hybrid-runner/config';
+import {
+  distinctRequests,
+  evaluate,
+  evaluateTrust,
+  markdownTable,
+  recordedRequests,
+  secretArnOfName,
+  stackRoles,
+  unusedGrants,
+  violations,
+  type IamRequest,
+  type IamRow,
+  type StackRole,
+} from '../support/iam-evaluation.ts';
+import { recordLocalStageAwsCalls, type RecordedAwsCalls } from '../support/local-stage-aws-calls.ts';
+import { ACCOUNT_ID, REGION, repoRoot, runStack, type StackRun } from './harness.ts';
+
+// Each handler's AWS calls are labelled with its module (the stack's `handler`), to attribute them to its role.
+vi.mock('../../functions/bridge/connect.ts', async (original) =>
+  (await import('../support/local-stage-aws-calls.ts')).labelledHandlers(
+    await original(),
+    'functions/bridge/connect',
+  ),
+);
+vi.mock('../../functions/bridge/disconnect.ts', async (original) =>
+  (await import('../support/local-stage-aws-calls.ts')).labelledHandlers(
+    await original(),
+    'functions/bridge/disconnect',
+  ),
+);
+vi.mock('../../functions/bridge/message.ts', async (original) =>
+  (await import('../support/local-stage-aws-calls.ts')).labelledHandlers(
+    await original(),
+    'functions/bridge/message',
+  ),
+);
+vi.mock('../../functions/schedule/heartbeat.ts', async (original) =>
+  (await import('../support/local-stage-aws-calls.ts')).labelledHandlers(
+    await original(),
+    'functions/schedule/heartbeat',
+  ),
+);
+vi.mock('../../functions/schedule/ecr-refresh.ts', async (original) =>
+  (await import('../support/local-stage-aws-calls.ts')).labelledHandlers(
+    await original(),
+    'functions/schedule/ecr-refresh',
+  ),
+);
+
+const ARN = `${REGION}:${ACCOUNT_ID}`;
+/** The local stage's features (Secrets Manager references, Pod Identity), so the same calls arise. */
+const STAGE: StageConfigInput = {
+  serverHost: 'acme.getcollate.io',
+  cluster: { name: 'prod-eks', region: REGION },
+  secretsManager: { provider: 'managed-aws' },
+  ingestionPods: { identity: 'pod-identity' },
+};
+const PREFIX = '/collate/hybrid-ingestion-runner/';
+
+/** What no function may do, whatever the code does today. */
+function deniedNeighbours(run: StackRun): IamRequest[] {
+  const denied = (role: string, action: string, resource: string): IamRequest => ({
+    role,
+    action,
+    resource,
+    madeBy: ['must stay denied'],
+    expected: 'Denied',
+  });
+  const bridgeEnvironment = run.one('standin:sst:aws:FunctionArgs', 'BridgeMessageArgs').inputs
+    .environment as Record<string, string>;
+  const tokenSecret = bridgeEnvironment.HYBRID_RUNNER_AUTH_TOKEN_SECRET!;
+  const ecrKeysSecret = (
+    run.one('standin:sst:aws:FunctionArgs', 'RegistryRefreshArgs').inputs.environment as Record<
+      string,
+      string
+    >
+  ).HYBRID_RUNNER_ECR_KEYS_SECRET!;
+  const pipelineSecret = secretArnOfName(REGION, ACCOUNT_ID, `${PREFIX}mysql-prod-password`);
+  const evilPrefix = secretArnOfName(REGION, ACCOUNT_ID, '/collate/hybrid-ingestion-runner-evil/x');
+  const outside = secretArnOfName(REGION, ACCOUNT_ID, '/collate/other-team/x');
+  const connections = `arn:aws:dynamodb:${ARN}:table/Connections-table`;
+  const cluster = (region: string, name: string) => `arn:aws:eks:${region}:${ACCOUNT_ID}:cluster/${name}`;
+  const connection = (api: string, stage: string, method: string) =>
+    `arn:aws:execute-api:${ARN}:${api}/${stage}/${method}/@connections/{connectionId}`;
+  const everyRole = ['BridgeRole', 'RegistryRole', 'IngestionPodsRole'];
+  return [
+    // Secrets: outside the prefix (also a prefix without the trailing slash), and each other's.
+    denied('IngestionPodsRole', 'secretsmanager:GetSecretValue', evilPrefix),
+    denied('IngestionPodsRole', 'secretsmanager:GetSecretValue', outside),
+    denied('IngestionPodsRole', 'secretsmanager:GetSecretValue', tokenSecret),
+    denied('IngestionPodsRole', 'secretsmanager:GetSecretValue', ecrKeysSecret),
+    denied('IngestionPodsRole', 'secretsmanager:PutSecretValue', pipelineSecret),
+    denied('IngestionPodsRole', 'secretsmanager:ListSecrets', '*'),
+    denied('BridgeRole', 'secretsmanager:GetSecretValue', pipelineSecret),
+    denied('BridgeRole', 'secretsmanager:DescribeSecret', evilPrefix),
+    denied('BridgeRole', 'secretsmanager:GetSecretValue', ecrKeysSecret),
+    denied('RegistryRole', 'secretsmanager:GetSecretValue', tokenSecret),
+    denied('RegistryRole', 'secretsmanager:GetSecretValue', pipelineSecret),
+    // Tables: another table, and deleting our own.
+    denied('BridgeRole', 'dynamodb:GetItem', `arn:aws:dynamodb:${ARN}:table/another-table`),
+    denied('BridgeRole', 'dynamodb:DeleteTable', connections),
+    denied('BridgeRole', 'dynamodb:DeleteTable', `arn:aws:dynamodb:${ARN}:table/RunnerState-table`),
+    // Clusters: another one, and the same name in another region.
+    denied('BridgeRole', 'eks:DescribeCluster', cluster(REGION, 'another-cluster')),
+    denied('BridgeRole', 'eks:DescribeCluster', cluster('us-east-1', 'prod-eks')),
+    denied('RegistryRole', 'eks:DescribeCluster', cluster(REGION, 'another-cluster')),
+    // The management API: another API, another stage of ours, and methods the code never uses.
+    denied('BridgeRole', 'execute-api:ManageConnections', connection('api9999', '$default', 'POST')),
+    denied('BridgeRole', 'execute-api:ManageConnections', connection('api0123', 'prod', 'POST')),
+    denied('BridgeRole', 'execute-api:ManageConnections', connection('api0123', '$default', 'DELETE')),
+    denied('BridgeRole', 'execute-api:ManageConnections', connection('api0123', '$default', 'GET')),
+    // The registry: the roles need no ECR permission at all (Collate's keys sign the login), nor push images.
+    ...everyRole.map((role) => denied(role, 'ecr:GetAuthorizationToken', '*')),
+    ...everyRole.map((role) =>
+      denied(role, 'ecr:PutImage', `arn:aws:ecr:${REGION}:118146679784:repository/collate-ingestion`),
+    ),
+    // IAM itself.
+    ...everyRole.flatMap((role) => [
+      denied(role, 'iam:PassRole', `arn:aws:iam::${ACCOUNT_ID}:role/BridgeRole-role`),
+      denied(role, 'iam:CreateAccessKey', `arn:aws:iam::${ACCOUNT_ID}:user/deployer`),
+      denied(role, 'iam:AttachRolePolicy', `arn:aws:iam::${ACCOUNT_ID}:role/RegistryRole-role`),
+    ]),
+  ];
+}
+
+/** The ingestion pods read every secret the runner checked a `secret:` reference for (GetSecretValue). */
+function podRequests(requests: IamRequest[]): IamRequest[] {
+  return requests
+    .filter((request) => request.role === 'BridgeRole' && request.action === 'secretsmanager:DescribeSecret')
+    .map((request) => ({
+      ...request,
+      role: 'IngestionPodsRole',
+      action: 'secretsmanager:GetSecretValue',
+      madeBy: ['ingestion pods'],
+    }));
+}
+
+function withoutAction(roles: StackRole[], roleName: string, action: string): StackRole[] {
+  return roles.map((role) =>
+    role.name !== roleName
+      ? role
+      : {
+          ...role,
+          policies: role.policies.map((policy) => ({
+            ...policy,
+            Statement: policy.Statement.map((s) => ({ ...s, Action: s.Action.filter((a) => a !== action) })),
+          })),
+        },
+  );
+}
+
+function withStatement(
+  roles: StackRole[],
+  roleName: string,
+  statement: Record<string, unknown>,
+): StackRole[] {
+  return roles.map((role) =>
+    role.name !== roleName
+      ? role
+      : {
+          ...role,
+          policies: [
+            ...role.policies,
+            { Version: '2012-10-17', Statement: [statement] } as unknown as StackRole['policies'][number],
+          ],
+        },
+  );
+}
+
+function tableRows(markdown: string): string[][] {
+  return markdown
+    .split('\n')
+    .filter((line) => line.startsWith('|') && !/^\|[-| ]+\|$/.test(line.replace(/:/g, '-')))
+    .map((line) =>
+      line
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((cell) => cell.trim()),
+    );
+}
+
+describe('IAM policies of the stack evaluated by iam-simulate against calls recorded from the local stage (stand-ins)', () => {
+  let recorded: RecordedAwsCalls;
+  let run: StackRun;
+  let roles: StackRole[];
+  let requests: IamRequest[];
+  let rows: IamRow[];
+
+  beforeAll(async () => {
+    recorded = await recordLocalStageAwsCalls();
+    run = await runStack(parseStageConfig(STAGE));
+    roles = stackRoles(run);
+    const calls = distinctRequests(recordedRequests(recorded, run));
+    requests = [...calls, ...podRequests(calls), ...deniedNeighbours(run)];
+    rows = await evaluate(roles, requests);
+  }, 120_000);
+
+  it('recorded a call of every function and every service the functions use', () => {
+    const made = new Set(requests.flatMap((request) => request.madeBy));
+    for (const module of [
+      'functions/bridge/connect',
+      'functions/bridge/disconnect',
+      'functions/bridge/message',
+      'functions/schedule/heartbeat',
+      'functions/schedule/ecr-refresh',
+    ]) {
+      expect(made, module).toContain(module);
+    }
+    const actions = new Set(
+      requests.filter((r) => r.expected === 'Allowed').map((r) => r.action.split(':')[0]),
+    );
+    expect([...actions].sort()).toEqual(['dynamodb', 'eks', 'execute-api', 'logs', 'secretsmanager']);
+    // The ECR login is made, but signed with Collate's keys from their secret: not a permission of the role.
+    const logins = recorded.exchanges.filter(
+      (exchange) => recorded.serviceOfPort.get(exchange.port) === 'ecr',
+    );
+    expect(logins.map((exchange) => exchange.sender)).toContain('functions/schedule/ecr-refresh');
+    for (const login of logins) {
+      expect(login.headers.authorization).not.toContain(`Credential=${recorded.functionAccessKeyId}/`);
+    }
+  });
+
+  it('allows every recorded call and denies every neighbour', () => {
+    expect(violations(rows)).toEqual([]);
+    expect(rows.filter((row) => row.expected === 'Denied').length).toBeGreaterThan(20);
+  });
+
+  it('grants the function roles nothing that no recorded call uses', () => {
+    // The pods' calls are made by the ingestion code (not ours, not recorded), so their role is left out.
+    expect(unusedGrants(roles, requests, ['BridgeRole', 'RegistryRole'])).toEqual([]);
+    const widened = withStatement(roles, 'BridgeRole', {
+      Sid: 'Widened',
+      Effect: 'Allow',
+      Action: ['dynamodb:BatchWriteItem'],
+      Resource: [`arn:aws:dynamodb:${ARN}:table/Connections-table`],
+    });
+    expect(unusedGrants(widened, requests, ['BridgeRole', 'RegistryRole'])).toEqual([
+      `BridgeRole Widened dynamodb:BatchWriteItem on arn:aws:dynamodb:${ARN}:table/Connections-table`,
+    ]);
+  });
+
+  it('fails when a policy loses an action a function needs', async () => {
+    const broken = await evaluate(withoutAction(roles, 'BridgeRole', 'dynamodb:UpdateItem'), requests);
+    expect(violations(broken).map((row) => `${row.role} ${row.action}`)).toEqual([
+      'BridgeRole dynamodb:UpdateItem',
+    ]);
+  });
+
+  it('fails when a policy gains a forbidden action, or the management API grant widens to every stage', async () => {
+    const gained = await evaluate(
+      withStatement(roles, 'RegistryRole', { Effect: 'Allow', Action: ['iam:PassRole'], Resource: ['*'] }),
+      requests,
+    );
+    expect(violations(gained).map((row) => `${row.role} ${row.action}`)).toEqual([
+      'RegistryRole iam:PassRole',
+    ]);
+    const everyStage = await evaluate(
+      withStatement(roles, 'BridgeRole', {
+        Effect: 'Allow',
+        Action: ['execute-api:ManageConnections'],
+        Resource: [`arn:aws:execute-api:${ARN}:api0123/*/*/@connections/*`],
+      }),
+      requests,
+    );
+    expect(violations(everyStage).map((row) => row.resource)).toEqual([
+      `arn:aws:execute-api:${ARN}:api0123/prod/POST/@connections/{connectionId}`,
+      `arn:aws:execute-api:${ARN}:api0123/$default/DELETE/@connections/{connectionId}`,
+      `arn:aws:execute-api:${ARN}:api0123/$default/GET/@connections/{connectionId}`,
+    ]);
+  });
+
+  it('lets only Lambda assume the function roles, and only the one service account assume the pods role (Pod Identity)', async () => {
+    const tags = {
+      'aws:SourceAccount': ACCOUNT_ID,
+      'aws:RequestTag/eks-cluster-name': 'prod-eks',
+      'aws:RequestTag/kubernetes-namespace': 'collate-ingestion',
+      'aws:RequestTag/kubernetes-service-account': 'ingestion',
+    };
+    const cases = [
+      ...['BridgeRole', 'RegistryRole'].flatMap((role) => [
+        {
+          role,
+          principal: 'lambda.amazonaws.com',
+          action: 'sts:AssumeRole',
+          context: {},
+          expected: 'Allowed',
+        },
+        {
+          role,
+          principal: 'ec2.amazonaws.com',
+          action: 'sts:AssumeRole',
+          context: {},
+          expected: 'ImplicitlyDenied',
+        },
+      ]),
+      ...['sts:AssumeRole', 'sts:TagSession'].flatMap((action) => [
+        {
+          role: 'IngestionPodsRole',
+          principal: 'pods.eks.amazonaws.com',
+          action,
+          context: tags,
+          expected: 'Allowed',
+        },
+        ...Object.entries({
+          'aws:SourceAccount': '210987654321',
+          'aws:RequestTag/eks-cluster-name': 'another-cluster',
+          'aws:RequestTag/kubernetes-namespace': 'another-namespace',
+          'aws:RequestTag/kubernetes-service-account': 'default',
+        }).map(([key, value]) => ({
+          role: 'IngestionPodsRole',
+          principal: 'pods.eks.amazonaws.com',
+          action,
+          context: { ...tags, [key]: value },
+          expected: 'ImplicitlyDenied',
+        })),
+        {
+          role: 'IngestionPodsRole',
+          principal: 'lambda.amazonaws.com',
+          action,
+          context: tags,
+          expected: 'ImplicitlyDenied',
+        },
+      ]),
+    ] as const;
+    const evaluated = await Promise.all(
+      cases.map(async (request) => ({ ...request, evaluated: await evaluateTrust(run, request) })),
+    );
+    expect(evaluated.filter((row) => row.evaluated !== row.expected)).toEqual([]);
+  });
+
+  it('is the table docs/security.md shows', () => {
+    if (process.env.PRINT_IAM_TABLE) console.log(markdownTable(rows));
+    const page = readFileSync(join(repoRoot, 'docs/security.md'), 'utf8');
+    const section = /<!-- iam-evaluation:start -->([\s\S]*?)<!-- iam-evaluation:end -->/.exec(page)?.[1];
+    expect(section, 'docs/security.md has no iam-evaluation section').toBeDefined();
+    expect(tableRows(section ?? '')).toEqual(tableRows(markdownTable(rows)));
+  });
+});

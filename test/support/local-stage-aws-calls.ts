@@ -1,0 +1,214 @@
+// The AWS calls the Lambda functions really make, recorded over the wire: the local stage (the unchanged
+// handlers, composed from their environment, against dynalite, the Secrets Manager / ECR / EKS wire
+// stand-ins and the local API Gateway) is driven through one tour, and every HTTP exchange is labelled
+// with the handler module whose invocation sent it. Test files label the handlers with `labelledHandlers`
+// in a vi.mock (see test/contract/aws-models/wire-formats.contract.test.ts).
+// What this proves: which operations, on which resources, the code sends and in what wire form. What it
+// cannot: that the stand-ins answer as AWS does (the model checks cover the shapes, not behaviour).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { clearEksClusterInfoCache } from '@hybrid-runner/aws';
+import { FUNCTION_ENV } from '@hybrid-runner/config';
+import { startLocalStage, type LocalStage, type TaskOutcome } from '@hybrid-runner/local';
+import { BridgeClient } from '@hybrid-runner/protocol';
+import { logger } from '../../functions/lib/logger.ts';
+import { asSender, startWireTap, type WireExchange } from './wire-tap.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/** Handler modules by label: the label is the module path, as the stack's `handler` names it. */
+export const HANDLER_MODULES = {
+  connect: 'functions/bridge/connect',
+  disconnect: 'functions/bridge/disconnect',
+  message: 'functions/bridge/message',
+  heartbeat: 'functions/schedule/heartbeat',
+  registryRefresh: 'functions/schedule/ecr-refresh',
+} as const;
+
+/** The exports of a handler module with its entry points labelled (for vi.mock factories). */
+export function labelledHandlers<T extends Record<string, unknown>>(module: T, label: string): T {
+  const wrapped: Record<string, unknown> = { ...module };
+  if (typeof module.handler === 'function') {
+    const handler = module.handler as (...args: unknown[]) => unknown;
+    wrapped.handler = (...args: unknown[]) => asSender(label, () => handler(...args));
+  }
+  if (typeof module.createEcrRefreshHandler === 'function') {
+    const create = module.createEcrRefreshHandler as (...args: unknown[]) => (...args: unknown[]) => unknown;
+    wrapped.createEcrRefreshHandler = (...deps: unknown[]) => {
+      const handler = create(...deps);
+      return (...args: unknown[]) => asSender(label, () => handler(...args));
+    };
+  }
+  return wrapped as T;
+}
+
+export const TOUR = {
+  agentId: 'wire-recorder',
+  token: 'wire-recorder-bot-token-5c1e7a0b9d',
+  existingSecret: '/collate/hybrid-ingestion-runner/mysql-prod-password',
+  missingSecret: '/collate/hybrid-ingestion-runner/absent-password',
+  goneConnection: 'gone-connection-id=',
+} as const;
+
+export interface RecordedAwsCalls {
+  exchanges: WireExchange[];
+  /** Service of each recorded port: dynamodb, secretsmanager, ecr, eks, apigatewaymanagementapi, kubernetes. */
+  serviceOfPort: Map<number, string>;
+  /** The endpoints' base paths (the management API's stage). */
+  basePathOfPort: Map<number, string>;
+  /** The function environment the handlers ran with (FUNCTION_ENV values; no secret values). */
+  functionEnvironment: Record<string, string>;
+  /** The access key id the functions sign with (their role's, in AWS); other keys are not the role's calls. */
+  functionAccessKeyId: string;
+  region: string;
+  tasks: TaskOutcome[];
+}
+
+function portOf(url: string): number {
+  const parsed = new URL(url);
+  return Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
+}
+
+async function until(what: string, probe: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
+    await new Promise((done) => setTimeout(done, 20));
+  }
+}
+
+/** Starts the local stage, drives one tour through every function, and returns what went over the wire. */
+export async function recordLocalStageAwsCalls(): Promise<RecordedAwsCalls> {
+  const saved = { ...process.env };
+  const directory = mkdtempSync(join(tmpdir(), 'wire-recorder-'));
+  const tasks: TaskOutcome[] = [];
+  const tap = startWireTap();
+  let stage: LocalStage | undefined;
+  let client: BridgeClient | undefined;
+  // The stage's log and metric lines would fill the test output; what matters is on the wire.
+  const level = logger.getLevelName();
+  const consoleLog = console.log;
+  try {
+    logger.setLogLevel('SILENT');
+    console.log = () => undefined;
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    stage = await startLocalStage({
+      agentId: TOUR.agentId,
+      token: TOUR.token,
+      port: 0,
+      kubeconfigPath: join(directory, 'kubeconfig'),
+      cli: { node: process.execPath, script: join(ROOT, 'packages/cli/bin/hybrid-runner.js') },
+      heartbeatSeconds: 300,
+      ecrRefreshSeconds: 86_400,
+      seedSecrets: { [TOUR.existingSecret]: 'recorded-password-value' },
+      controller: { podRunMs: 50 },
+      onTask: (outcome) => tasks.push(outcome),
+    });
+    const functionEnvironment = Object.fromEntries(
+      Object.values(FUNCTION_ENV)
+        .map((name) => [name, process.env[name]])
+        .filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+    );
+    const functionAccessKeyId = process.env.AWS_ACCESS_KEY_ID ?? '';
+    // The deploy-time registry refresh runs at start; each Lambda has its own container, so the cluster
+    // lookup it cached must not spare the bridge functions theirs.
+    await until('the registry refresh at start', () => tasks.some((task) => task.task === 'ecr-refresh'));
+    clearEksClusterInfoCache();
+
+    client = await BridgeClient.connect(stage.url, {
+      token: TOUR.token,
+      agentId: TOUR.agentId,
+      reconnect: { maxAttempts: 0 },
+      requestTimeoutMs: 20_000,
+    });
+    const pipeline = {
+      name: 'metadata_ingestion',
+      fullyQualifiedName: 'mysql_prod.metadata_ingestion',
+      pipelineType: 'metadata' as const,
+    };
+    await client.request('deployPipeline', { pipeline, workflowConfig: { source: { type: 'mysql' } } });
+    await client.request('runPipeline', { pipeline });
+    const testConnection = (password: string) =>
+      client!.request('runAutomationsWorkflow', {
+        workflow: {
+          id: `w-${password.length}`,
+          name: 'test-mysql',
+          workflowType: 'TEST_CONNECTION',
+          request: { connection: { config: { password: `secret:${password}` } } },
+        },
+      });
+    await testConnection(TOUR.existingSecret);
+    await testConnection(TOUR.missingSecret).catch(() => undefined);
+    await client.request('toggleIngestion', { pipeline: { ...pipeline, enabled: false } });
+    await client.request('deletePipeline', { pipeline });
+
+    // A connection API Gateway has already closed: the heartbeat's post is answered 410 and the record pruned.
+    const dynamo = new DynamoDBClient({});
+    await asSender('test-driver', () =>
+      dynamo.send(
+        new PutItemCommand({
+          TableName: functionEnvironment[FUNCTION_ENV.connectionsTable],
+          Item: {
+            connectionId: { S: TOUR.goneConnection },
+            agentId: { S: TOUR.agentId },
+            connectedAt: { N: String(Date.now()) },
+            ttl: { N: String(Math.floor(Date.now() / 1000) + 3600) },
+          },
+        }),
+      ),
+    );
+    dynamo.destroy();
+    await stage.scheduler.runNow('heartbeat');
+
+    const before = tap.exchanges.length;
+    await client.close();
+    client = undefined;
+    await until('the $disconnect handler', () =>
+      tap.exchanges
+        .slice(before)
+        .some((exchange) => exchange.sender === HANDLER_MODULES.disconnect && exchange.status !== undefined),
+    );
+    await tap.settled();
+
+    const env = stage.clientEnv;
+    const serviceOfPort = new Map<number, string>();
+    const basePathOfPort = new Map<number, string>();
+    const endpoints: Array<[string | undefined, string]> = [
+      [env.AWS_ENDPOINT_URL_DYNAMODB, 'dynamodb'],
+      [env.AWS_ENDPOINT_URL_SECRETS_MANAGER, 'secretsmanager'],
+      [env.AWS_ENDPOINT_URL_ECR, 'ecr'],
+      [env.AWS_ENDPOINT_URL_EKS, 'eks'],
+      [stage.managementEndpoint, 'apigatewaymanagementapi'],
+      [stage.kubernetesApi, 'kubernetes'],
+    ];
+    for (const [url, service] of endpoints) {
+      if (!url) throw new Error(`The local stage did not report its ${service} endpoint.`);
+      serviceOfPort.set(portOf(url), service);
+      basePathOfPort.set(portOf(url), new URL(url).pathname.replace(/\/$/, ''));
+    }
+    return {
+      // The WebSocket handshakes share the gateway's port with the management API; they are not AWS calls.
+      exchanges: tap.exchanges.filter(
+        (exchange) => serviceOfPort.has(exchange.port) && exchange.headers.upgrade === undefined,
+      ),
+      serviceOfPort,
+      basePathOfPort,
+      functionEnvironment,
+      functionAccessKeyId,
+      region: env.AWS_REGION ?? 'eu-west-1',
+      tasks,
+    };
+  } finally {
+    console.log = consoleLog;
+    logger.setLogLevel(level);
+    tap.stop();
+    await client?.close().catch(() => undefined);
+    await stage?.close();
+    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+    Object.assign(process.env, saved);
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
