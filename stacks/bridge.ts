@@ -56,32 +56,42 @@ export function deployBridge(input: BridgeInput): Bridge {
         authTokenSecretArn,
         previousTokenArn,
       ])
-      .apply(([context, clusterRegionName, connectionsArn, stateArn, executionArn, endpoint, tokenArn, previousArn]) =>
-        JSON.stringify(
-          bridgePolicy({
-            account: context,
-            functionNames: [names.connect, names.disconnect, names.message, names.heartbeat],
-            connectionsTableArn: connectionsArn,
-            stateTableArn: stateArn,
-            apiExecutionArn: executionArn,
-            apiStage: new URL(endpoint).pathname.replace(/^\//, ''),
-            authTokenSecretArn: tokenArn,
-            ...(previousArn ? { previousAuthTokenSecretArn: previousArn } : {}),
-            clusterName: config.cluster.name,
-            clusterRegion: clusterRegionName,
-            ...(config.secretsManager.provider === 'managed-aws'
-              ? {
-                  secretReferencePrefixArn: secretPrefixArn(
-                    context,
-                    config.secretsManager.prefix,
-                    config.secretsManager.region ?? clusterRegionName,
-                  ),
-                }
-              : {}),
-            tracing: config.observability.tracing,
-            vpc: Boolean(vpc),
-          }),
-        ),
+      .apply(
+        ([
+          context,
+          clusterRegionName,
+          connectionsArn,
+          stateArn,
+          executionArn,
+          endpoint,
+          tokenArn,
+          previousArn,
+        ]) =>
+          JSON.stringify(
+            bridgePolicy({
+              account: context,
+              functionNames: [names.connect, names.disconnect, names.message, names.heartbeat],
+              connectionsTableArn: connectionsArn,
+              stateTableArn: stateArn,
+              apiExecutionArn: executionArn,
+              apiStage: new URL(endpoint).pathname.replace(/^\//, ''),
+              authTokenSecretArn: tokenArn,
+              ...(previousArn ? { previousAuthTokenSecretArn: previousArn } : {}),
+              clusterName: config.cluster.name,
+              clusterRegion: clusterRegionName,
+              ...(config.secretsManager.provider === 'managed-aws'
+                ? {
+                    secretReferencePrefixArn: secretPrefixArn(
+                      context,
+                      config.secretsManager.prefix,
+                      config.secretsManager.region ?? clusterRegionName,
+                    ),
+                  }
+                : {}),
+              tracing: config.observability.tracing,
+              vpc: Boolean(vpc),
+            }),
+          ),
       ),
   });
 
