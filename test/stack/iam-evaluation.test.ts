@@ -249,8 +249,10 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
 
   it('fails when a policy loses an action a function needs', async () => {
     const broken = await evaluate(withoutAction(roles, 'BridgeRole', 'dynamodb:UpdateItem'), requests);
-    expect(violations(broken).map((row) => `${row.role} ${row.action}`)).toEqual([
-      'BridgeRole dynamodb:UpdateItem',
+    // Both tables lose it: the state table's writes and the rate limit's counter on the connections table.
+    expect(violations(broken).map((row) => `${row.role} ${row.action} ${row.resource}`)).toEqual([
+      'BridgeRole dynamodb:UpdateItem arn:aws:dynamodb:eu-west-1:123456789012:table/Connections-table',
+      'BridgeRole dynamodb:UpdateItem arn:aws:dynamodb:eu-west-1:123456789012:table/RunnerState-table',
     ]);
   });
 
