@@ -82,6 +82,7 @@ export class PodLogStore {
       limitBytes?: number;
       tailLines?: number;
       timestamps?: boolean;
+      sinceTime?: Date;
       chunkBytes?: number;
       signal?: AbortSignal;
     },
@@ -91,16 +92,38 @@ export class PodLogStore {
     let budget = options.limitBytes ?? Number.POSITIVE_INFINITY;
     let index = 0;
     let pending: Buffer[] = [];
-    if (options.tailLines !== undefined || options.timestamps) {
-      // Line-oriented options need the whole text split into lines (with the time each was written).
+    if (options.tailLines !== undefined || options.timestamps || options.sinceTime !== undefined) {
+      // Line-oriented options need the whole text split into lines, each with the time its first byte was
+      // written. Like the kubelet: a timestamp starts every line (not a continued one), and sinceTime keeps
+      // the lines written at or after it, in whole seconds as the API server passes it on.
+      const since =
+        options.sinceTime === undefined
+          ? Number.NEGATIVE_INFINITY
+          : Math.floor(options.sinceTime.getTime() / 1000) * 1000;
       const lines: Buffer[] = [];
+      let open: { at: Date; parts: Buffer[] } | undefined;
+      const close = (): void => {
+        if (!open) return;
+        if (open.at.getTime() >= since) {
+          const text = Buffer.concat(open.parts);
+          lines.push(
+            options.timestamps ? Buffer.concat([Buffer.from(`${open.at.toISOString()} `), text]) : text,
+          );
+        }
+        open = undefined;
+      };
       for (const entry of log.entries) {
-        const text = entry.data.toString('utf8');
-        for (const line of text.split(/(?<=\n)/)) {
-          if (line === '') continue;
-          lines.push(Buffer.from(options.timestamps ? `${entry.at.toISOString()} ${line}` : line));
+        let from = 0;
+        while (from < entry.data.length) {
+          const newline = entry.data.indexOf(0x0a, from);
+          const end = newline === -1 ? entry.data.length : newline + 1;
+          open ??= { at: entry.at, parts: [] };
+          open.parts.push(entry.data.subarray(from, end));
+          if (newline !== -1) close();
+          from = end;
         }
       }
+      close();
       pending =
         options.tailLines !== undefined ? lines.slice(Math.max(0, lines.length - options.tailLines)) : lines;
       index = log.entries.length;

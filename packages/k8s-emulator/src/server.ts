@@ -714,6 +714,11 @@ class EmulatorServer {
     const limitBytes = positiveInteger(query, 'limitBytes');
     const tailLines = positiveInteger(query, 'tailLines');
     if (limitBytes === 0) throw badRequest('limitBytes: Invalid value: 0: must be greater than 0');
+    const sinceParam = query.get('sinceTime');
+    const sinceTime = sinceParam === null ? undefined : new Date(sinceParam);
+    if (sinceTime !== undefined && Number.isNaN(sinceTime.getTime())) {
+      throw badRequest(`sinceTime: Invalid value: "${String(sinceParam).slice(0, 40)}": must be an RFC3339 time`);
+    }
     const abort = new AbortController();
     request.on('close', () => abort.abort());
     response.on('close', () => abort.abort());
@@ -723,6 +728,7 @@ class EmulatorServer {
     for await (const chunk of this.cluster.logs.read(namespace, name, container, {
       follow: isTrue(query, 'follow'),
       timestamps: isTrue(query, 'timestamps'),
+      ...(sinceTime !== undefined ? { sinceTime } : {}),
       ...(limitBytes !== undefined ? { limitBytes } : {}),
       ...(tailLines !== undefined ? { tailLines } : {}),
       signal: abort.signal,

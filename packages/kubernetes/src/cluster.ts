@@ -260,7 +260,12 @@ export class KubernetesCluster implements ClusterPort {
       {
         method: 'GET',
         path: `${objectPath(RESOURCES.pod, namespace, pod)}/log`,
-        query: { container: options.container, limitBytes: options.limitBytes },
+        query: {
+          container: options.container,
+          limitBytes: options.limitBytes,
+          ...(options.timestamps ? { timestamps: 'true' } : {}),
+          ...(options.sinceTime ? { sinceTime: options.sinceTime } : {}),
+        },
         accept: '*/*',
         stream: true,
         retry: 'idempotent',
