@@ -717,7 +717,9 @@ class EmulatorServer {
     const sinceParam = query.get('sinceTime');
     const sinceTime = sinceParam === null ? undefined : new Date(sinceParam);
     if (sinceTime !== undefined && Number.isNaN(sinceTime.getTime())) {
-      throw badRequest(`sinceTime: Invalid value: "${String(sinceParam).slice(0, 40)}": must be an RFC3339 time`);
+      throw badRequest(
+        `sinceTime: Invalid value: "${String(sinceParam).slice(0, 40)}": must be an RFC3339 time`,
+      );
     }
     const abort = new AbortController();
     request.on('close', () => abort.abort());
