@@ -222,8 +222,9 @@ describe('stack with the chart defaults (Kubernetes secrets, no pod identity)', 
         (fn) => `arn:aws:logs:${ARN}:log-group:/aws/lambda/hybrid-runner-test-${fn}:*`,
       ),
     );
+    // GetItem: the rate limit reads a throttled connection's window to say when to retry.
     expect(statement(bridge, 'Connections')).toMatchObject({
-      Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'],
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'],
       Resource: [TABLES.connections],
     });
     // UpdateItem on a connection only for the rate limit's counters: never its agent id, source or TTL.
