@@ -52,6 +52,12 @@ export interface BridgeClientOptions {
    * `ws://` to a loopback address such as the local stage, carries the token).
    */
   allowPlainTextToken?: boolean;
+  /**
+   * Send a request again, with the same id, when the runner answers `throttled` (default true): the runner did
+   * not run it, so waiting `retryAfterMs` and sending it again is safe. Only while the request's timeout
+   * leaves room for the wait; otherwise the request rejects with the `throttled` BridgeRequestError.
+   */
+  retryThrottled?: boolean;
 }
 
 /** Hosts whose traffic never leaves this machine, so a plain `ws://` handshake exposes no token. */
@@ -74,9 +80,12 @@ export type ClientLifecycleEvent =
   | { type: 'reconnecting'; attempt: number; delayMs: number }
   | { type: 'stopped'; error: Error }
   | { type: 'unexpectedMessage'; reason: string }
+  | { type: 'throttled'; requestId: string; retryAfterMs: number }
   | { type: 'handlerError'; event: EventName; error: unknown };
 
 const ACCEPTED_CODES = Object.keys(EXTENSION_ERROR_CODES);
+/** How long to wait before sending a throttled request again when the runner did not say. */
+const DEFAULT_THROTTLED_WAIT_MS = 1000;
 
 export const DEFAULT_CONNECTION_LIFETIME_MS = 110 * 60 * 1000;
 
@@ -159,6 +168,10 @@ interface Pending {
   /** The socket the request went out on; undefined while waiting for a connection. */
   socket: WebSocket | undefined;
   timer: ReturnType<typeof setTimeout>;
+  /** When the request times out (epoch ms). */
+  deadline: number;
+  /** Set while a throttled request waits to be sent again. */
+  retryTimer?: ReturnType<typeof setTimeout>;
   resolve: (payload: unknown) => void;
   reject: (error: Error) => void;
 }
@@ -257,6 +270,7 @@ export class BridgeClient {
         text,
         socket: undefined,
         timer: setTimeout(() => this.#settle(entry, new BridgeTimeoutError(id, type, timeoutMs)), timeoutMs),
+        deadline: Date.now() + timeoutMs,
         resolve: resolve as (payload: unknown) => void,
         reject,
       };
@@ -364,7 +378,28 @@ export class BridgeClient {
       this.#retiring.add(previous);
       this.#closeIfDrained(previous);
     }
-    for (const entry of this.#pending.values()) if (entry.socket === undefined) this.#send(entry, socket);
+    for (const entry of this.#pending.values()) {
+      if (entry.socket === undefined && entry.retryTimer === undefined) this.#send(entry, socket);
+    }
+  }
+
+  /** A throttled request goes out again after the runner's wait, if its timeout leaves room for it. */
+  #retryLater(entry: Pending, retryAfterMs: number | undefined): boolean {
+    if (this.#options.retryThrottled === false) return false;
+    const delayMs = retryAfterMs ?? DEFAULT_THROTTLED_WAIT_MS;
+    if (Date.now() + delayMs >= entry.deadline) return false;
+    const socket = entry.socket;
+    entry.socket = undefined;
+    entry.retryTimer = setTimeout(() => {
+      entry.retryTimer = undefined;
+      if (this.#pending.get(entry.id) !== entry) return;
+      const active = this.#active;
+      // No open connection now: the next one sends it (see #adopt).
+      if (active?.readyState === WebSocket.OPEN) this.#send(entry, active);
+    }, delayMs);
+    this.#emit({ type: 'throttled', requestId: entry.id, retryAfterMs: delayMs });
+    if (socket && this.#retiring.has(socket)) this.#closeIfDrained(socket);
+    return true;
   }
 
   #send(entry: Pending, socket: WebSocket): void {
@@ -386,6 +421,7 @@ export class BridgeClient {
     if (this.#pending.get(entry.id) !== entry) return;
     this.#pending.delete(entry.id);
     clearTimeout(entry.timer);
+    clearTimeout(entry.retryTimer);
     if (outcome instanceof Error) entry.reject(outcome);
     else entry.resolve(outcome.payload);
     if (entry.socket && this.#retiring.has(entry.socket)) this.#closeIfDrained(entry.socket);
@@ -550,6 +586,7 @@ export class BridgeClient {
         code: 'internal' as const,
         message: 'The runner gave no error detail.',
       };
+      if (error.code === 'throttled' && this.#retryLater(entry, error.retryAfterMs)) return;
       this.#settle(
         entry,
         new BridgeRequestError(error.code, error.message, entry.id, entry.op, {

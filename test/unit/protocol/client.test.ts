@@ -170,7 +170,7 @@ describe('BridgeClient: requests', () => {
           }),
         ),
       );
-    const { client } = await setup({}, runner);
+    const { client } = await setup({ retryThrottled: false }, runner);
     const failure = client.request('ping', {}, { id: 'throttled-1' });
     await expect(failure).rejects.toBeInstanceOf(BridgeRequestError);
     await expect(failure).rejects.toMatchObject({
@@ -182,6 +182,90 @@ describe('BridgeClient: requests', () => {
       id: 'throttled-1',
       acceptErrorCodes: ['throttled'],
     });
+  });
+
+  it('sends a throttled request again with the same id after retryAfterMs, and resolves its answer', async () => {
+    const runner = new FakeRunner();
+    const sentAt: number[] = [];
+    runner.reply = (socket, request) => {
+      sentAt.push(Date.now());
+      const response =
+        sentAt.length < 3
+          ? errorResponse(request.id, request.type, {
+              code: 'throttled',
+              message: 'Too many requests on this connection: send it again with the same id in 0.1 s.',
+              retryAfterMs: 100,
+            })
+          : okResponse(request.id, 'ping', { pong: true, agentId: AGENT, version: '1.0.0' });
+      socket.send(JSON.stringify(response));
+    };
+    const { client, lifecycle } = await setup({}, runner);
+    await expect(client.request('ping', {}, { id: 'throttled-2', timeoutMs: 5000 })).resolves.toMatchObject({
+      pong: true,
+    });
+    expect(runner.frames.map((frame) => (JSON.parse(frame) as { id: string }).id)).toEqual([
+      'throttled-2',
+      'throttled-2',
+      'throttled-2',
+    ]);
+    expect(sentAt[1]! - sentAt[0]!).toBeGreaterThanOrEqual(90);
+    expect(lifecycle.filter((event) => event.type === 'throttled')).toEqual([
+      { type: 'throttled', requestId: 'throttled-2', retryAfterMs: 100 },
+      { type: 'throttled', requestId: 'throttled-2', retryAfterMs: 100 },
+    ]);
+  });
+
+  it('rejects with throttled when the wait would outlast the request timeout', async () => {
+    const runner = new FakeRunner();
+    runner.reply = (socket, request) =>
+      socket.send(
+        JSON.stringify(
+          errorResponse(request.id, request.type, {
+            code: 'throttled',
+            message: 'Too many requests on this connection: send it again with the same id in 10 s.',
+            retryAfterMs: 10_000,
+          }),
+        ),
+      );
+    const { client } = await setup({}, runner);
+    const started = Date.now();
+    await expect(client.request('ping', {}, { id: 'throttled-3', timeoutMs: 2000 })).rejects.toMatchObject({
+      code: 'throttled',
+      retryAfterMs: 10_000,
+    });
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(runner.frames).toHaveLength(1);
+  });
+
+  it('sends a throttled request on the new connection when the old one dropped during the wait', async () => {
+    const runner = new FakeRunner();
+    let answered = 0;
+    runner.reply = (socket, request) => {
+      answered++;
+      if (answered === 1) {
+        socket.send(
+          JSON.stringify(
+            errorResponse(request.id, request.type, {
+              code: 'throttled',
+              message: 'Too many requests on this connection: send it again with the same id in 0.3 s.',
+              retryAfterMs: 300,
+            }),
+          ),
+        );
+        // The connection drops while the client waits; the wait must not be lost with it.
+        setTimeout(() => socket.terminate(), 20);
+        return;
+      }
+      socket.send(
+        JSON.stringify(okResponse(request.id, 'ping', { pong: true, agentId: AGENT, version: '1.0.0' })),
+      );
+    };
+    const { client } = await setup({ reconnect: { initialDelayMs: 10, maxDelayMs: 20 } }, runner);
+    await expect(client.request('ping', {}, { id: 'throttled-4', timeoutMs: 5000 })).resolves.toMatchObject({
+      pong: true,
+    });
+    expect(runner.frames.filter((frame) => frame.includes('throttled-4'))).toHaveLength(2);
+    expect(runner.handshakes.length).toBe(2);
   });
 
   it('times out, cleans up, and reports a late response as unexpected', async () => {
