@@ -1,5 +1,6 @@
-// End to end against the Kubernetes emulator: a real WebSocket with the protocol client, the real handlers
-// behind the local API Gateway stand-in, dynalite, core's operations through the real Kubernetes adapter
+// End to end against the Kubernetes emulator, in both bridge modes: a real WebSocket with the protocol client,
+// the real handlers behind the local API Gateway stand-in (inbound) or the keeper dialling the Collate-side
+// stand-in (outbound), dynalite, core's operations through the real Kubernetes adapter
 // over HTTPS, Argo's CRD schemas enforced, and the emulator's simulated Argo controller running the pods.
 // Proves the request path and the heartbeat's reconciliation end to end; not a real Argo or kubelet.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import {
 } from '@hybrid-runner/k8s-emulator';
 import { KubernetesCluster } from '@hybrid-runner/kubernetes';
 import { BridgeClient, OPERATIONS, type PipelineStatusPayload } from '@hybrid-runner/protocol';
-import { AGENT_ID, TOKEN, startBridgeStage, type BridgeStage } from './stage.ts';
+import { AGENT_ID, BRIDGE_MODES, TOKEN, startStage, type BridgeUnderTest } from './stage.ts';
 import { expectClosingOperations } from './operations.ts';
 
 const NAMESPACE = 'collate-ingestion';
@@ -19,9 +20,6 @@ const CLUSTER_TOKEN = 'bridge-e2e-cluster-token';
 
 let emulator: KubernetesEmulator;
 let cluster: KubernetesCluster;
-let stage: BridgeStage;
-let bridge: BridgeClient;
-const statusEvents: PipelineStatusPayload[] = [];
 
 const workflowConfig = {
   source: { type: 'mysql', serviceName: 'mysql', sourceConfig: { config: { type: 'DatabaseMetadata' } } },
@@ -57,87 +55,99 @@ beforeAll(async () => {
     type: 'kubernetes.io/dockerconfigjson',
     stringData: { '.dockerconfigjson': '{"auths":{}}' },
   });
-  stage = await startBridgeStage({ cluster, settings: { namespace: NAMESPACE } });
-  bridge = await BridgeClient.connect(stage.url, {
-    token: TOKEN,
-    agentId: AGENT_ID,
-    requestTimeoutMs: 20_000,
-    reconnect: { maxAttempts: 0 },
-  });
-  bridge.on('pipelineStatus', (payload) => statusEvents.push(payload));
 }, 60_000);
 
 afterAll(async () => {
-  await bridge?.close();
-  await stage?.close();
   await cluster?.close();
   await emulator?.close();
 });
 
-/** Runs the heartbeat function until an event for `workflowName` reaches `state` (or fails the test). */
-async function heartbeatUntil(workflowName: string, state: string): Promise<PipelineStatusPayload> {
-  let found: PipelineStatusPayload | undefined;
-  await expect
-    .poll(
-      async () => {
-        await stage.heartbeat();
-        found = statusEvents.find((e) => e.workflowName === workflowName && e.pipelineState === state);
-        return found !== undefined;
-      },
-      { timeout: 10_000, interval: 50 },
-    )
-    .toBe(true);
-  return found!;
-}
-
 describe('bridge against the Kubernetes emulator', () => {
-  it(`round-trips every operation (${OPERATIONS.length}) through the real adapter`, async () => {
-    const p = pipeline('roundtrip');
-    expect(await bridge.request('ping', {})).toMatchObject({ pong: true, agentId: AGENT_ID });
-    expect(await bridge.request('getServiceStatus', {})).toMatchObject({ code: 200, status: 'healthy' });
-    expect(await bridge.request('deployPipeline', { pipeline: p, workflowConfig })).toMatchObject({
-      code: 200,
-    });
-    const run = await bridge.request('runPipeline', { pipeline: p });
-    await heartbeatUntil(run.workflowName, 'success');
-    const { runs } = await bridge.request('getPipelineStatus', { pipeline: p });
-    expect(runs[0]).toMatchObject({ runId: run.runId, pipelineState: 'success' });
-    const logs = await bridge.request('getIngestionLogs', { pipeline: p, runId: run.runId });
-    expect(logs.total).toBeGreaterThanOrEqual(1);
-    expect(await bridge.request('killIngestion', { pipeline: p })).toMatchObject({ code: 200 });
-    await expectClosingOperations(bridge, p);
-    const left = await cluster.list(RESOURCES.workflow, NAMESPACE, {
-      labelSelector: `${LABELS.managedBy}=${MANAGED_BY},${LABELS.pipeline}=${pipelineLabelValue(p.fullyQualifiedName)}`,
-    });
-    expect(left.items).toHaveLength(0);
-  });
-
-  it('reports a run whose image cannot be pulled as failed, with the reason, through the heartbeat', async () => {
-    const p = pipeline('pull_fails');
-    const scenario = emulator.controller!.setScenario(
-      { labelSelector: `${LABELS.pipeline}=${pipelineLabelValue(p.fullyQualifiedName)}` },
-      { outcome: 'imagePullError', message: 'pull access denied: authorization token has expired' },
-    );
-    try {
-      await bridge.request('deployPipeline', { pipeline: p, workflowConfig });
-      const run = await bridge.request('runPipeline', { pipeline: p });
-      const failed = await heartbeatUntil(run.workflowName, 'failed');
-      expect(failed).toMatchObject({
-        pipelineFQN: p.fullyQualifiedName,
-        runId: run.runId,
-        reason: expect.stringMatching(/ErrImagePull|ImagePullBackOff/),
+  for (const mode of BRIDGE_MODES) {
+    describe(mode, () => {
+      let stage: BridgeUnderTest;
+      let bridge: BridgeClient;
+      const statusEvents: PipelineStatusPayload[] = [];
+      beforeAll(async () => {
+        stage = await startStage(mode, { cluster, settings: { namespace: NAMESPACE } });
+        bridge = await BridgeClient.connect(stage.url, {
+          token: TOKEN,
+          agentId: AGENT_ID,
+          requestTimeoutMs: 20_000,
+          reconnect: { maxAttempts: 0 },
+        });
+        bridge.on('pipelineStatus', (payload) => statusEvents.push(payload));
+      }, 30_000);
+      afterAll(async () => {
+        await bridge?.close();
+        await stage?.close();
       });
-      // Reported once: further heartbeats do not repeat it.
-      const count = statusEvents.filter(
-        (e) => e.workflowName === run.workflowName && e.pipelineState === 'failed',
-      ).length;
-      await stage.heartbeat();
-      expect(
-        statusEvents.filter((e) => e.workflowName === run.workflowName && e.pipelineState === 'failed')
-          .length,
-      ).toBe(count);
-    } finally {
-      scenario.remove();
-    }
-  });
+
+      /** Runs the heartbeat function until an event for `workflowName` reaches `state` (or fails the test). */
+      async function heartbeatUntil(workflowName: string, state: string): Promise<PipelineStatusPayload> {
+        let found: PipelineStatusPayload | undefined;
+        await expect
+          .poll(
+            async () => {
+              await stage.heartbeat();
+              found = statusEvents.find((e) => e.workflowName === workflowName && e.pipelineState === state);
+              return found !== undefined;
+            },
+            { timeout: 10_000, interval: 50 },
+          )
+          .toBe(true);
+        return found!;
+      }
+
+      it(`round-trips every operation (${OPERATIONS.length}) through the real adapter`, async () => {
+        const p = pipeline('roundtrip');
+        expect(await bridge.request('ping', {})).toMatchObject({ pong: true, agentId: AGENT_ID });
+        expect(await bridge.request('getServiceStatus', {})).toMatchObject({ code: 200, status: 'healthy' });
+        expect(await bridge.request('deployPipeline', { pipeline: p, workflowConfig })).toMatchObject({
+          code: 200,
+        });
+        const run = await bridge.request('runPipeline', { pipeline: p });
+        await heartbeatUntil(run.workflowName, 'success');
+        const { runs } = await bridge.request('getPipelineStatus', { pipeline: p });
+        expect(runs[0]).toMatchObject({ runId: run.runId, pipelineState: 'success' });
+        const logs = await bridge.request('getIngestionLogs', { pipeline: p, runId: run.runId });
+        expect(logs.total).toBeGreaterThanOrEqual(1);
+        expect(await bridge.request('killIngestion', { pipeline: p })).toMatchObject({ code: 200 });
+        await expectClosingOperations(bridge, p);
+        const left = await cluster.list(RESOURCES.workflow, NAMESPACE, {
+          labelSelector: `${LABELS.managedBy}=${MANAGED_BY},${LABELS.pipeline}=${pipelineLabelValue(p.fullyQualifiedName)}`,
+        });
+        expect(left.items).toHaveLength(0);
+      });
+
+      it('reports a run whose image cannot be pulled as failed, with the reason, through the heartbeat', async () => {
+        const p = pipeline('pull_fails');
+        const scenario = emulator.controller!.setScenario(
+          { labelSelector: `${LABELS.pipeline}=${pipelineLabelValue(p.fullyQualifiedName)}` },
+          { outcome: 'imagePullError', message: 'pull access denied: authorization token has expired' },
+        );
+        try {
+          await bridge.request('deployPipeline', { pipeline: p, workflowConfig });
+          const run = await bridge.request('runPipeline', { pipeline: p });
+          const failed = await heartbeatUntil(run.workflowName, 'failed');
+          expect(failed).toMatchObject({
+            pipelineFQN: p.fullyQualifiedName,
+            runId: run.runId,
+            reason: expect.stringMatching(/ErrImagePull|ImagePullBackOff/),
+          });
+          // Reported once: further heartbeats do not repeat it.
+          const count = statusEvents.filter(
+            (e) => e.workflowName === run.workflowName && e.pipelineState === 'failed',
+          ).length;
+          await stage.heartbeat();
+          expect(
+            statusEvents.filter((e) => e.workflowName === run.workflowName && e.pipelineState === 'failed')
+              .length,
+          ).toBe(count);
+        } finally {
+          scenario.remove();
+        }
+      });
+    });
+  }
 });
