@@ -107,6 +107,15 @@ async function setup(options: Partial<BridgeClientOptions> = {}, runner = new Fa
   return { runner, client, url, lifecycle };
 }
 
+/** The runner's answer to a request over its rate limit: not run, send it again after `retryAfterMs`. */
+function throttledResponse(request: BridgeRequest, retryAfterMs: number) {
+  return errorResponse(request.id, request.type, {
+    code: 'throttled',
+    message: `Too many requests on this connection: send it again with the same id in ${retryAfterMs / 1000} s.`,
+    retryAfterMs,
+  });
+}
+
 function waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
@@ -160,16 +169,7 @@ describe('BridgeClient: requests', () => {
 
   it('asks for the extension error codes and surfaces throttled with its retryAfterMs', async () => {
     const runner = new FakeRunner();
-    runner.reply = (socket, request) =>
-      socket.send(
-        JSON.stringify(
-          errorResponse(request.id, request.type, {
-            code: 'throttled',
-            message: 'Too many requests on this connection: send it again with the same id in 0.5 s.',
-            retryAfterMs: 500,
-          }),
-        ),
-      );
+    runner.reply = (socket, request) => socket.send(JSON.stringify(throttledResponse(request, 500)));
     const { client } = await setup({ retryThrottled: false }, runner);
     const failure = client.request('ping', {}, { id: 'throttled-1' });
     await expect(failure).rejects.toBeInstanceOf(BridgeRequestError);
@@ -191,11 +191,7 @@ describe('BridgeClient: requests', () => {
       sentAt.push(Date.now());
       const response =
         sentAt.length < 3
-          ? errorResponse(request.id, request.type, {
-              code: 'throttled',
-              message: 'Too many requests on this connection: send it again with the same id in 0.1 s.',
-              retryAfterMs: 100,
-            })
+          ? throttledResponse(request, 100)
           : okResponse(request.id, 'ping', { pong: true, agentId: AGENT, version: '1.0.0' });
       socket.send(JSON.stringify(response));
     };
@@ -217,16 +213,7 @@ describe('BridgeClient: requests', () => {
 
   it('rejects with throttled when the wait would outlast the request timeout', async () => {
     const runner = new FakeRunner();
-    runner.reply = (socket, request) =>
-      socket.send(
-        JSON.stringify(
-          errorResponse(request.id, request.type, {
-            code: 'throttled',
-            message: 'Too many requests on this connection: send it again with the same id in 10 s.',
-            retryAfterMs: 10_000,
-          }),
-        ),
-      );
+    runner.reply = (socket, request) => socket.send(JSON.stringify(throttledResponse(request, 10_000)));
     const { client } = await setup({}, runner);
     const started = Date.now();
     await expect(client.request('ping', {}, { id: 'throttled-3', timeoutMs: 2000 })).rejects.toMatchObject({
@@ -243,15 +230,7 @@ describe('BridgeClient: requests', () => {
     runner.reply = (socket, request) => {
       answered++;
       if (answered === 1) {
-        socket.send(
-          JSON.stringify(
-            errorResponse(request.id, request.type, {
-              code: 'throttled',
-              message: 'Too many requests on this connection: send it again with the same id in 0.3 s.',
-              retryAfterMs: 300,
-            }),
-          ),
-        );
+        socket.send(JSON.stringify(throttledResponse(request, 300)));
         // The connection drops while the client waits; the wait must not be lost with it.
         setTimeout(() => socket.terminate(), 20);
         return;
