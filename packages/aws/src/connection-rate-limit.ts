@@ -51,7 +51,14 @@ export class DynamoDbConnectionRateLimiter implements RequestRateLimiter {
     // A connection without a record (closed, or never stored) is not ours to limit; it is answered as before.
     if (window === 'missing') return { admitted: true };
     const throttled: Admission = { admitted: false, retryAfterMs: endsAtMs - nowMs };
-    if (window !== undefined && window >= index) return throttled;
+    if (window.index !== undefined && window.index >= index) {
+      // The window is current but has room: another frame started it between our write and this read
+      // (two first frames at once), so count in it.
+      if (window.index === index && (window.count ?? 0) < this.limit.requests) {
+        return (await this.#countInWindow(connectionId, index)) ? { admitted: true } : throttled;
+      }
+      return throttled;
+    }
     if (await this.#startWindow(connectionId, index)) return { admitted: true };
     // Another instance started the window first: count in it.
     return (await this.#countInWindow(connectionId, index)) ? { admitted: true } : throttled;
@@ -112,22 +119,28 @@ export class DynamoDbConnectionRateLimiter implements RequestRateLimiter {
     );
   }
 
-  /** The window number on the record; undefined when none was started, 'missing' without a record. */
-  async #window(connectionId: string): Promise<number | undefined | 'missing'> {
+  /** The window number and count on the record (undefined when none was started); 'missing' without a record. */
+  async #window(
+    connectionId: string,
+  ): Promise<{ index: number | undefined; count: number | undefined } | 'missing'> {
     const result = await this.#client.send(
       new GetItemCommand({
         TableName: this.#tableName,
         Key: this.#key(connectionId),
         ConsistentRead: true,
-        ProjectionExpression: '#id, #window',
+        ProjectionExpression: '#id, #window, #count',
         ExpressionAttributeNames: {
           '#id': connectionsTableDefinition.partitionKey,
           '#window': RATE_LIMIT_ATTRIBUTES.window,
+          '#count': RATE_LIMIT_ATTRIBUTES.count,
         },
       }),
     );
     if (!result.Item) return 'missing';
-    const window = result.Item[RATE_LIMIT_ATTRIBUTES.window]?.N;
-    return window === undefined ? undefined : Number(window);
+    const number = (name: string) => {
+      const value = result.Item?.[name]?.N;
+      return value === undefined ? undefined : Number(value);
+    };
+    return { index: number(RATE_LIMIT_ATTRIBUTES.window), count: number(RATE_LIMIT_ATTRIBUTES.count) };
   }
 }

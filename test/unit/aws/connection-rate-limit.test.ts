@@ -70,6 +70,44 @@ describe('DynamoDbConnectionRateLimiter (dynalite)', () => {
     }
   });
 
+  it('admits a first frame whose window another frame started between its write and its read', async () => {
+    // Two first frames at once on a new connection (the CLI sends ping and getServiceStatus together):
+    // hold the second after its first write, which fails for want of a window, until the first has started
+    // the window; the second then finds a current window with room and must count in it, not be throttled.
+    const client = db.newClient();
+    let release!: () => void;
+    const firstWriteDone = new Promise<void>((resolve) => (release = resolve));
+    let resumed!: () => void;
+    const resume = new Promise<void>((resolve) => (resumed = resolve));
+    let writes = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        try {
+          return await next(args);
+        } finally {
+          if (context.commandName === 'UpdateItemCommand' && ++writes === 1) {
+            release();
+            await resume;
+          }
+        }
+      },
+      { step: 'initialize', name: 'holdAfterFirstWrite' },
+    );
+    try {
+      const second = limiter(client).admit(connectionId, T0 + 1_000);
+      await firstWriteDone;
+      expect(await limiter().admit(connectionId, T0 + 1_000)).toEqual({ admitted: true });
+      resumed();
+      expect(await second).toEqual({ admitted: true });
+      const item = await db.client.send(
+        new GetItemCommand({ TableName: db.connectionsTable, Key: { connectionId: { S: connectionId } } }),
+      );
+      expect(item.Item?.rateCount).toEqual({ N: '2' });
+    } finally {
+      client.destroy();
+    }
+  });
+
   it('keeps the counter on the connection record, which stays readable, and counts connections apart', async () => {
     const rate = limiter();
     await rate.admit(connectionId, T0);
