@@ -11,6 +11,7 @@
 //   its own exits 1 (or 137 when out of memory), and neither is retried.
 // A run stopped on request is never retried: Argo does not retry nodes of a workflow being shut down.
 // `lastRetry.message` exists from Argo 3.5 (docs/retries.md), so both CRD versions we support have it.
+import type { ArgoNodeStatus } from './argo-node.ts';
 
 /** Retries after the first attempt; each costs a new pod (and maybe a new node). */
 export const INTERRUPTION_RETRY_LIMIT = 2;
@@ -60,17 +61,6 @@ export function isInterruption(message: string | undefined, exitCode?: string): 
   return INTERRUPTION_MESSAGES.some((prefix) => (message ?? '').startsWith(prefix));
 }
 
-export interface RetryNodeView {
-  id?: string;
-  name?: string;
-  displayName?: string;
-  type?: string;
-  phase?: string;
-  message?: string;
-  children?: string[];
-  outputs?: { exitCode?: string };
-}
-
 export interface RetriedAttempt {
   /** The attempt's node name, e.g. `run-abc(0)`. */
   name: string;
@@ -81,7 +71,7 @@ export interface RetriedAttempt {
  * Attempts Argo retried: every child of a Retry node but its last, when it ended Failed or Error. Their node
  * ids, so the failure cause can skip them, and their messages, for the reason.
  */
-export function retriedAttempts(nodes: Record<string, RetryNodeView> | undefined): {
+export function retriedAttempts(nodes: Record<string, ArgoNodeStatus> | undefined): {
   ids: Set<string>;
   attempts: RetriedAttempt[];
 } {

@@ -24,6 +24,7 @@ import type { PipelineState } from '@hybrid-runner/protocol';
 import { describeRetries, retriedAttempts } from './interruption-retry.ts';
 import { workflowRunId } from './names.ts';
 import type { KubeObject } from './ports.ts';
+import { workflowNodes, type ArgoNodeStatus } from './argo-node.ts';
 
 /** Waiting reasons after which a container will not start without someone changing something. */
 export const FATAL_WAITING_REASONS = [
@@ -76,19 +77,6 @@ export interface StatusOptions {
   unschedulableLimitMs?: number;
 }
 
-interface ArgoNode {
-  id?: string;
-  name?: string;
-  displayName?: string;
-  type?: string;
-  phase?: string;
-  message?: string;
-  startedAt?: string;
-  finishedAt?: string;
-  templateName?: string;
-  outputs?: { parameters?: Array<{ name?: string; value?: string }>; exitCode?: string };
-}
-
 interface ArgoWorkflowView {
   metadata: KubeObject['metadata'];
   spec?: { shutdown?: string };
@@ -97,7 +85,7 @@ interface ArgoWorkflowView {
     message?: string;
     startedAt?: string;
     finishedAt?: string;
-    nodes?: Record<string, ArgoNode>;
+    nodes?: Record<string, ArgoNodeStatus>;
   };
 }
 
@@ -133,10 +121,6 @@ function clip(text: string): string {
   return flat.length > MAX_REASON_LENGTH ? `${flat.slice(0, MAX_REASON_LENGTH)}…` : flat;
 }
 
-function nodesOf(workflow: ArgoWorkflowView): ArgoNode[] {
-  return Object.values(workflow.status?.nodes ?? {});
-}
-
 function isFatalReason(text: string | undefined): text is string {
   return text !== undefined && FATAL_WAITING_REASONS.some((reason) => text.startsWith(reason));
 }
@@ -146,7 +130,7 @@ function wasShutDown(workflow: ArgoWorkflowView): boolean {
 }
 
 function reportsPartialSuccess(workflow: ArgoWorkflowView): boolean {
-  return nodesOf(workflow).some((node) =>
+  return workflowNodes(workflow.status).some((node) =>
     (node.outputs?.parameters ?? []).some(
       (parameter) =>
         (parameter.name === 'pipelineState' || parameter.name === 'pipeline-state') &&
@@ -205,7 +189,7 @@ export function detectStartFailure(
       }
     }
   }
-  for (const node of nodesOf(workflow as ArgoWorkflowView)) {
+  for (const node of workflowNodes((workflow as ArgoWorkflowView).status)) {
     if (
       node.type === 'Pod' &&
       (node.phase === 'Pending' || node.phase === undefined) &&

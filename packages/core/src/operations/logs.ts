@@ -13,6 +13,7 @@ import type { KubeObject } from '../ports.ts';
 import { listAll } from '../list.ts';
 import { findRun, listPipelineRuns, newestFirst, runNotFound, type OperationDeps } from './context.ts';
 import { ARGO_WORKFLOW_LABEL, MAIN_CONTAINER } from './runs.ts';
+import { workflowNodes, type ArgoNodeStatus } from '../argo-node.ts';
 
 function podStarted(pod: KubeObject): boolean {
   const status = pod.status as
@@ -132,25 +133,13 @@ function orElse(first: SeekableLog, second: SeekableLog): SeekableLog {
 /** The artifact Argo records for an archived container log (`archiveLogs`): `<container>-logs`. */
 export const MAIN_LOG_ARTIFACT = `${MAIN_CONTAINER}-logs`;
 
-interface NodeStatus {
-  type?: string;
-  templateName?: string;
-  startedAt?: string;
-  outputs?: { artifacts?: Array<{ name?: string; s3?: { key?: string } }> };
-}
-
 /**
  * Where Argo archived the main container's log: the `main-logs` artifact its controller records on the pod's
  * node (the key comes from the artifact repository's keyFormat). The latest main-template node that has one
  * (a retried step has several); another pod node's when no main template ran (one-off runs).
  */
 export function archivedLogKey(run: KubeObject): string | undefined {
-  const nodes = Object.values(
-    ((run.status as { nodes?: Record<string, NodeStatus> } | undefined)?.nodes ?? {}) as Record<
-      string,
-      NodeStatus
-    >,
-  );
+  const nodes = workflowNodes(run.status);
   const withLog = nodes
     .filter((node) => node.type === 'Pod' && node.templateName !== TEMPLATES.exitHandler)
     .map((node) => ({
@@ -158,7 +147,7 @@ export function archivedLogKey(run: KubeObject): string | undefined {
       key: node.outputs?.artifacts?.find((artifact) => artifact.name === MAIN_LOG_ARTIFACT)?.s3?.key,
     }))
     .filter(
-      (entry): entry is { node: NodeStatus; key: string } =>
+      (entry): entry is { node: ArgoNodeStatus; key: string } =>
         typeof entry.key === 'string' && entry.key !== '',
     )
     .sort(
