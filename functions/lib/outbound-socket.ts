@@ -3,13 +3,13 @@
 // error whose message holds neither the token nor the headers.
 import WebSocket from 'ws';
 import { DialRefusedError, type KeeperSocket } from '@hybrid-runner/core';
-import { isLoopbackHost } from '@hybrid-runner/protocol';
-
-/**
- * Frames up to this size are read and answered (an oversized request gets `payload_too_large` from the shared
- * request path, as on API Gateway it would be refused); larger ones close the socket with 1009.
- */
-export const OUTBOUND_MAX_FRAME_BYTES = 1024 * 1024;
+import {
+  FINAL_HANDSHAKE_STATUSES,
+  HANDSHAKE_HEADERS,
+  OUTBOUND_MAX_FRAME_BYTES,
+  isLoopbackHost,
+  type FinalHandshakeStatus,
+} from '@hybrid-runner/protocol';
 
 export interface DialOptions {
   url: string;
@@ -36,17 +36,21 @@ export function dialCollate(options: DialOptions): Promise<KeeperSocket> {
   return new Promise<KeeperSocket>((resolve, reject) => {
     const socket = new WebSocket(options.url, {
       handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
+      // Up to this size an oversized request gets payload_too_large from the shared request path (as API
+      // Gateway would refuse it); ws closes the socket with 1009 above it.
       maxPayload: OUTBOUND_MAX_FRAME_BYTES,
-      headers: { Authorization: `Bearer ${options.token}`, 'X-Agent-Id': options.agentId },
+      headers: {
+        [HANDSHAKE_HEADERS.authorization]: `Bearer ${options.token}`,
+        [HANDSHAKE_HEADERS.agentId]: options.agentId,
+      },
     });
     let refusal: Error | undefined;
     socket.once('unexpected-response', (_request, response) => {
       const status = response.statusCode ?? 0;
       response.resume();
-      refusal =
-        status === 401 || status === 403
-          ? new DialRefusedError(status)
-          : new Error(`Collate answered the WebSocket handshake with HTTP ${status}; retrying.`);
+      refusal = FINAL_HANDSHAKE_STATUSES.includes(status as FinalHandshakeStatus)
+        ? new DialRefusedError(status as FinalHandshakeStatus)
+        : new Error(`Collate answered the WebSocket handshake with HTTP ${status}; retrying.`);
       socket.terminate();
     });
     const closed = new Promise<{ code: number }>((settle) => {

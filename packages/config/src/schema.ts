@@ -2,7 +2,7 @@
 // Defaults match chart 1.13.3 unless a comment says why they differ. Secrets are never values here, only
 // the names or ARNs of where they are stored.
 import { z } from 'zod';
-import { DEFAULT_SECRET_PREFIX } from '@hybrid-runner/protocol';
+import { DEFAULT_SECRET_PREFIX, OUTBOUND_PATH } from '@hybrid-runner/protocol';
 import {
   DEFAULT_INGESTION_IMAGE,
   DEFAULT_PULL_SECRET_NAME,
@@ -38,8 +38,8 @@ export const POD_GC_STRATEGIES = [
 /** Which side opens the bridge WebSocket: Collate in to API Gateway, or the runner out to Collate. */
 export const BRIDGE_MODES = ['inbound', 'outbound'] as const;
 export type BridgeMode = (typeof BRIDGE_MODES)[number];
-/** The Collate server's hybrid runner endpoint, as the published runner dials it. */
-export const DEFAULT_OUTBOUND_PATH = '/api/v1/hybrid-runner/ws';
+/** The Collate server's hybrid runner endpoint, as the published runner dials it (the protocol's). */
+export const DEFAULT_OUTBOUND_PATH = OUTBOUND_PATH;
 /** The keeper holds one socket and parses small frames: the smallest size with headroom for the SDKs. */
 export const DEFAULT_KEEPER_MEMORY_MB = 256;
 

@@ -1,4 +1,5 @@
 export * from './constants.ts';
+export * from './outbound.ts';
 export * from './schemas.ts';
 export * from './messages.ts';
 export * from './parse.ts';

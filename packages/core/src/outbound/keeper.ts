@@ -3,6 +3,7 @@
 // arrives through the shared request path, sends the heartbeat while it is the newest keeper, and hands over:
 // only when a successor has connected (or its own time runs out) does it stop its events, answer what is in
 // flight or still arrives, and close with 1000. Transport, lease storage and the request path are ports.
+import { HANDOVER_CLOSE_CODE } from '@hybrid-runner/protocol';
 import type { KeeperLease, KeeperLeaseStore } from './lease.ts';
 
 /** The Collate side refused the handshake: a wrong bot token (401) or another agent id (403). Never retried. */
@@ -279,7 +280,7 @@ export async function runKeeper(deps: KeeperDependencies): Promise<KeeperOutcome
 
   await beating;
   if (socket && open) {
-    socket.close(1000, 'handover');
+    socket.close(HANDOVER_CLOSE_CODE, 'handover');
     await socket.closed;
   }
   emit({ type: 'closed', answered, answeredWhileDraining });

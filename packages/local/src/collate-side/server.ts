@@ -12,10 +12,10 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { MAX_MESSAGE_BYTES, parseFrame } from '@hybrid-runner/protocol';
+import { MAX_MESSAGE_BYTES, OUTBOUND_PATH, parseFrame } from '@hybrid-runner/protocol';
 
-/** The Collate server's path for hybrid runners (config's DEFAULT_OUTBOUND_PATH). */
-export const COLLATE_AGENT_PATH = '/api/v1/hybrid-runner/ws';
+/** The Collate server's path for hybrid runners (the protocol's OUTBOUND_PATH). */
+export const COLLATE_AGENT_PATH = OUTBOUND_PATH;
 /** Where the CLI and tests connect to act as Collate (stand-in only: no such endpoint on a real server). */
 export const COLLATE_RELAY_PATH = '/_stand-in/collate';
 
