@@ -11,6 +11,15 @@ import {
   OPERATIONS,
   PROTOCOL_VERSION,
 } from './constants.ts';
+import {
+  FINAL_HANDSHAKE_STATUSES,
+  FRAME_TOO_LARGE_CLOSE_CODE,
+  HANDOVER_CLOSE_CODE,
+  HANDSHAKE_HEADERS,
+  MAX_CONNECTIONS_DURING_HANDOVER,
+  OUTBOUND_MAX_FRAME_BYTES,
+  OUTBOUND_PATH,
+} from './outbound.ts';
 import type { EventName, OperationName } from './constants.ts';
 import {
   applicationSchema,
@@ -125,7 +134,28 @@ A source address outside the runner's allowed CIDRs is refused at the handshake 
 A \`secret:\` reference in a payload must lie under the configured prefix (default
 \`${DEFAULT_SECRET_PREFIX}\`) and exist, otherwise the answer is secret_reference_invalid.
 
-The runner sends an event at least every 5 minutes; clients reconnect before API Gateway's 2-hour limit.`;
+The runner sends an event at least every 5 minutes; clients reconnect before API Gateway's 2-hour limit.
+
+Outbound transport (stage \`bridge.mode: outbound\`, servers \`collate\` and \`localCollateSide\`): the runner is
+the client and Collate the server, as with the published runner's pod, so the customer opens no endpoint. The
+runner dials \`wss://<serverHost>${OUTBOUND_PATH}\` (the default; the stage's \`bridge.outbound.url\` replaces
+it) with the same two headers, \`${HANDSHAKE_HEADERS.authorization}: Bearer <ingestion bot JWT>\` and
+\`${HANDSHAKE_HEADERS.agentId}: <agentId>\`. Collate answers a wrong token with HTTP 401 and another agent id with
+HTTP 403; the runner never retries a ${FINAL_HANDSHAKE_STATUSES.join(' or ')} (it raises an alarm instead). Any other
+failure (unreachable, 5xx, a timeout, a dropped connection) is retried with exponential backoff and equal jitter:
+the ceiling starts at 1 s and doubles up to 30 s; each delay is half the ceiling plus a random part of the other
+half. Every message and rule above stays as it is: Collate sends the requests, the runner answers each one on the connection it came from and sends the events.
+A request above ${MAX_MESSAGE_BYTES} bytes and up to ${OUTBOUND_MAX_FRAME_BYTES} gets payload_too_large and the connection stays
+open; a larger frame closes it with ${FRAME_TOO_LARGE_CLOSE_CODE}.
+
+Handover (outbound): one runner connection lives at most 15 minutes (one Lambda invocation); its successor connects
+before it leaves, so Collate must accept ${MAX_CONNECTIONS_DURING_HANDOVER} connections from one agent at once. Collate sends each new request on
+the newest connection, expects every answer on the connection its request went out on, and accepts events from
+every connection of the agent. Once its successor is connected, the old connection starts no new heartbeat,
+answers the requests in flight on it (and any that still reach it), and closes with ${HANDOVER_CLOSE_CODE}. A request whose
+connection closed before its answer came is sent again, same id, on the newest connection: the runner answers a
+repeated id with its first response and never runs it twice. runnerStatus reports \`connections: 1\` (the
+runner's own socket). API Gateway's idle timeout and 2-hour limit do not apply to this transport.`;
 
 /** Builds the AsyncAPI 3.0 document, describing the runner's side of the bridge. */
 export function buildAsyncApiDocument(): JsonObject {
@@ -205,6 +235,32 @@ export function buildAsyncApiDocument(): JsonObject {
         variables: { port: { description: 'The port the local stage prints when it starts.' } },
         security: [{ $ref: '#/components/securitySchemes/botToken' }],
       },
+      collate: {
+        host: '{serverHost}',
+        pathname: OUTBOUND_PATH,
+        protocol: 'wss',
+        title: 'Collate server (outbound mode: the runner dials out)',
+        description:
+          'With `bridge.mode: outbound` Collate is the server and the runner connects to it, sending the ' +
+          'handshake headers itself; see "Outbound transport" and "Handover" in the description.',
+        variables: {
+          serverHost: {
+            description: "The Collate server host (the stage's serverHost), e.g. acme.getcollate.io.",
+          },
+        },
+        security: [{ $ref: '#/components/securitySchemes/botToken' }],
+      },
+      localCollateSide: {
+        host: '127.0.0.1:{port}',
+        pathname: OUTBOUND_PATH,
+        protocol: 'ws',
+        title: 'Collate-side stand-in of the local stage (BRIDGE_MODE=outbound npm start)',
+        description:
+          'A stand-in written for this project, not the Collate server: the local keeper dials it, and the ' +
+          'CLI acts as Collate through it.',
+        variables: { port: { description: 'The port the local stage prints for the Collate side.' } },
+        security: [{ $ref: '#/components/securitySchemes/botToken' }],
+      },
     },
     channels: {
       bridge: {
@@ -220,14 +276,18 @@ export function buildAsyncApiDocument(): JsonObject {
             headers: {
               type: 'object',
               properties: {
-                Authorization: {
+                [HANDSHAKE_HEADERS.authorization]: {
                   type: 'string',
                   pattern: '^Bearer .+',
-                  description: 'The ingestion bot JWT.',
+                  description: 'The ingestion bot JWT (sent by Collate inbound, by the runner outbound).',
                 },
-                'X-Agent-Id': { type: 'string', minLength: 1, description: "The runner's agent id." },
+                [HANDSHAKE_HEADERS.agentId]: {
+                  type: 'string',
+                  minLength: 1,
+                  description: "The runner's agent id (sent by Collate inbound, by the runner outbound).",
+                },
               },
-              required: ['Authorization', 'X-Agent-Id'],
+              required: [HANDSHAKE_HEADERS.authorization, HANDSHAKE_HEADERS.agentId],
             },
             bindingVersion: '0.1.0',
           },
