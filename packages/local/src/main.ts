@@ -1,5 +1,5 @@
 // `npm start`: the local stage on embedded defaults, no AWS and no cluster needed. Reads PORT, AGENT_ID,
-// AUTH_TOKEN (and the optional variables in docs/local-stage.md), prints how to connect, leaves the stage
+// AUTH_TOKEN, BRIDGE_MODE (and the optional variables in docs/local-stage.md), prints how to connect, leaves the stage
 // file for the CLI, and shuts everything down on SIGINT/SIGTERM or when the process that started it (npm, or
 // the shell) exits. Exit codes: 0 after a clean shutdown, 2 for bad settings (including a PORT that is
 // taken), 1 when the stage could not start.
@@ -10,7 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultStageFile, removeStageFile, writeStageFile } from '@hybrid-runner/cli';
 import type { LocalStageInfo } from '@hybrid-runner/cli';
-import { StageConfigError } from '@hybrid-runner/config';
+import { BRIDGE_MODES, StageConfigError, type BridgeMode } from '@hybrid-runner/config';
+import { DEFAULT_KEEPER_TIMING } from '@hybrid-runner/core';
 import { watchLauncher } from './launcher-watch.ts';
 import { SeedSecretsError, readSeedSecrets, seedSecretsPath } from './secrets-seed.ts';
 import { DEFAULT_LOCAL_HEARTBEAT_SECONDS, startLocalStage } from './stage.ts';
@@ -63,6 +64,19 @@ function portIsFree(port: number): Promise<boolean> {
     probe.once('error', () => done(false));
     probe.listen(port, '127.0.0.1', () => probe.close(() => done(true)));
   });
+}
+
+/** BRIDGE_MODE: which side opens the bridge (unset: the configuration's bridge.mode, inbound by default). */
+function bridgeModeSetting(): BridgeMode | undefined {
+  const raw = process.env.BRIDGE_MODE;
+  if (raw === undefined || raw === '') return undefined;
+  const mode = BRIDGE_MODES.find((candidate) => candidate === raw.toLowerCase());
+  if (!mode) {
+    throw new UsageError(
+      `BRIDGE_MODE=${raw} is not a bridge mode: give ${BRIDGE_MODES.join(' or ')}, or unset it for inbound.`,
+    );
+  }
+  return mode;
 }
 
 /** The levels a stage file's `observability.logLevel` takes, as docs/local-stage.md lists them. */
@@ -118,6 +132,7 @@ async function main(): Promise<number> {
     );
   }
   const logLevel = logLevelSetting();
+  const bridgeMode = bridgeModeSetting();
   const podRunMs = process.env.SANDBOX_POD_RUN_MS ? positiveNumber('SANDBOX_POD_RUN_MS', 1) : undefined;
   const kubeconfig = flags.kubeconfig ?? (process.env.KUBECONFIG || undefined);
   const useAwsSecretsManager = process.env.USE_AWS_SECRETS_MANAGER === '1';
@@ -140,6 +155,7 @@ async function main(): Promise<number> {
   say('Starting the local stage…');
   const stage: LocalStage = await startLocalStage({
     agentId,
+    ...(bridgeMode ? { bridgeMode } : {}),
     token,
     ...(previousToken ? { previousToken } : {}),
     port,
@@ -166,7 +182,7 @@ async function main(): Promise<number> {
     startedAt: new Date().toISOString(),
     namespace: stage.namespace,
     kubernetesApi: stage.kubernetesApi,
-    managementEndpoint: stage.managementEndpoint,
+    ...(stage.managementEndpoint ? { managementEndpoint: stage.managementEndpoint } : {}),
     ...(stage.sandboxControl ? { sandboxControl: stage.sandboxControl } : {}),
     metrics: stage.metricsEndpoint,
     ...(stage.runnerSubject ? { runnerSubject: stage.runnerSubject } : {}),
@@ -176,7 +192,14 @@ async function main(): Promise<number> {
   writeStageFile(stageFile, info);
 
   say();
-  say(`  WebSocket URL  ${stage.url}`);
+  if (stage.collateSide) {
+    say('  Bridge         outbound: the keeper dials out to the Collate side (no inbound endpoint)');
+    say(`  Collate side   ${stage.collateSide.agentUrl} (a stand-in, not Collate)`);
+    say(`  WebSocket URL  ${stage.url} (the stand-in's relay: the CLI acts as Collate here)`);
+  } else {
+    say('  Bridge         inbound: Collate connects to the local API Gateway stand-in');
+    say(`  WebSocket URL  ${stage.url}`);
+  }
   say(`  Agent id       ${stage.agentId}`);
   // The one place the token is printed, by design: it is the user's own local token.
   say(`  Token          ${stage.token}`);
@@ -188,7 +211,11 @@ async function main(): Promise<number> {
   );
   say(`  Stage file     ${stageFile}`);
   say(`  Handler logs   ${logDestination}`);
-  say(`  Heartbeat      every ${heartbeatSeconds} s`);
+  say(
+    stage.collateSide
+      ? `  Heartbeat      every ${DEFAULT_KEEPER_TIMING.heartbeatMs / 1000} s, by the keeper over its own socket (HEARTBEAT_SECONDS is for inbound)`
+      : `  Heartbeat      every ${heartbeatSeconds} s`,
+  );
   say();
   say('Try:');
   say('  npx hybrid-runner collate deploy examples/mysql-metadata.yaml');

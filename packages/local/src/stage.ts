@@ -3,8 +3,9 @@
 // stand-ins through its service endpoint variables (AWS_ENDPOINT_URL_<SERVICE>): Secrets Manager, ECR and
 // EKS DescribeCluster stand-ins, DynamoDB through dynalite, the sandbox cluster (the Kubernetes API
 // emulator with the simulated Argo controller, EKS-token authentication and the stack's least-privilege
-// RBAC), the local API Gateway, and in-process schedules instead of EventBridge.
-// What it cannot prove: IAM, real Argo, real pods, API Gateway itself (see docs/local-stage.md).
+// RBAC), the local API Gateway (inbound mode) or the Collate-side stand-in the keeper dials (outbound mode), and
+// in-process schedules instead of EventBridge.
+// What it cannot prove: IAM, real Argo, real pods, API Gateway itself, the Collate server (see docs/local-stage.md).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -29,6 +30,7 @@ import {
   registryRefreshSettings,
   settingsEnvironmentValue,
   toRunnerSettings,
+  type BridgeMode,
   type StageConfig,
 } from '@hybrid-runner/config';
 import {
@@ -48,7 +50,9 @@ import {
   type LocalApiGateway,
   type LocalApiGatewayHandlers,
 } from './apigateway/gateway.ts';
+import type { CollateSideStandIn } from './collate-side/server.ts';
 import { startLocalDynamoDb, type LocalDynamoDb } from './dynamodb.ts';
+import { startLocalCollateSide, startLocalKeeper } from './outbound-bridge.ts';
 import { LOCAL_METRICS_PATH, startSandboxControl, type SandboxControl } from './sandbox-control.ts';
 import { startScheduler, type Scheduler, type TaskOutcome } from './scheduler.ts';
 import { startEcrStandIn, type EcrStandIn } from './standins/ecr.ts';
@@ -112,11 +116,13 @@ export type WebSocketApiStarter = (options: {
 
 export interface LocalStageOptions {
   agentId: string;
+  /** Which side opens the bridge (BRIDGE_MODE): the stage file's bridge.mode unless given; default inbound. */
+  bridgeMode?: BridgeMode;
   /** The ingestion bot token Collate presents (stored in the Secrets Manager stand-in). */
   token: string;
   /** During a rotation (override bridge.previousAuthToken): the previous token, stored beside it. */
   previousToken?: string;
-  /** Gateway port; 0 = a free one. */
+  /** Gateway port (outbound: the Collate-side stand-in's); 0 = a free one. */
   port: number;
   /** Where the operator kubeconfig is written (`.hybrid-runner/kubeconfig`). */
   kubeconfigPath: string;
@@ -143,8 +149,12 @@ export interface LocalStageOptions {
 }
 
 export interface LocalStage {
+  /** Where Collate's side is played: the local API Gateway (inbound), the stand-in's relay (outbound). */
   url: string;
-  managementEndpoint: string;
+  /** Inbound only: the local API Gateway's management API. */
+  managementEndpoint?: string;
+  /** Outbound only: the Collate-side stand-in, whose agent URL the keeper dials. */
+  collateSide?: CollateSideStandIn;
   agentId: string;
   token: string;
   namespace: string;
@@ -165,10 +175,15 @@ export interface LocalStage {
 }
 
 /** The local stage's configuration: the published defaults plus what the sandbox needs. */
-export function localStageConfig(agentId: string, env: NodeJS.ProcessEnv = {}): StageConfig {
+export function localStageConfig(
+  agentId: string,
+  env: NodeJS.ProcessEnv = {},
+  bridgeMode?: BridgeMode,
+): StageConfig {
   const document = applyEnvOverrides(
     {
       agentId,
+      ...(bridgeMode ? { bridge: { mode: bridgeMode } } : {}),
       serverHost: LOCAL_SERVER_HOST,
       useSecureProtocols: false,
       cluster: { name: LOCAL_CLUSTER_NAME, region: LOCAL_REGION },
@@ -334,7 +349,8 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
   // The stage's own lines (handler failures with their stacks, emulator rejections) are redacted like the
   // handlers' structured logs.
   const log = (message: string) => options.log?.(redactText(message));
-  const config = localStageConfig(options.agentId, options.env ?? {});
+  const config = localStageConfig(options.agentId, options.env ?? {}, options.bridgeMode);
+  const outbound = config.bridge.mode === 'outbound';
   const settings = toRunnerSettings(config, { region: LOCAL_REGION });
   const namespace = config.namespaces.ingestion;
   const authTokenSecret = secretId(config.authToken);
@@ -465,6 +481,12 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
     cleanups.push(() => ecr.close());
     const dynamo: LocalDynamoDb = await startLocalDynamoDb({ region: LOCAL_REGION, credentials: runnerKeys });
     cleanups.push(() => dynamo.close());
+    // Outbound: the keeper dials this stand-in where in AWS it dials the Collate server (bridge.outbound.url).
+    let collateSide: CollateSideStandIn | undefined;
+    if (outbound) {
+      collateSide = await startLocalCollateSide({ agentId: config.agentId, token, port: options.port, log });
+      cleanups.push(() => collateSide?.close());
+    }
 
     // What the stack sets on the functions, plus the SDK endpoint variables and the runner's keys.
     const registry = { ...registryRefreshSettings(config), maxJitterSeconds: 0 };
@@ -484,13 +506,19 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
       [FUNCTION_ENV.settings]: settingsEnvironmentValue(config, { region: LOCAL_REGION }),
       [FUNCTION_ENV.clusterName]: LOCAL_CLUSTER_NAME,
       [FUNCTION_ENV.clusterRegion]: LOCAL_REGION,
-      [FUNCTION_ENV.connectionsTable]: dynamo.connectionsTable,
       [FUNCTION_ENV.stateTable]: dynamo.stateTable,
       [FUNCTION_ENV.authTokenSecret]: authTokenSecret,
-      // Source CIDRs, rate limit and a rotation's previous token, as the stack sets them.
-      ...inboundHardeningEnvironment(config),
-      ...sourceCidrsEnvironment(config),
-      ...(previousTokenSecret ? { [FUNCTION_ENV.previousAuthTokenSecret]: previousTokenSecret } : {}),
+      // Outbound: no WebSocket API, so none of its variables (connections table, hardening of $connect and
+      // $default); the keeper's URL instead. Inbound: source CIDRs, rate limit and a rotation's previous
+      // token, as the stack sets them.
+      ...(collateSide
+        ? { [FUNCTION_ENV.outboundUrl]: collateSide.agentUrl }
+        : {
+            [FUNCTION_ENV.connectionsTable]: dynamo.connectionsTable,
+            ...inboundHardeningEnvironment(config),
+            ...sourceCidrsEnvironment(config),
+            ...(previousTokenSecret ? { [FUNCTION_ENV.previousAuthTokenSecret]: previousTokenSecret } : {}),
+          }),
       [FUNCTION_ENV.ecrKeysSecret]: ecrKeysSecret,
       [FUNCTION_ENV.registry]: JSON.stringify(registry),
       [FUNCTION_ENV.serviceName]: 'hybrid-runner-local',
@@ -516,15 +544,19 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
         import('../../../functions/lib/runner-context.ts'),
       ]);
 
-    const startWebSocketApi: WebSocketApiStarter = options.webSocketApi ?? startLocalApiGateway;
-    const gateway = await startWebSocketApi({
-      handlers: { connect: connect.handler, disconnect: disconnect.handler, message: message.handler },
-      port: options.port,
-      onHandlerError: (route, error) =>
-        log(`handler ${route} failed: ${(error as Error).stack ?? String(error)}`),
-    });
-    cleanups.push(() => gateway.close());
-    process.env[FUNCTION_ENV.managementEndpoint] = gateway.managementEndpoint;
+    let gateway: WebSocketApi | undefined;
+    if (!collateSide) {
+      const startWebSocketApi: WebSocketApiStarter = options.webSocketApi ?? startLocalApiGateway;
+      const api = await startWebSocketApi({
+        handlers: { connect: connect.handler, disconnect: disconnect.handler, message: message.handler },
+        port: options.port,
+        onHandlerError: (route, error) =>
+          log(`handler ${route} failed: ${(error as Error).stack ?? String(error)}`),
+      });
+      gateway = api;
+      cleanups.push(() => api.close());
+      process.env[FUNCTION_ENV.managementEndpoint] = api.managementEndpoint;
+    }
 
     // The bridge is composed from the environment exactly as in Lambda; HYBRID_RUNNER_MANAGEMENT_ENDPOINT
     // (set above) points its senders at the plain-HTTP management API. Dropping the configuration on close
@@ -555,20 +587,25 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
     const heartbeatSeconds = options.heartbeatSeconds ?? DEFAULT_LOCAL_HEARTBEAT_SECONDS;
     const scheduler = startScheduler(
       [
-        {
-          name: 'heartbeat',
-          intervalMs: heartbeatSeconds * 1000,
-          run: async () => {
-            const context = lambdaContext('heartbeat', 50_000);
-            // Through the middy handler, as in Lambda, so its metrics are flushed after each beat.
-            const result = await heartbeat.handler(scheduledEvent(), context);
-            const beat = result.heartbeat;
-            const reconcile = result.reconcile
-              ? `; ${result.reconcile.examined} run(s) examined, ${result.reconcile.reported} status event(s)`
-              : '';
-            return `runnerStatus to ${beat.sent} of ${beat.connections} connection(s), ${beat.gone.length} gone, ${beat.failed} failed${reconcile}`;
-          },
-        },
+        // Outbound: the keeper sends the heartbeat over its own socket; there is no heartbeat function.
+        ...(collateSide
+          ? []
+          : [
+              {
+                name: 'heartbeat',
+                intervalMs: heartbeatSeconds * 1000,
+                run: async () => {
+                  const context = lambdaContext('heartbeat', 50_000);
+                  // Through the middy handler, as in Lambda, so its metrics are flushed after each beat.
+                  const result = await heartbeat.handler(scheduledEvent(), context);
+                  const beat = result.heartbeat;
+                  const reconcile = result.reconcile
+                    ? `; ${result.reconcile.examined} run(s) examined, ${result.reconcile.reported} status event(s)`
+                    : '';
+                  return `runnerStatus to ${beat.sent} of ${beat.connections} connection(s), ${beat.gone.length} gone, ${beat.failed} failed${reconcile}`;
+                },
+              },
+            ]),
         {
           name: 'ecr-refresh',
           intervalMs: (options.ecrRefreshSeconds ?? DEFAULT_ECR_REFRESH_SECONDS) * 1000,
@@ -585,6 +622,22 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
       (outcome) => options.onTask?.(outcome),
     );
     cleanups.push(() => scheduler.stop());
+
+    if (collateSide) {
+      const [keeper, keeperContext] = await Promise.all([
+        import('../../../functions/bridge/keeper.ts'),
+        import('../../../functions/lib/keeper-context.ts'),
+      ]);
+      // Stopped before the stand-in closes (cleanups run in reverse): each keeper closes its socket with 1000.
+      cleanups.push(() => keeperContext.configureKeeper(undefined));
+      const keeperSchedule = await startLocalKeeper({
+        collateSide,
+        handler: keeper.handler as never,
+        lifetimeMs: config.bridge.outbound.keeper.timeoutSeconds * 1000,
+        log,
+      });
+      cleanups.push(() => keeperSchedule.stop());
+    }
 
     // Scenarios for the sandbox cluster's Argo stand-in (when there is one) and the metrics snapshot.
     const control: SandboxControl = await startSandboxControl({
@@ -624,8 +677,9 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
     };
 
     return {
-      url: gateway.url,
-      managementEndpoint: gateway.managementEndpoint,
+      url: gateway?.url ?? collateSide!.relayUrl,
+      ...(gateway ? { managementEndpoint: gateway.managementEndpoint } : {}),
+      ...(collateSide ? { collateSide } : {}),
       agentId: config.agentId,
       token,
       namespace,
