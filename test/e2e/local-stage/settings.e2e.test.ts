@@ -28,6 +28,7 @@ function environment(extra: Record<string, string>): NodeJS.ProcessEnv {
     'AUTH_TOKEN',
     'SEED_SECRETS_FILE',
     'HEARTBEAT_SECONDS',
+    'BRIDGE_MODE',
   ])
     delete env[name];
   return { ...env, HYBRID_RUNNER_STAGE_FILE: stageFile, ...extra };
@@ -72,6 +73,7 @@ describe('npm start settings (the local stage with its stand-ins)', () => {
       'HEARTBEAT_SECONDS=600 is above 300: the bridge protocol promises an event',
     ],
     [{ LOG_LEVEL: 'LOUD' }, 'LOG_LEVEL=LOUD is not a log level: give one of DEBUG, INFO, WARN, ERROR'],
+    [{ BRIDGE_MODE: 'sideways' }, 'BRIDGE_MODE=sideways is not a bridge mode: give inbound or outbound'],
     [{ SEED_SECRETS_FILE: join(directory, 'missing.json') }, 'does not exist (named by SEED_SECRETS_FILE)'],
     [{ HYBRID_RUNNER__namespaces__ingestion: 'Not_A_Namespace' }, 'namespaces.ingestion'],
   ])('exits 2 on %o with a clear message', async (extra, message) => {
