@@ -122,6 +122,8 @@ describe('handover under continuous requests (Collate-side stand-in, dynalite, F
       expect(outcomes(stage, 'left-without-successor')).toBe(0);
       expect(stage.collateSide.gapMs()).toBe(0);
       expect(stats.maxConcurrentAgentConnections).toBe(2);
+      // Each successor opened beside its predecessor (the stand-in counts what was then still in flight there).
+      expect(stats.inFlightAtHandover.length).toBeGreaterThanOrEqual(outcomes(stage, 'handed-over'));
       expect([...answered.values()].every((count) => count === 1)).toBe(true);
       expect(stats.responsesDelivered).toBe(answered.size + 1);
       expect(stats.duplicateResponses).toBe(0);
@@ -133,7 +135,7 @@ describe('handover under continuous requests (Collate-side stand-in, dynalite, F
       expect(stats.repeated).toBe(0);
       expect(stats.requestsSent).toBe(answered.size + 1);
       console.info(
-        `handover e2e: ${left.length} handovers, ${answered.size} requests, ${stats.repeated} repeated`,
+        `handover e2e: ${left.length} handovers, ${answered.size} requests, ${stats.repeated} repeated, in flight at each handover: ${stats.inFlightAtHandover.join(' ')}`,
       );
       expect(cluster.all(RESOURCES.workflow).length - workflowsBefore).toBe(runs);
       expect(stage.handlerErrors).toEqual([]);

@@ -47,6 +47,11 @@ export interface CollateSideStats {
   refusedHandshakes: { 401: number; 403: number };
   /** Most agent connections open at once (2 during a handover). */
   maxConcurrentAgentConnections: number;
+  /**
+   * For each agent connection that opened while another was open (a handover): the requests then still
+   * waiting for their answer on the older connections, which must come on those connections.
+   */
+  inFlightAtHandover: number[];
 }
 
 export interface CollateSideStandIn {
@@ -124,6 +129,7 @@ export async function startCollateSideStandIn(options: CollateSideOptions): Prom
     agentConnectionsOpened: 0,
     refusedHandshakes: { 401: 0, 403: 0 },
     maxConcurrentAgentConnections: 0,
+    inFlightAtHandover: [],
   };
   let everConnected = false;
   let gapTotal = 0;
@@ -198,6 +204,11 @@ export async function startCollateSideStandIn(options: CollateSideOptions): Prom
   };
 
   agents.on('connection', (connection: WebSocket) => {
+    if (open.length > 0) {
+      let waiting = 0;
+      for (const entries of pending.values()) waiting += entries.length;
+      stats.inFlightAtHandover.push(waiting);
+    }
     open.push(connection);
     stats.agentConnectionsOpened++;
     stats.maxConcurrentAgentConnections = Math.max(stats.maxConcurrentAgentConnections, open.length);
