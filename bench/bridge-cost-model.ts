@@ -34,8 +34,21 @@ const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
 const MINUTES_PER_MONTH = HOURS_PER_MONTH * 60;
 const DAYS_PER_MONTH = HOURS_PER_MONTH / 24;
 
+export interface KeeperDesign {
+  memoryMb: number;
+  architecture: 'arm64' | 'x86_64';
+  timeoutSeconds: number;
+  tickSeconds: number;
+  idleTickSeconds: number;
+  drainReserveSeconds: number;
+  leadSeconds: number;
+  leasePollSeconds: number;
+  renewSeconds: number;
+  overlapSeconds: number;
+}
+
 /** The keeper as designed: its memory and timeout defaults, the tick, and the timings of core's keeper. */
-export const KEEPER_DESIGN = {
+export const KEEPER_DESIGN: KeeperDesign = {
   memoryMb: DEFAULT_KEEPER_MEMORY_MB,
   architecture: 'arm64',
   /** bridge.outbound.keeper.timeoutSeconds's default (Lambda's 15-minute limit). */
@@ -53,7 +66,7 @@ export const KEEPER_DESIGN = {
    * then waits out quietMs without a new frame before it closes (the in-flight answers come within that).
    */
   overlapSeconds: DEFAULT_KEEPER_TIMING.leasePollMs / 1000 + DEFAULT_KEEPER_TIMING.quietMs / 1000,
-} as const;
+};
 
 /**
  * How long each keeper serves before its successor takes over: a keeper leaves by its timeout less the drain
