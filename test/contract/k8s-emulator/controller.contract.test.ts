@@ -157,6 +157,8 @@ describe('SimulatedArgoController (stand-in for Argo, contract with the real cli
     expect(argoPodName('ok-run', 'ok-run.onExit', 'exit-handler')).toBe(exitPodName);
     const exitPod = pods.find((p) => p.metadata?.name === exitPodName) as k8s.V1Pod;
     expect(exitPod.metadata?.annotations?.['workflows.argoproj.io/pod-name-format']).toBe('v2');
+    // Argo names the container kubectl logs/exec pick when none is given.
+    expect(exitPod.metadata?.annotations?.['kubectl.kubernetes.io/default-container']).toBe('main');
     expect(exitPod.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Workflow', name: 'ok-run' });
     expect(exitPod.spec?.containers.map((c) => c.name)).toEqual(['wait', 'main']);
     expect(exitPod.spec?.containers[1]?.env).toEqual([{ name: 'pipelineStatus', value: 'Succeeded' }]);

@@ -9,6 +9,8 @@ export const ANNOTATION_POD_NAME_FORMAT = 'workflows.argoproj.io/pod-name-format
 export const ANNOTATION_NODE_NAME = 'workflows.argoproj.io/node-name';
 export const ANNOTATION_NODE_ID = 'workflows.argoproj.io/node-id';
 export const ANNOTATION_SCHEDULED_TIME = 'workflows.argoproj.io/scheduled-time';
+/** Argo (workflowpod.go) names `main` as the container kubectl logs/exec use when none is given. */
+export const ANNOTATION_DEFAULT_CONTAINER = 'kubectl.kubernetes.io/default-container';
 /** The executor image the simulated pods report for their init and wait containers. */
 export const EXECUTOR_IMAGE = 'quay.io/argoproj/argoexec:v3.7.18';
 /** The one node every simulated pod is scheduled on. */

@@ -2,6 +2,7 @@
 // does, with init/wait executor containers) and the statuses it writes on them.
 import type { KubeObject } from '../resources.ts';
 import {
+  ANNOTATION_DEFAULT_CONTAINER,
   ANNOTATION_NODE_ID,
   ANNOTATION_NODE_NAME,
   ANNOTATION_POD_NAME_FORMAT,
@@ -66,6 +67,7 @@ export function buildPod(
         [ANNOTATION_NODE_NAME]: node.name,
         [ANNOTATION_NODE_ID]: node.id,
         [ANNOTATION_POD_NAME_FORMAT]: 'v2',
+        [ANNOTATION_DEFAULT_CONTAINER]: 'main',
       },
       ownerReferences: [workflowOwner],
     },
