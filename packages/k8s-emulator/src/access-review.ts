@@ -7,13 +7,20 @@ import { badRequest, forbidden } from './status.ts';
 
 export const ACCESS_REVIEW_GROUP = 'authorization.k8s.io';
 export const ACCESS_REVIEW_VERSION = 'v1';
-/** What `/apis/authorization.k8s.io/v1` lists: the two reviews served here (create only, cluster-scoped). */
+/** What `/apis/authorization.k8s.io/v1` lists: the reviews served here (create only, cluster-scoped). */
 export const ACCESS_REVIEW_API_RESOURCES = [
   {
     name: 'selfsubjectaccessreviews',
     singularName: 'selfsubjectaccessreview',
     namespaced: false,
     kind: 'SelfSubjectAccessReview',
+    verbs: ['create'],
+  },
+  {
+    name: 'selfsubjectrulesreviews',
+    singularName: 'selfsubjectrulesreview',
+    namespaced: false,
+    kind: 'SelfSubjectRulesReview',
     verbs: ['create'],
   },
   {

@@ -16,5 +16,6 @@ export * from './controller.ts';
 export * from './kubeconfig.ts';
 export * from './server.ts';
 export * from './access-review.ts';
+export * from './rules-review.ts';
 export * from './negotiation.ts';
 export * from './discovery.ts';

@@ -64,6 +64,19 @@ export class RbacRules {
     return structuredClone(this.rules);
   }
 
+  /**
+   * The rules that apply to a subject in `namespace` (undefined: at cluster scope only): those naming the
+   * user or one of its groups, cluster-wide or bound in that namespace, as a RoleBinding there would be.
+   */
+  applicableTo(subject: { user: string; groups: string[] }, namespace: string | undefined): RbacRule[] {
+    return this.list().filter(
+      (rule) =>
+        ((rule.users ?? []).includes(subject.user) ||
+          (rule.groups ?? []).some((group) => subject.groups.includes(group))) &&
+        (rule.namespaces === undefined || (namespace !== undefined && rule.namespaces.includes(namespace))),
+    );
+  }
+
   allows(request: AccessRequest): boolean {
     return this.rules.some((rule) => {
       const subject =

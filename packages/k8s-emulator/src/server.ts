@@ -34,6 +34,7 @@ import { SimulatedArgoController } from './controller.ts';
 import { tlsMaterial } from './tls.ts';
 import { ACCESS_REVIEW_PATH, reviewAccess } from './access-review.ts';
 import { discoveryDocument } from './discovery.ts';
+import { RULES_REVIEW_PATH, reviewRules } from './rules-review.ts';
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -312,6 +313,12 @@ class EmulatorServer {
         sendJson(response, 200, body);
         return;
       }
+    }
+    if (RULES_REVIEW_PATH.test(url.pathname)) {
+      if (method !== 'POST') throw methodNotAllowed(method);
+      const body = parseJsonObject(await readBody(request)) as Record<string, unknown>;
+      sendJson(response, 201, reviewRules({ body, requester: user, rules: this.rules }));
+      return;
     }
     const review = ACCESS_REVIEW_PATH.exec(url.pathname);
     if (review) {

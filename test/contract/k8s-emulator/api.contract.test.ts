@@ -96,8 +96,14 @@ describe('Kubernetes emulator with the real client (contract)', () => {
     const resources = await kc.makeApiClient(k8s.AuthorizationV1Api).getAPIResources();
     expect(resources.resources.map((r) => [r.name, r.kind, r.namespaced, r.verbs])).toEqual([
       ['selfsubjectaccessreviews', 'SelfSubjectAccessReview', false, ['create']],
+      ['selfsubjectrulesreviews', 'SelfSubjectRulesReview', false, ['create']],
       ['subjectaccessreviews', 'SubjectAccessReview', false, ['create']],
     ]);
+    const rulesReview = await kc.makeApiClient(k8s.AuthorizationV1Api).createSelfSubjectRulesReview({
+      body: { spec: { namespace: NS } },
+    });
+    expect(rulesReview.status?.incomplete).toBe(false);
+    expect(rulesReview.status?.resourceRules.length).toBeGreaterThan(0);
     // What discovery lists is served: the runner may ask about itself.
     const review = await kc.makeApiClient(k8s.AuthorizationV1Api).createSelfSubjectAccessReview({
       body: { spec: { resourceAttributes: { verb: 'list', resource: 'pods', namespace: NS } } },
