@@ -17,6 +17,8 @@ export interface CrdValidator {
   kind: string;
   plural: string;
   version: string;
+  /** The CRD's own openAPIV3Schema for that version, as written (what the API server publishes). */
+  openApiV3Schema: Json;
   /** Messages of the form `spec.templates[0].foo: unknown field`; an empty array means valid. */
   validate(object: unknown): string[];
 }
@@ -420,6 +422,7 @@ export function loadCrdValidator(crdYamlText: string, options: LoadCrdValidatorO
     kind,
     plural,
     version,
+    openApiV3Schema: schema,
     validate(object: unknown): string[] {
       if (validateFn(object)) return [];
       return summarise(validateFn.errors ?? []);

@@ -17,5 +17,7 @@ export * from './kubeconfig.ts';
 export * from './server.ts';
 export * from './access-review.ts';
 export * from './rules-review.ts';
+export * from './openapi.ts';
+export * from './openapi-protobuf.ts';
 export * from './negotiation.ts';
 export * from './discovery.ts';

@@ -35,6 +35,8 @@ export interface ResourceDefinition {
   custom: boolean;
   /** Field selector labels this kind supports besides metadata.name/namespace. */
   extraFieldSelectors: string[];
+  /** The CRD's openAPIV3Schema of the served version (custom resources only), for /openapi/v2. */
+  openApiV3Schema?: Record<string, unknown>;
   /** Extra checks beyond metadata; returns one cause per problem. */
   validate(object: KubeObject, previous: KubeObject | undefined): StatusCause[];
 }
@@ -335,6 +337,7 @@ export function loadCustomResource(source: CrdSource): ResourceDefinition {
     subresources: [],
     custom: true,
     extraFieldSelectors: [],
+    openApiV3Schema: compiled.openApiV3Schema,
     validate: (object) =>
       compiled.validate(object).map((message) => {
         const split = /^([\w.[\]-]+): (.*)$/s.exec(message);

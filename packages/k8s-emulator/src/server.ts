@@ -35,6 +35,8 @@ import { tlsMaterial } from './tls.ts';
 import { ACCESS_REVIEW_PATH, reviewAccess } from './access-review.ts';
 import { discoveryDocument } from './discovery.ts';
 import { RULES_REVIEW_PATH, reviewRules } from './rules-review.ts';
+import { openApiV2Document } from './openapi.ts';
+import { OPENAPI_V2_PROTOBUF, encodeOpenApiV2Document } from './openapi-protobuf.ts';
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -165,6 +167,8 @@ class EmulatorServer {
   private readonly log: (message: string) => void;
   private readonly openResponses = new Set<ServerResponse>();
   private address = '127.0.0.1:0';
+  private openApiJson: Buffer | undefined;
+  private openApiProtobuf: Buffer | undefined;
 
   constructor(cluster: EmulatedCluster, options: KubernetesEmulatorOptions) {
     this.cluster = cluster;
@@ -307,6 +311,10 @@ class EmulatorServer {
     url: URL,
     user: UserInfo,
   ): Promise<void> {
+    if (method === 'GET' && url.pathname === '/openapi/v2') {
+      this.openApi(request, response);
+      return;
+    }
     if (method === 'GET') {
       const body = discoveryDocument(url.pathname, this.cluster.store.allDefinitions, this.address);
       if (body !== undefined) {
@@ -439,6 +447,27 @@ class EmulatorServer {
       default:
         throw methodNotAllowed(method);
     }
+  }
+
+  /** Built on first request (the Argo CRDs make it megabytes), then served from memory as JSON or protobuf. */
+  private openApi(request: IncomingMessage, response: ServerResponse): void {
+    this.openApiJson ??= Buffer.from(JSON.stringify(openApiV2Document(this.cluster.store.allDefinitions)));
+    const protobuf = (request.headers.accept ?? '')
+      .split(',')
+      .some((clause) => clause.split(';')[0]?.trim() === OPENAPI_V2_PROTOBUF);
+    if (protobuf) {
+      this.openApiProtobuf ??= encodeOpenApiV2Document(
+        JSON.parse(this.openApiJson.toString('utf8')) as Record<string, unknown>,
+      );
+    }
+    const body = protobuf ? this.openApiProtobuf : this.openApiJson;
+    // kube-openapi labels the protobuf octet-stream: the requested type has an `@`, which Go's (and so
+    // client-go's) media type parser rejects in a Content-Type.
+    response.writeHead(200, {
+      'Content-Type': protobuf ? 'application/octet-stream' : 'application/json',
+      'Content-Length': body?.length ?? 0,
+    });
+    response.end(body);
   }
 
   /**
