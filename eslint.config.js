@@ -37,7 +37,7 @@ export const coreForbiddenImports = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.sst/**', 'dist/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', '.sst/**', 'dist/**', 'coverage/**', '.cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
