@@ -19,6 +19,8 @@ export interface CrdValidator {
   version: string;
   /** The CRD's own openAPIV3Schema for that version, as written (what the API server publishes). */
   openApiV3Schema: Json;
+  /** That version's additionalPrinterColumns (empty when it has none), for Table output. */
+  printerColumns: Json[];
   /** Messages of the form `spec.templates[0].foo: unknown field`; an empty array means valid. */
   validate(object: unknown): string[];
 }
@@ -375,7 +377,10 @@ function summarise(errors: ErrorObject[]): string[] {
   return [...new Set(kept.map(describe))];
 }
 
-function selectVersion(crd: Json, wanted: string | undefined): { name: string; schema: Json } {
+function selectVersion(
+  crd: Json,
+  wanted: string | undefined,
+): { name: string; schema: Json; printerColumns: Json[] } {
   const versions = ((isObject(crd.spec) && crd.spec.versions) || []) as Json[];
   const version =
     wanted !== undefined
@@ -393,7 +398,10 @@ function selectVersion(crd: Json, wanted: string | undefined): { name: string; s
       `CRD version ${String(version.name)} has no schema.openAPIV3Schema: it cannot be validated.`,
     );
   }
-  return { name: String(version.name), schema };
+  const printerColumns = Array.isArray(version.additionalPrinterColumns)
+    ? version.additionalPrinterColumns.filter(isObject)
+    : [];
+  return { name: String(version.name), schema, printerColumns };
 }
 
 /** Compiles a validator for the custom resource a CRD (YAML or JSON text) defines. */
@@ -406,7 +414,7 @@ export function loadCrdValidator(crdYamlText: string, options: LoadCrdValidatorO
   const group = String(crd.spec.group ?? '');
   const kind = String(names.kind ?? '');
   const plural = String(names.plural ?? '');
-  const { name: version, schema } = selectVersion(crd, options.version);
+  const { name: version, schema, printerColumns } = selectVersion(crd, options.version);
   const jsonSchema = toJsonSchema(schema);
   const properties = (jsonSchema.properties ?? {}) as Json;
   properties.metadata = OBJECT_META_SCHEMA;
@@ -423,6 +431,7 @@ export function loadCrdValidator(crdYamlText: string, options: LoadCrdValidatorO
     plural,
     version,
     openApiV3Schema: schema,
+    printerColumns,
     validate(object: unknown): string[] {
       if (validateFn(object)) return [];
       return summarise(validateFn.errors ?? []);

@@ -20,4 +20,5 @@ export * from './rules-review.ts';
 export * from './openapi.ts';
 export * from './openapi-protobuf.ts';
 export * from './negotiation.ts';
+export * from './table.ts';
 export * from './discovery.ts';

@@ -4,10 +4,12 @@
 // Clauses are tried by q-value; one the server cannot honour is skipped, and when none is left the plain
 // object is sent, as Kubernetes does. PartialObjectMetadata of a list, or a list of a single object, is
 // 406 NotAcceptable. Supported here: JSON only (no protobuf or YAML), PartialObjectMetadata and
-// PartialObjectMetadataList in meta.k8s.io/v1 and v1beta1. Refused with 406 instead of served: Table, and
-// metadata-only watches (the real server serves both).
+// PartialObjectMetadataList and Table (table.ts) in meta.k8s.io/v1 and v1beta1. Refused with 406 instead
+// of served: converted watches (metadata-only or Table; the real server serves both).
 import type { KubeObject } from './resources.ts';
 import { KubeApiError } from './status.ts';
+import type { PrinterColumn } from './table.ts';
+import { renderTable } from './table.ts';
 
 export type OutputConversion = 'PartialObjectMetadata' | 'PartialObjectMetadataList' | 'Table';
 
@@ -87,18 +89,15 @@ function partial(object: KubeObject, apiVersion: string): KubeObject {
   return { kind: 'PartialObjectMetadata', apiVersion, metadata: structuredClone(object.metadata ?? {}) };
 }
 
-function refuseUnsupported(target: OutputTarget, what: string): void {
-  if (target.conversion === 'Table') {
-    throw notAcceptable(
-      `this Kubernetes API emulator does not serve ${what} as Table (a real API server does): ask for application/json`,
-    );
-  }
-}
-
 /** One object (a get, or the answer to a write) as the negotiated target wants it. */
-export function renderObject(object: KubeObject, target: OutputTarget): KubeObject {
+export function renderObject(
+  object: KubeObject,
+  target: OutputTarget,
+  printerColumns?: PrinterColumn[],
+): KubeObject {
   if (!target.conversion) return object;
-  refuseUnsupported(target, 'objects');
+  if (target.conversion === 'Table')
+    return renderTable([object], {}, { printerColumns, apiVersion: target.apiVersion as string });
   if (target.conversion === 'PartialObjectMetadataList') {
     throw notAcceptable(
       `you requested PartialObjectMetadataList, but the requested object is not a list (${String(object.kind)})`,
@@ -111,9 +110,14 @@ export function renderObject(object: KubeObject, target: OutputTarget): KubeObje
 export function renderList(
   list: { kind: string; apiVersion: string; metadata: Record<string, unknown>; items: KubeObject[] },
   target: OutputTarget,
+  printerColumns?: PrinterColumn[],
 ): unknown {
   if (!target.conversion) return list;
-  refuseUnsupported(target, 'lists');
+  if (target.conversion === 'Table')
+    return renderTable(list.items, list.metadata, {
+      printerColumns,
+      apiVersion: target.apiVersion as string,
+    });
   if (target.conversion === 'PartialObjectMetadata') {
     throw notAcceptable(
       `you requested PartialObjectMetadata, but the requested object is a list (${list.kind})`,

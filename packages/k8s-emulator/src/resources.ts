@@ -6,6 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
 import { loadCrdValidator } from './crd-schema.ts';
 import type { StatusCause } from './status.ts';
+import type { PrinterColumn } from './table.ts';
 import { badRequest } from './status.ts';
 
 /**
@@ -37,6 +38,8 @@ export interface ResourceDefinition {
   extraFieldSelectors: string[];
   /** The CRD's openAPIV3Schema of the served version (custom resources only), for /openapi/v2. */
   openApiV3Schema?: Record<string, unknown>;
+  /** The CRD version's additionalPrinterColumns (custom resources only), for Table output. */
+  printerColumns?: PrinterColumn[];
   /** Extra checks beyond metadata; returns one cause per problem. */
   validate(object: KubeObject, previous: KubeObject | undefined): StatusCause[];
 }
@@ -338,6 +341,7 @@ export function loadCustomResource(source: CrdSource): ResourceDefinition {
     custom: true,
     extraFieldSelectors: [],
     openApiV3Schema: compiled.openApiV3Schema,
+    printerColumns: compiled.printerColumns as unknown as PrinterColumn[],
     validate: (object) =>
       compiled.validate(object).map((message) => {
         const split = /^([\w.[\]-]+): (.*)$/s.exec(message);

@@ -355,7 +355,11 @@ class EmulatorServer {
     const output = negotiateOutput(request.headers.accept);
     switch (verb) {
       case 'list':
-        sendJson(response, 200, renderList(this.list(definition, namespace, query), output));
+        sendJson(
+          response,
+          200,
+          renderList(this.list(definition, namespace, query), output, definition.printerColumns),
+        );
         return;
       case 'watch':
         refuseConvertedWatch(output);
@@ -364,12 +368,16 @@ class EmulatorServer {
       case 'get': {
         const object = this.cluster.get(definition, namespace, name ?? '');
         if (!object) throw notFound(definition, name ?? '');
-        sendJson(response, 200, renderObject(object, output));
+        sendJson(response, 200, renderObject(object, output, definition.printerColumns));
         return;
       }
       case 'create': {
         const object = this.checkBody(definition, namespace, parseJsonObject(await readBody(request)));
-        sendJson(response, 201, renderObject(this.cluster.create(definition, namespace, object), output));
+        sendJson(
+          response,
+          201,
+          renderObject(this.cluster.create(definition, namespace, object), output, definition.printerColumns),
+        );
         return;
       }
       case 'update': {
@@ -378,7 +386,11 @@ class EmulatorServer {
         sendJson(
           response,
           200,
-          renderObject(this.cluster.update(definition, namespace, name ?? '', scoped), output),
+          renderObject(
+            this.cluster.update(definition, namespace, name ?? '', scoped),
+            output,
+            definition.printerColumns,
+          ),
         );
         return;
       }
@@ -399,6 +411,7 @@ class EmulatorServer {
           renderObject(
             this.cluster.update(definition, namespace, name ?? '', this.scopeToSubresource(route, patched)),
             output,
+            definition.printerColumns,
           ),
         );
         return;

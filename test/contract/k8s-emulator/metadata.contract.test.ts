@@ -1,8 +1,9 @@
 // Contract: metadata-only reads (Accept `application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1`)
 // against the Kubernetes emulator over HTTPS, shaped as the API server's handlers/response.go answers them:
 // negotiation by q, skipped clauses falling back to the plain object, 406 for a list asked as an object and
-// the reverse, errors untouched, and RBAC deciding as for any get or list. Not a real API server: Table and
-// metadata-only watches are refused by the emulator (a real server serves them), and there is no protobuf.
+// the reverse, errors untouched, and RBAC deciding as for any get or list. Not a real API server: Table
+// has the default columns for built-in kinds, converted watches are refused by the emulator (a real server
+// serves them), and there is no protobuf.
 import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubernetesEmulator } from '@hybrid-runner/k8s-emulator';
@@ -186,14 +187,21 @@ describe('metadata-only reads on the Kubernetes emulator (PartialObjectMetadata,
     );
   });
 
-  it('leaves errors as they are (404 Status), and refuses what the emulator does not serve clearly', async () => {
+  it('leaves errors as they are (404 Status), serves Table, and refuses what the emulator does not serve clearly', async () => {
     const missing = await call('GET', secretPath('absent'), { accept: META_V1 });
     expect(missing).toMatchObject({ status: 404, body: { kind: 'Status', reason: 'NotFound' } });
     const table = await call('GET', secretPath('bot'), {
       accept: 'application/json;as=Table;g=meta.k8s.io;v=v1',
     });
-    expect(table).toMatchObject({ status: 406, body: { reason: 'NotAcceptable' } });
-    expect(String(table.body.message)).toMatch(/emulator does not serve .*Table/);
+    expect(table).toMatchObject({
+      status: 200,
+      body: {
+        kind: 'Table',
+        apiVersion: 'meta.k8s.io/v1',
+        columnDefinitions: [{ name: 'Name' }, { name: 'Created At' }],
+        rows: [{ cells: ['bot', expect.any(String)], object: { kind: 'PartialObjectMetadata' } }],
+      },
+    });
     const watch = await call('GET', `${secretPath()}?watch=true`, { accept: LIST_META_V1 });
     expect(watch).toMatchObject({ status: 406 });
     expect(String(watch.body.message)).toMatch(/emulator does not serve watches/);

@@ -220,6 +220,15 @@ describe('Debian kubectl against the Kubernetes emulator (not a real API server)
     expect(list.stderr).toContain(`User "${RUNNER_USER}" cannot list resource "cronworkflows"`);
   }, 60_000);
 
+  it("get without -o prints the Argo CRD's printer columns (the emulator serves Table)", async () => {
+    const printed = await runner.run(['get', 'workflows', '-n', NS]);
+    expect(printed.code).toBe(0);
+    const [header, ...rows] = printed.stdout.trimEnd().split('\n');
+    expect(header?.trim().split(/\s+/)).toEqual(['NAME', 'STATUS', 'AGE', 'MESSAGE']);
+    const stored = emulator.cluster.store.list(workflows(), { namespace: NS, labels: [], fields: [] }).items;
+    expect(rows.map((row) => row.split(/\s+/)[0]).sort()).toEqual(stored.map(nameOf).sort());
+  }, 60_000);
+
   it('--watch receives an update to a Workflow', async () => {
     const workflow = runWorkflow('d0d0d0d0-0000-4000-8000-000000000004');
     emulator.cluster.create(workflows(), NS, workflow);
