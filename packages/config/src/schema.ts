@@ -592,8 +592,10 @@ export type SecretLocation = StageConfig['authToken'];
 export function outboundUrlOf(
   config: Pick<StageConfig, 'serverHost' | 'useSecureProtocols' | 'bridge'>,
 ): string {
-  return (
-    config.bridge.outbound.url ??
-    `${config.useSecureProtocols ? 'wss' : 'ws'}://${config.serverHost}${DEFAULT_OUTBOUND_PATH}`
-  );
+  return config.bridge.outbound.url ?? defaultOutboundUrl(config.serverHost, config.useSecureProtocols);
+}
+
+/** The Collate server's hybrid runner endpoint on `serverHost`, as the published runner dials it. */
+export function defaultOutboundUrl(serverHost: string, useSecureProtocols: boolean): string {
+  return `${useSecureProtocols ? 'wss' : 'ws'}://${serverHost}${DEFAULT_OUTBOUND_PATH}`;
 }
