@@ -10,7 +10,9 @@ import type { AccountContext } from './iam-policies.ts';
 import { schedule } from './schedules.ts';
 
 /** core's KEEPER_TICK_MS as an EventBridge schedule: DEFAULT_TAKEOVER_POLICY's lead and staleness assume it. */
-const KEEPER_TICK = `rate(${KEEPER_TICK_MS / 60_000} minute)`;
+const TICK_MINUTES = KEEPER_TICK_MS / 60_000;
+// EventBridge wants the singular unit for a value of 1 ("rate(1 minute)") and the plural otherwise.
+const KEEPER_TICK = `rate(${TICK_MINUTES} ${TICK_MINUTES === 1 ? 'minute' : 'minutes'})`;
 
 export interface OutboundBridgeInput {
   config: StageConfig;
