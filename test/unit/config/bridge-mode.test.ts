@@ -67,6 +67,30 @@ describe('bridge.mode', () => {
       "bridge.outbound.keeper.memoryMb: must be at least 128 (Lambda's smallest size)",
     ]);
   });
+
+  it("refuses the inbound endpoint's guards in outbound mode, which has no inbound endpoint", () => {
+    expect(
+      problemsOf({
+        ...minimal,
+        bridge: {
+          mode: 'outbound',
+          allowedSourceCidrs: ['203.0.113.0/24'],
+          jwks: { url: 'https://acme.getcollate.io/api/v1/system/config/jwks' },
+        },
+      }),
+    ).toEqual([
+      expect.stringMatching(
+        /^bridge\.allowedSourceCidrs: limits who may connect to the inbound endpoint, which bridge\.mode outbound does not create .*: remove it, or set bridge\.mode: inbound$/,
+      ),
+      expect.stringMatching(
+        /^bridge\.jwks: verifies the token Collate presents to the inbound endpoint, .*remove it/,
+      ),
+    ]);
+    // The same guards are fine inbound.
+    expect(() =>
+      parseStageConfig({ ...minimal, bridge: { allowedSourceCidrs: ['203.0.113.0/24'] } }),
+    ).not.toThrow();
+  });
 });
 
 describe('the keeper environment (keeperEnvironment)', () => {
