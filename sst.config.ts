@@ -16,8 +16,11 @@ export default $config({
     const { deployRunner } = await import('./stacks/runner.ts');
     // stages/<stage>.yaml beside this file; HYBRID_RUNNER__* environment variables override it.
     const outputs = deployRunner(loadStageConfig($app.stage, { directory: `${$cli.paths.root}/stages` }));
+    // Inbound: the endpoint Collate connects to. Outbound: no endpoint of ours; the URL the keeper dials.
     return {
-      websocketUrl: outputs.websocketUrl,
+      ...('websocketUrl' in outputs
+        ? { websocketUrl: outputs.websocketUrl }
+        : { outboundUrl: outputs.outboundUrl }),
       agentId: outputs.agentId,
       dashboardUrl: outputs.dashboardUrl,
     };

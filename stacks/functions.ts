@@ -1,7 +1,7 @@
 // The runner's Lambda functions: where each handler lives, their names and timeouts, the environment they
 // all get, and how each one is created (its role, bundling, VPC and tracing).
 import { FUNCTION_ENV, settingsEnvironmentValue } from '@hybrid-runner/config';
-import type { StageConfig } from '@hybrid-runner/config';
+import type { BridgeMode, StageConfig } from '@hybrid-runner/config';
 import { METRICS_NAMESPACE, OBSERVABILITY_ENV } from '@hybrid-runner/observability';
 import { REGISTRY_REFRESH_DEFAULTS } from '@hybrid-runner/core';
 import { ECR_REFRESH_WORK_BUDGET_MS } from '../functions/schedule/ecr-refresh.ts';
@@ -14,21 +14,54 @@ export const HANDLERS = {
   message: 'functions/bridge/message.handler',
   heartbeat: 'functions/schedule/heartbeat.handler',
   registryRefresh: 'functions/schedule/ecr-refresh.handler',
+  keeper: 'functions/bridge/keeper.handler',
 } as const;
 export type FunctionKey = keyof typeof HANDLERS;
 
 const LAMBDA_NAME_LIMIT = 64;
+/** The functions each bridge mode deploys (the registry refresh comes with `ecr.enabled`, in either mode). */
+export const MODE_FUNCTIONS: Record<BridgeMode, readonly FunctionKey[]> = {
+  inbound: ['connect', 'disconnect', 'message', 'heartbeat'],
+  // The keeper runs the heartbeat pass over its own socket: no heartbeat function, no API routes.
+  outbound: ['keeper'],
+};
+
 /**
  * API Gateway gives an integration 29 s; the heartbeat must finish inside its one-minute period; the
- * registry refresh waits a random delay (spreading logins) and then needs its work budget.
+ * registry refresh waits a random delay (spreading logins) and then needs its work budget. The keeper's
+ * comes from the stage (bridge.outbound.keeper.timeoutSeconds): see functionSizing.
  */
-const TIMEOUTS: Record<FunctionKey, `${number} seconds`> = {
+const TIMEOUTS: Record<Exclude<FunctionKey, 'keeper'>, `${number} seconds`> = {
   connect: '10 seconds',
   disconnect: '10 seconds',
   message: '29 seconds',
   heartbeat: '50 seconds',
   registryRefresh: `${REGISTRY_REFRESH_DEFAULTS.maxJitterMinutes * 60 + ECR_REFRESH_WORK_BUDGET_MS / 1000} seconds`,
 };
+
+export interface FunctionSizing {
+  timeout: `${number} seconds`;
+  memory: `${number} MB`;
+  /** Absent: SST's default (x86_64), which the inbound functions have always had. */
+  architecture?: 'arm64';
+}
+
+/**
+ * Timeout, memory and architecture of a function. The keeper runs around the clock holding one socket, so it
+ * is the one sized from the stage: small memory on arm64 (the cheaper GB-second), and the timeout its lease
+ * timing is built on (it leaves a drain reserve before it, and its successor starts a lead before that).
+ */
+export function functionSizing(config: StageConfig, key: FunctionKey): FunctionSizing {
+  if (key === 'keeper') {
+    const keeper = config.bridge.outbound.keeper;
+    return {
+      timeout: `${keeper.timeoutSeconds} seconds`,
+      memory: `${keeper.memoryMb} MB`,
+      architecture: 'arm64',
+    };
+  }
+  return { timeout: TIMEOUTS[key], memory: '512 MB' };
+}
 
 export function lambdaName(app: string, stage: string, key: FunctionKey): string {
   const suffix = key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
@@ -102,8 +135,7 @@ export function functionMaker(
         handler: HANDLERS[key],
         runtime: 'nodejs24.x',
         role: role.arn,
-        timeout: TIMEOUTS[key],
-        memory: '512 MB',
+        ...functionSizing(config, key),
         environment,
         // connect/disconnect: the AWS SDK from the Lambda runtime (bundle budget; functions/lib/bundling.ts).
         nodejs: { esbuild: esbuildOptionsFor(key) },

@@ -199,6 +199,64 @@ export function bridgePolicy(input: BridgePolicyInput): PolicyDocument {
   return { Version: '2012-10-17', Statement: [...statements, ...optionalStatements(input)] };
 }
 
+export interface KeeperPolicyInput {
+  account: AccountContext;
+  /** The keeper: the only function of an outbound bridge (it runs the heartbeat pass itself). */
+  functionName: string;
+  /** The runner-state table: the keeper's lease, request idempotency and the reconciliation cursor. */
+  stateTableArn: string;
+  authTokenSecretArn: string;
+  /** During a bot token rotation: the previous token's secret (read for redaction only). */
+  previousAuthTokenSecretArn?: string;
+  clusterName: string;
+  clusterRegion: string;
+  /** DescribeSecret on the prefix for secret-reference checks; only with managed-aws. */
+  secretReferencePrefixArn?: string;
+  tracing: boolean;
+  vpc: boolean;
+}
+
+/**
+ * The outbound keeper: the bridge's rights without the WebSocket API's. It answers on its own socket, so no
+ * execute-api; it has no connection records, so no connections table (none exists in outbound mode).
+ */
+export function keeperPolicy(input: KeeperPolicyInput): PolicyDocument {
+  const statements: PolicyStatement[] = [
+    logStatement(input.account, [input.functionName]),
+    {
+      // The lease (conditional PutItem/UpdateItem on its generation), idempotency records and the cursor.
+      Sid: 'RunnerState',
+      Effect: 'Allow',
+      Action: [...STATE_TABLE_ACTIONS],
+      Resource: [input.stateTableArn],
+    },
+    {
+      Sid: 'ReadRunnerToken',
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: [
+        input.authTokenSecretArn,
+        ...(input.previousAuthTokenSecretArn ? [input.previousAuthTokenSecretArn] : []),
+      ],
+    },
+    {
+      Sid: 'FindCluster',
+      Effect: 'Allow',
+      Action: ['eks:DescribeCluster'],
+      Resource: [clusterArn(input.account, input.clusterName, input.clusterRegion)],
+    },
+  ];
+  if (input.secretReferencePrefixArn) {
+    statements.push({
+      Sid: 'CheckSecretReferences',
+      Effect: 'Allow',
+      Action: ['secretsmanager:DescribeSecret'],
+      Resource: [input.secretReferencePrefixArn],
+    });
+  }
+  return { Version: '2012-10-17', Statement: [...statements, ...optionalStatements(input)] };
+}
+
 export interface RegistryPolicyInput {
   account: AccountContext;
   functionName: string;

@@ -16,7 +16,7 @@ export interface ObservabilityInput {
   stage: string;
   agentId: string;
   region: $util.Input<string>;
-  /** Lambda function names by catalog emitter key (connect, disconnect, message, heartbeat, registryRefresh). */
+  /** Lambda function names by catalog emitter key (the functions the stage deploys). */
   functions: Partial<Record<Emitter, string>>;
   /** DynamoDB table names by role (for example { connections, state }). */
   tables: Record<string, $util.Input<string>>;
@@ -24,6 +24,8 @@ export interface ObservabilityInput {
   alarmEmails?: string[];
   /** False when the stage has no registry refresh: no ECR alarms or panels. */
   registryEnabled: boolean;
+  /** Outbound stages also alarm on a refused dial-out handshake. Default: inbound. */
+  bridgeMode?: 'inbound' | 'outbound';
 }
 
 export interface ObservabilityOutputs {
@@ -68,6 +70,7 @@ export function createObservability(input: ObservabilityInput): ObservabilityOut
     agentId: input.agentId,
     functionNames: input.functions,
     registryEnabled: input.registryEnabled,
+    ...(input.bridgeMode ? { bridgeMode: input.bridgeMode } : {}),
   });
   const alarms = definitions.map((definition) => ({
     definition,

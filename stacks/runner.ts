@@ -5,35 +5,37 @@
 // Karpenter NodePool for the ingestion pods.
 //
 // This file wires the parts in order; each part lives in its own file: functions.ts, tables.ts,
-// secrets.ts, bridge.ts, cluster.ts, ingestion.ts, rbac-resources.ts, placement-resources.ts, argo.ts,
-// registry-refresh.ts.
+// secrets.ts, bridge.ts (inbound: the WebSocket API) or keeper.ts (outbound: the dial-out keeper), cluster.ts,
+// ingestion.ts, rbac-resources.ts, placement-resources.ts, argo.ts, registry-refresh.ts.
 import { registryRefreshSettings, toRunnerSettings } from '@hybrid-runner/config';
 import type { StageConfig } from '@hybrid-runner/config';
 import { installArgo } from './argo.ts';
 import { deployBridge } from './bridge.ts';
 import { clusterAccessObjects } from './cluster-access.ts';
 import { clusterRegionOptions, connectCluster } from './cluster.ts';
-import { baseEnvironment, functionMaker, functionVpc, lambdaNames } from './functions.ts';
+import { MODE_FUNCTIONS, baseEnvironment, functionMaker, functionVpc, lambdaNames } from './functions.ts';
 import type { FunctionKey } from './functions.ts';
 import type { AccountContext } from './iam-policies.ts';
 import { deployIngestionNamespace } from './ingestion.ts';
+import { deployOutboundBridge } from './keeper.ts';
 import { createArgoFargateProfile, createIngestionNodePool } from './placement-resources.ts';
 import { createObservability } from './observability.ts';
 import { applyRbac } from './rbac-resources.ts';
 import { deployRegistryRefresh } from './registry-refresh.ts';
 import { storedSecret } from './secrets.ts';
-import { createTables } from './tables.ts';
+import { createStateTable, createTables } from './tables.ts';
 
 export { ARGO_HELM_REPOSITORY, argoValues } from './argo.ts';
 export { deployerKubeconfig } from './cluster.ts';
 export { HANDLERS, lambdaName } from './functions.ts';
 
-export interface RunnerOutputs {
-  websocketUrl: $util.Output<string>;
-  managementEndpoint: $util.Output<string>;
+/** Inbound: the WebSocket API's endpoints. Outbound: none of ours, only the Collate URL the keeper dials. */
+export type RunnerOutputs = {
   agentId: string;
   dashboardUrl: $util.Output<string>;
-}
+} & (
+  { websocketUrl: $util.Output<string>; managementEndpoint: $util.Output<string> } | { outboundUrl: string }
+);
 
 export function deployRunner(config: StageConfig): RunnerOutputs {
   const registryEnabled = config.ecr.enabled;
@@ -52,8 +54,9 @@ export function deployRunner(config: StageConfig): RunnerOutputs {
       accountId,
     }));
   const names = lambdaNames();
+  const outbound = config.bridge.mode === 'outbound';
 
-  const tables = createTables();
+  const tables = outbound ? { state: createStateTable() } : createTables();
 
   const authTokenSecretArn = storedSecret('AuthToken', config.authToken, 'Collate ingestion bot JWT');
   // During a rotation, the token being replaced (accepted until bridge.previousAuthToken.retireAt).
@@ -73,18 +76,18 @@ export function deployRunner(config: StageConfig): RunnerOutputs {
 
   const environment = baseEnvironment(config, region.region, clusterRegion);
   const makeFunction = functionMaker(config, names, vpc);
-  const bridge = deployBridge({
-    config,
-    account,
-    clusterRegion,
-    names,
-    tables,
+  const tokens = {
     authTokenSecretArn,
     ...(previousAuthTokenSecretArn ? { previousAuthTokenSecretArn } : {}),
-    vpc,
-    baseEnvironment: environment,
-    makeFunction,
-  });
+  };
+  const common = { config, account, clusterRegion, names, vpc, baseEnvironment: environment, makeFunction };
+  const bridge =
+    'connections' in tables
+      ? { mode: 'inbound' as const, ...deployBridge({ ...common, ...tokens, tables }) }
+      : {
+          mode: 'outbound' as const,
+          ...deployOutboundBridge({ ...common, ...tokens, stateTable: tables.state }),
+        };
 
   const { cluster, provider: k8s } = connectCluster(config, clusterOptions, clusterRegion, bridge.role);
   const ingestion = deployIngestionNamespace(config, account, cluster, clusterRegion, k8s, clusterOptions);
@@ -128,21 +131,37 @@ export function deployRunner(config: StageConfig): RunnerOutputs {
     stage: $app.stage,
     agentId: config.agentId,
     region: region.region,
-    functions: registryEnabled ? names : withoutRegistry(names),
-    tables: { connections: tables.connections.name, state: tables.state.name },
+    functions: deployedNames(names, [
+      ...MODE_FUNCTIONS[config.bridge.mode],
+      ...(registryEnabled ? (['registryRefresh'] as const) : []),
+    ]),
+    tables:
+      'connections' in tables
+        ? { connections: tables.connections.name, state: tables.state.name }
+        : { state: tables.state.name },
     alarmEmails: config.alarms.emails,
     registryEnabled,
+    ...(bridge.mode === 'outbound' ? { bridgeMode: bridge.mode } : {}),
   });
 
-  return {
-    websocketUrl: bridge.api.url,
-    managementEndpoint: bridge.api.managementEndpoint,
-    agentId: toRunnerSettings(config).agentId,
-    dashboardUrl: observability.dashboardUrl,
-  };
+  const agentId = toRunnerSettings(config).agentId;
+  const dashboardUrl = observability.dashboardUrl;
+  return bridge.mode === 'inbound'
+    ? {
+        websocketUrl: bridge.api.url,
+        managementEndpoint: bridge.api.managementEndpoint,
+        agentId,
+        dashboardUrl,
+      }
+    : { outboundUrl: bridge.outboundUrl, agentId, dashboardUrl };
 }
 
-function withoutRegistry(names: Record<FunctionKey, string>): Partial<Record<FunctionKey, string>> {
-  const { registryRefresh: _registryRefresh, ...bridgeNames } = names;
-  return bridgeNames;
+/** The names of the functions the stage deploys, in HANDLERS order (the dashboard's and alarms' order). */
+function deployedNames(
+  names: Record<FunctionKey, string>,
+  deployed: readonly FunctionKey[],
+): Partial<Record<FunctionKey, string>> {
+  return Object.fromEntries(
+    Object.entries(names).filter(([key]) => deployed.includes(key as FunctionKey)),
+  ) as Partial<Record<FunctionKey, string>>;
 }

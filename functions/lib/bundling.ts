@@ -8,7 +8,8 @@
 // SDK bundled: a version we chose and tested, and a faster cold start than loading the runtime's copy.
 
 /** The functions of the stack (keys of stacks/functions.ts's HANDLERS). */
-export type BundledFunction = 'connect' | 'disconnect' | 'message' | 'heartbeat' | 'registryRefresh';
+export type BundledFunction =
+  'connect' | 'disconnect' | 'message' | 'heartbeat' | 'registryRefresh' | 'keeper';
 
 /** Packages the Lambda runtime provides: left out of the bundle, resolved at run time. */
 export const RUNTIME_PROVIDED_PACKAGES: readonly string[] = ['@aws-sdk/*', '@smithy/*'];

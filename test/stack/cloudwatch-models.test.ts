@@ -21,6 +21,12 @@ const STAGES: Record<string, StageConfigInput> = {
     cluster: { name: 'prod-eks' },
     ecr: { enabled: false },
   },
+  // The keeper's alarms (dial refused, function errors) and its dashboard panels.
+  'outbound mode': {
+    serverHost: 'acme.getcollate.io',
+    cluster: { name: 'prod-eks' },
+    bridge: { mode: 'outbound' },
+  },
 };
 
 let model: ServiceModel;

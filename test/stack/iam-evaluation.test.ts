@@ -48,6 +48,12 @@ vi.mock('../../functions/schedule/heartbeat.ts', async (original) =>
     'functions/schedule/heartbeat',
   ),
 );
+vi.mock('../../functions/bridge/keeper.ts', async (original) =>
+  (await import('../support/local-stage-aws-calls.ts')).labelledHandlers(
+    await original(),
+    'functions/bridge/keeper',
+  ),
+);
 vi.mock('../../functions/schedule/ecr-refresh.ts', async (original) =>
   (await import('../support/local-stage-aws-calls.ts')).labelledHandlers(
     await original(),
@@ -64,6 +70,8 @@ const STAGE: StageConfigInput = {
   ingestionPods: { identity: 'pod-identity' },
 };
 const PREFIX = '/collate/hybrid-ingestion-runner/';
+/** The same stage with the dial-out bridge: its keeper role is evaluated beside the inbound roles. */
+const OUTBOUND_STAGE: StageConfigInput = { ...STAGE, bridge: { mode: 'outbound' } };
 
 /** What no function may do, whatever the code does today. */
 function deniedNeighbours(run: StackRun): IamRequest[] {
@@ -131,6 +139,44 @@ function deniedNeighbours(run: StackRun): IamRequest[] {
   ];
 }
 
+/** What the keeper must not do: the WebSocket API's rights, the connections table, others' secrets. */
+function keeperNeighbours(run: StackRun): IamRequest[] {
+  const denied = (action: string, resource: string): IamRequest => ({
+    role: 'KeeperRole',
+    action,
+    resource,
+    madeBy: ['must stay denied'],
+    expected: 'Denied',
+  });
+  const ecrKeysSecret = (
+    run.one('standin:sst:aws:FunctionArgs', 'RegistryRefreshArgs').inputs.environment as Record<
+      string,
+      string
+    >
+  ).HYBRID_RUNNER_ECR_KEYS_SECRET!;
+  const connection = `arn:aws:execute-api:${ARN}:api0123/$default/POST/@connections/{connectionId}`;
+  return [
+    denied('execute-api:ManageConnections', connection),
+    denied('dynamodb:GetItem', `arn:aws:dynamodb:${ARN}:table/Connections-table`),
+    denied('dynamodb:PutItem', `arn:aws:dynamodb:${ARN}:table/Connections-table`),
+    denied('dynamodb:GetItem', `arn:aws:dynamodb:${ARN}:table/another-table`),
+    denied('dynamodb:DeleteTable', `arn:aws:dynamodb:${ARN}:table/RunnerState-table`),
+    denied('dynamodb:Scan', `arn:aws:dynamodb:${ARN}:table/RunnerState-table`),
+    denied(
+      'secretsmanager:GetSecretValue',
+      secretArnOfName(REGION, ACCOUNT_ID, `${PREFIX}mysql-prod-password`),
+    ),
+    denied(
+      'secretsmanager:DescribeSecret',
+      secretArnOfName(REGION, ACCOUNT_ID, '/collate/hybrid-ingestion-runner-evil/x'),
+    ),
+    denied('secretsmanager:GetSecretValue', ecrKeysSecret),
+    denied('eks:DescribeCluster', `arn:aws:eks:${REGION}:${ACCOUNT_ID}:cluster/another-cluster`),
+    denied('ecr:GetAuthorizationToken', '*'),
+    denied('iam:PassRole', `arn:aws:iam::${ACCOUNT_ID}:role/KeeperRole-role`),
+  ];
+}
+
 /** The ingestion pods read every secret the runner checked a `secret:` reference for (GetSecretValue). */
 function podRequests(requests: IamRequest[]): IamRequest[] {
   return requests
@@ -190,18 +236,25 @@ function tableRows(markdown: string): string[][] {
 describe('IAM policies of the stack evaluated by iam-simulate against calls recorded from the local stage (stand-ins)', () => {
   let recorded: RecordedAwsCalls;
   let run: StackRun;
+  let outboundRun: StackRun;
   let roles: StackRole[];
   let requests: IamRequest[];
   let rows: IamRow[];
 
   beforeAll(async () => {
-    recorded = await recordLocalStageAwsCalls();
+    recorded = await recordLocalStageAwsCalls({ outbound: true });
     run = await runStack(parseStageConfig(STAGE));
-    roles = stackRoles(run);
-    const calls = distinctRequests(recordedRequests(recorded, run));
-    requests = [...calls, ...podRequests(calls), ...deniedNeighbours(run)];
+    outboundRun = await runStack(parseStageConfig(OUTBOUND_STAGE));
+    // The inbound stage's roles, and the one role only the outbound stage has (its RegistryRole is the same).
+    const isKeeper = (name: string) => name === 'KeeperRole';
+    roles = [...stackRoles(run), ...stackRoles(outboundRun).filter((role) => isKeeper(role.name))];
+    const calls = distinctRequests([
+      ...recordedRequests(recorded, run),
+      ...recordedRequests(recorded, outboundRun).filter((request) => isKeeper(request.role)),
+    ]);
+    requests = [...calls, ...podRequests(calls), ...deniedNeighbours(run), ...keeperNeighbours(outboundRun)];
     rows = await evaluate(roles, requests);
-  }, 120_000);
+  }, 180_000);
 
   it('recorded a call of every function and every service the functions use', () => {
     const made = new Set(requests.flatMap((request) => request.madeBy));
@@ -211,9 +264,22 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
       'functions/bridge/message',
       'functions/schedule/heartbeat',
       'functions/schedule/ecr-refresh',
+      'functions/bridge/keeper',
     ]) {
       expect(made, module).toContain(module);
     }
+    // The keeper's lease: the first claim, a successor's claim (both conditional PutItem) and the renewals.
+    const keeperCalls = requests.filter((r) => r.role === 'KeeperRole' && r.expected === 'Allowed');
+    expect(keeperCalls.map((r) => r.action)).toEqual(
+      expect.arrayContaining([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:DescribeSecret',
+        'eks:DescribeCluster',
+      ]),
+    );
     const actions = new Set(
       requests.filter((r) => r.expected === 'Allowed').map((r) => r.action.split(':')[0]),
     );
@@ -235,7 +301,7 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
 
   it('grants the function roles nothing that no recorded call uses', () => {
     // The pods' calls are made by the ingestion code (not ours, not recorded), so their role is left out.
-    expect(unusedGrants(roles, requests, ['BridgeRole', 'RegistryRole'])).toEqual([]);
+    expect(unusedGrants(roles, requests, ['BridgeRole', 'RegistryRole', 'KeeperRole'])).toEqual([]);
     const widened = withStatement(roles, 'BridgeRole', {
       Sid: 'Widened',
       Effect: 'Allow',
@@ -253,6 +319,11 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
     expect(violations(broken).map((row) => `${row.role} ${row.action} ${row.resource}`)).toEqual([
       'BridgeRole dynamodb:UpdateItem arn:aws:dynamodb:eu-west-1:123456789012:table/Connections-table',
       'BridgeRole dynamodb:UpdateItem arn:aws:dynamodb:eu-west-1:123456789012:table/RunnerState-table',
+    ]);
+    // The keeper without PutItem can neither claim the lease nor record a request.
+    const noClaim = await evaluate(withoutAction(roles, 'KeeperRole', 'dynamodb:PutItem'), requests);
+    expect(violations(noClaim).map((row) => `${row.role} ${row.action} ${row.resource}`)).toEqual([
+      'KeeperRole dynamodb:PutItem arn:aws:dynamodb:eu-west-1:123456789012:table/RunnerState-table',
     ]);
   });
 
@@ -287,7 +358,7 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
       'aws:RequestTag/kubernetes-service-account': 'ingestion',
     };
     const cases = [
-      ...['BridgeRole', 'RegistryRole'].flatMap((role) => [
+      ...['BridgeRole', 'RegistryRole', 'KeeperRole'].flatMap((role) => [
         {
           role,
           principal: 'lambda.amazonaws.com',
@@ -333,7 +404,10 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
       ]),
     ] as const;
     const evaluated = await Promise.all(
-      cases.map(async (request) => ({ ...request, evaluated: await evaluateTrust(run, request) })),
+      cases.map(async (request) => ({
+        ...request,
+        evaluated: await evaluateTrust(request.role === 'KeeperRole' ? outboundRun : run, request),
+      })),
     );
     expect(evaluated.filter((row) => row.evaluated !== row.expected)).toEqual([]);
   });

@@ -11,9 +11,18 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { clearEksClusterInfoCache } from '@hybrid-runner/aws';
 import { FUNCTION_ENV } from '@hybrid-runner/config';
-import { startLocalStage, type LocalStage, type TaskOutcome } from '@hybrid-runner/local';
+import {
+  startCollateSideStandIn,
+  startKeeperSchedule,
+  startLocalStage,
+  type LocalStage,
+  type TaskOutcome,
+} from '@hybrid-runner/local';
 import { BridgeClient } from '@hybrid-runner/protocol';
+import { handler as keeperHandler } from '../../functions/bridge/keeper.ts';
+import { configureKeeper } from '../../functions/lib/keeper-context.ts';
 import { logger } from '../../functions/lib/logger.ts';
+import { configureRunner } from '../../functions/lib/runner-context.ts';
 import { asSender, startWireTap, type WireExchange } from './wire-tap.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -25,6 +34,7 @@ export const HANDLER_MODULES = {
   message: 'functions/bridge/message',
   heartbeat: 'functions/schedule/heartbeat',
   registryRefresh: 'functions/schedule/ecr-refresh',
+  keeper: 'functions/bridge/keeper',
 } as const;
 
 /** The exports of a handler module with its entry points labelled (for vi.mock factories). */
@@ -79,8 +89,79 @@ async function until(what: string, probe: () => boolean, timeoutMs = 10_000): Pr
   }
 }
 
-/** Starts the local stage, drives one tour through every function, and returns what went over the wire. */
-export async function recordLocalStageAwsCalls(): Promise<RecordedAwsCalls> {
+/**
+ * The outbound leg of the tour (bridge.mode: outbound): the keeper composed from the environment the stack gives
+ * it (the inbound-only variables removed, HYBRID_RUNNER_OUTBOUND_URL set) dials the Collate-side stand-in on a
+ * schedule ticking every second, so the recording holds the lease's first claim, a successor's claim and the
+ * renewals; requests come through the stand-in's relay. Each keeper is a new container: the cached runner
+ * context and cluster lookup are dropped first.
+ */
+async function keeperLeg(): Promise<void> {
+  const collateSide = await startCollateSideStandIn({ token: () => TOUR.token, agentId: TOUR.agentId });
+  const results: unknown[] = [];
+  const errors: unknown[] = [];
+  let schedule: ReturnType<typeof startKeeperSchedule> | undefined;
+  let client: BridgeClient | undefined;
+  try {
+    for (const variable of ['connectionsTable', 'managementEndpoint', 'rateLimit'] as const) {
+      delete process.env[FUNCTION_ENV[variable]];
+    }
+    process.env[FUNCTION_ENV.outboundUrl] = collateSide.agentUrl;
+    configureRunner(undefined);
+    configureKeeper(undefined);
+    clearEksClusterInfoCache();
+    // 70 s of Lambda time: the default timings leave 10 s of serving, so each tick starts a successor.
+    schedule = startKeeperSchedule({
+      handler: keeperHandler as never,
+      tickMs: 1_000,
+      lifetimeMs: 70_000,
+      onResult: (result) => results.push(result),
+      onError: (error) => errors.push(error),
+    });
+    await until('the keeper connection', () => collateSide.agentConnections() > 0);
+    client = await BridgeClient.connect(collateSide.relayUrl, {
+      token: TOUR.token,
+      agentId: TOUR.agentId,
+      reconnect: { maxAttempts: 0 },
+      requestTimeoutMs: 20_000,
+    });
+    const pipeline = {
+      name: 'outbound_ingestion',
+      fullyQualifiedName: 'mysql_prod.outbound_ingestion',
+      pipelineType: 'metadata' as const,
+    };
+    await client.request('deployPipeline', { pipeline, workflowConfig: { source: { type: 'mysql' } } });
+    await client.request('runAutomationsWorkflow', {
+      workflow: {
+        id: 'w-outbound',
+        name: 'test-mysql-outbound',
+        workflowType: 'TEST_CONNECTION',
+        request: { connection: { config: { password: `secret:${TOUR.existingSecret}` } } },
+      },
+    });
+    await client.request('deletePipeline', { pipeline });
+    await until(
+      'a keeper handover',
+      () => results.some((result) => (result as { outcome?: string }).outcome === 'handed-over'),
+      20_000,
+    );
+  } finally {
+    await client?.close().catch(() => undefined);
+    await schedule?.stop();
+    await collateSide.close();
+    configureKeeper(undefined);
+    configureRunner(undefined);
+  }
+  if (errors.length > 0) throw new Error(`A keeper invocation failed: ${String(errors[0])}`);
+}
+
+/**
+ * Starts the local stage, drives one tour through every function, and returns what went over the wire. With
+ * `outbound`, the tour ends with the keeper's leg (keeperLeg) on the same stand-ins.
+ */
+export async function recordLocalStageAwsCalls(
+  options: { outbound?: boolean } = {},
+): Promise<RecordedAwsCalls> {
   const saved = { ...process.env };
   const directory = mkdtempSync(join(tmpdir(), 'wire-recorder-'));
   const tasks: TaskOutcome[] = [];
@@ -172,6 +253,10 @@ export async function recordLocalStageAwsCalls(): Promise<RecordedAwsCalls> {
         .some((exchange) => exchange.sender === HANDLER_MODULES.disconnect && exchange.status !== undefined),
     );
     await tap.settled();
+    if (options.outbound) {
+      await keeperLeg();
+      await tap.settled();
+    }
 
     const env = stage.clientEnv;
     const serviceOfPort = new Map<number, string>();

@@ -311,7 +311,11 @@ export function buildProgram(io: { output?: (json: boolean) => Output } = {}): C
     )
     .option('-o, --output <file>', 'write the stage file here instead of stdout')
     .option('--stage <name>', 'the stage the file is for (used in the printed secret commands)')
-    .action(async (valuesFile: string, options: { output?: string; stage?: string }) => {
+    .option(
+      '--mode <mode>',
+      'bridge mode: inbound (Collate connects to API Gateway, the default) or outbound (the runner dials Collate)',
+    )
+    .action(async (valuesFile: string, options: { output?: string; stage?: string; mode?: string }) => {
       const { importValuesCommand } = await import('./commands/import-values.ts');
       const code = importValuesCommand({ valuesFile, ...options });
       if (code !== 0) throw new CliError('import-values failed (see above).', code);

@@ -2,7 +2,7 @@
 // how a handler reads them back. One place for both sides, so a renamed variable breaks a type, not a deploy.
 import { parseRegistryHost } from '@hybrid-runner/core';
 import type { RunnerSettings } from '@hybrid-runner/core';
-import type { StageConfig } from './schema.ts';
+import { outboundUrlOf, type StageConfig } from './schema.ts';
 import { toRunnerSettings } from './settings.ts';
 
 export const FUNCTION_ENV = {
@@ -85,16 +85,31 @@ export function jwksEnvironment(config: StageConfig): Record<string, string> {
  * previous token retires (the stack adds the previous token's ARN, which only it knows).
  */
 export function inboundHardeningEnvironment(config: StageConfig): Record<string, string> {
-  const { rateLimit, previousAuthToken } = config.bridge;
+  const { rateLimit } = config.bridge;
   return {
     [FUNCTION_ENV.rateLimit]: JSON.stringify({
       requests: rateLimit.requests,
       intervalMs: rateLimit.intervalSeconds * 1000,
     }),
-    ...(previousAuthToken
-      ? { [FUNCTION_ENV.previousAuthTokenRetireAt]: new Date(previousAuthToken.retireAt).toISOString() }
-      : {}),
+    ...tokenRotationEnvironment(config),
   };
+}
+
+/** During a rotation, when the previous token retires (the stack adds its ARN); empty otherwise. */
+export function tokenRotationEnvironment(config: StageConfig): Record<string, string> {
+  const { previousAuthToken } = config.bridge;
+  return previousAuthToken
+    ? { [FUNCTION_ENV.previousAuthTokenRetireAt]: new Date(previousAuthToken.retireAt).toISOString() }
+    : {};
+}
+
+/**
+ * The keeper's own variables (outbound mode): where it dials and, during a rotation, when the previous token
+ * retires (both tokens are redacted from responses). No rate limit: it is per inbound connection, and the
+ * keeper's socket is the runner's own.
+ */
+export function keeperEnvironment(config: StageConfig): Record<string, string> {
+  return { [FUNCTION_ENV.outboundUrl]: outboundUrlOf(config), ...tokenRotationEnvironment(config) };
 }
 
 /** The connect function's source CIDRs; empty (no variable) when any source may connect. */

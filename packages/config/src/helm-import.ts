@@ -5,13 +5,15 @@ import { parse as parseYaml } from 'yaml';
 import { parseErrorPosition } from '@hybrid-runner/core';
 import { StageConfigError, formatIssues } from './errors.ts';
 import {
+  BRIDGE_MODES,
   COLLATE_REGISTRY,
   DEFAULT_AUTH_TOKEN_SECRET,
   DEFAULT_ECR_KEYS_SECRET,
   IRSA_ROLE_ANNOTATION,
+  defaultOutboundUrl,
   stageConfigSchema,
 } from './schema.ts';
-import type { StageConfigInput } from './schema.ts';
+import type { BridgeMode, StageConfigInput } from './schema.ts';
 
 export interface UnsupportedValue {
   key: string;
@@ -36,56 +38,73 @@ export interface HelmImportResult {
 /** The chart's ECR helper schedule; an unchanged default becomes ours (every 4 hours, see schema). */
 const CHART_ECR_SCHEDULE = '0 0/6 * * *';
 
-const NO_RUNNER_POD =
-  'the runner pod is replaced by Lambda functions behind API Gateway: nothing of ours runs in the cluster';
-const REASONS: Record<string, string> = {
-  replicaCount: NO_RUNNER_POD,
-  image: `${NO_RUNNER_POD} (the functions are deployed by sst deploy; the ingestion image is config.ingestionPods.image)`,
-  imagePullSecrets: `${NO_RUNNER_POD}; pull secrets of the ingestion pods are ingestionPods.imagePullSecrets`,
-  extraEnvs: `${NO_RUNNER_POD}; the functions' environment is set by the stack (ingestion pod env: ingestionPods.extraEnv)`,
-  envFrom: NO_RUNNER_POD,
-  commonLabels: 'the stack labels the few objects it makes itself; ingestion objects carry the runner labels',
-  deploymentAnnotations: NO_RUNNER_POD,
-  podAnnotations: `${NO_RUNNER_POD}; annotate ingestion pods through ingestionPods.customConfig.workflowParams.podMetadata`,
-  service: 'Collate connects to the API Gateway WebSocket endpoint (stack output), not to a Service',
-  serviceAccount:
-    "the runner pod's service account is replaced by the functions' IAM role, mapped by an EKS access entry",
-  openshift: 'no runner pod and no registry helper pod run in the cluster, so no security context applies',
-  podDisruptionBudget: NO_RUNNER_POD,
-  serviceMonitor: 'metrics go to CloudWatch (EMF) instead of Prometheus',
-  prometheusRules: 'alarms are CloudWatch alarms made by the stack; e-mail recipients are alarms.emails',
-  grafanaDashboard: 'the stack makes a CloudWatch dashboard instead of a Grafana one',
-  nodeSelector: `${NO_RUNNER_POD}; ingestion pod placement is ingestionPods.nodeSelector`,
-  tolerations: `${NO_RUNNER_POD}; ingestion pod tolerations are ingestionPods.tolerations`,
-  affinity: `${NO_RUNNER_POD}; ingestion pod affinity is ingestionPods.affinity`,
-  'config.authTokenSecret':
-    'a Kubernetes Secret the functions cannot read: store the token with `npx sst secret set` (see secretsFound) or give authToken.secretArn',
-  'config.reconnectDelaySeconds': 'Collate holds the WebSocket connection to API Gateway; we never reconnect',
-  'config.dynamicIngestionVersionEnabled':
-    'the ingestion image is fixed by ingestionPods.image.tag; dynamic version resolution is not public behaviour',
-  'config.ingestionPods.disableVersionValidation':
-    'no version validation happens: the image tag is used as given',
-  'config.ingestionPods.serviceAccount.automount':
-    "Argo's executor needs the service account token, so it stays mounted (Kubernetes default)",
-  'config.ingestionPods.autoMountSAToken':
-    "Argo's executor needs the service account token, so it stays mounted (Kubernetes default)",
-  'config.ingestionPods.customerToleration':
-    'its string format is not public: write the toleration in ingestionPods.tolerations',
-  'config.ingestionPods.additionalPipelineConfigs':
-    'its per-pipeline-type format is not public: put pod settings in ingestionPods.customConfig (workflowParams/containerParams)',
-  'config.argoWorkflows.endpoint': 'the functions drive Argo through the Kubernetes API, not the Argo server',
-  'config.argoWorkflows.backOffTime':
-    'the functions drive Argo through the Kubernetes API, not the Argo server',
-  'config.argoWorkflows.certificatePath':
-    'the functions drive Argo through the Kubernetes API, not the Argo server',
-  'ecrRegistryHelper.image': 'a Lambda function replaces the registry helper CronJob: no image to choose',
-  'ecrRegistryHelper.serviceAccount':
-    'a Lambda function replaces the registry helper CronJob; it writes pull secrets with its own RBAC',
-  'ecrRegistryHelper.resources': 'a Lambda function replaces the registry helper CronJob: no pod resources',
-  'ecrRegistryHelper.collateCredentials.secretRef':
-    'a Kubernetes Secret the functions cannot read: store the keys with `npx sst secret set` (see secretsFound) or give ecr.keys.secretArn',
-  'argoWorkflows.namespaceOverride': 'mapped to namespaces.argo',
+const NO_RUNNER_POD_OF: Record<BridgeMode, string> = {
+  inbound:
+    'the runner pod is replaced by Lambda functions behind API Gateway: nothing of ours runs in the cluster',
+  outbound:
+    'the runner pod is replaced by Lambda functions (a keeper that dials out to Collate as the pod did): nothing of ours runs in the cluster',
 };
+
+/** Why each value of the chart has no equivalent; the wording depends on which side opens the bridge. */
+function reasonsFor(mode: BridgeMode): Record<string, string> {
+  const NO_RUNNER_POD = NO_RUNNER_POD_OF[mode];
+  return {
+    replicaCount: NO_RUNNER_POD,
+    image: `${NO_RUNNER_POD} (the functions are deployed by sst deploy; the ingestion image is config.ingestionPods.image)`,
+    imagePullSecrets: `${NO_RUNNER_POD}; pull secrets of the ingestion pods are ingestionPods.imagePullSecrets`,
+    extraEnvs: `${NO_RUNNER_POD}; the functions' environment is set by the stack (ingestion pod env: ingestionPods.extraEnv)`,
+    envFrom: NO_RUNNER_POD,
+    commonLabels:
+      'the stack labels the few objects it makes itself; ingestion objects carry the runner labels',
+    deploymentAnnotations: NO_RUNNER_POD,
+    podAnnotations: `${NO_RUNNER_POD}; annotate ingestion pods through ingestionPods.customConfig.workflowParams.podMetadata`,
+    service:
+      mode === 'outbound'
+        ? 'the keeper dials out to Collate: there is no Service and no endpoint for Collate to connect to'
+        : 'Collate connects to the API Gateway WebSocket endpoint (stack output), not to a Service',
+    serviceAccount:
+      "the runner pod's service account is replaced by the functions' IAM role, mapped by an EKS access entry",
+    openshift: 'no runner pod and no registry helper pod run in the cluster, so no security context applies',
+    podDisruptionBudget: NO_RUNNER_POD,
+    serviceMonitor: 'metrics go to CloudWatch (EMF) instead of Prometheus',
+    prometheusRules: 'alarms are CloudWatch alarms made by the stack; e-mail recipients are alarms.emails',
+    grafanaDashboard: 'the stack makes a CloudWatch dashboard instead of a Grafana one',
+    nodeSelector: `${NO_RUNNER_POD}; ingestion pod placement is ingestionPods.nodeSelector`,
+    tolerations: `${NO_RUNNER_POD}; ingestion pod tolerations are ingestionPods.tolerations`,
+    affinity: `${NO_RUNNER_POD}; ingestion pod affinity is ingestionPods.affinity`,
+    'config.authTokenSecret':
+      'a Kubernetes Secret the functions cannot read: store the token with `npx sst secret set` (see secretsFound) or give authToken.secretArn',
+    'config.reconnectDelaySeconds':
+      mode === 'outbound'
+        ? 'the keeper reconnects with exponential backoff and jitter (from 1 s, doubling up to 30 s), not after a fixed delay'
+        : 'Collate holds the WebSocket connection to API Gateway; we never reconnect',
+    'config.dynamicIngestionVersionEnabled':
+      'the ingestion image is fixed by ingestionPods.image.tag; dynamic version resolution is not public behaviour',
+    'config.ingestionPods.disableVersionValidation':
+      'no version validation happens: the image tag is used as given',
+    'config.ingestionPods.serviceAccount.automount':
+      "Argo's executor needs the service account token, so it stays mounted (Kubernetes default)",
+    'config.ingestionPods.autoMountSAToken':
+      "Argo's executor needs the service account token, so it stays mounted (Kubernetes default)",
+    'config.ingestionPods.customerToleration':
+      'its string format is not public: write the toleration in ingestionPods.tolerations',
+    'config.ingestionPods.additionalPipelineConfigs':
+      'its per-pipeline-type format is not public: put pod settings in ingestionPods.customConfig (workflowParams/containerParams)',
+    'config.argoWorkflows.endpoint':
+      'the functions drive Argo through the Kubernetes API, not the Argo server',
+    'config.argoWorkflows.backOffTime':
+      'the functions drive Argo through the Kubernetes API, not the Argo server',
+    'config.argoWorkflows.certificatePath':
+      'the functions drive Argo through the Kubernetes API, not the Argo server',
+    'ecrRegistryHelper.image': 'a Lambda function replaces the registry helper CronJob: no image to choose',
+    'ecrRegistryHelper.serviceAccount':
+      'a Lambda function replaces the registry helper CronJob; it writes pull secrets with its own RBAC',
+    'ecrRegistryHelper.resources': 'a Lambda function replaces the registry helper CronJob: no pod resources',
+    'ecrRegistryHelper.collateCredentials.secretRef':
+      'a Kubernetes Secret the functions cannot read: store the keys with `npx sst secret set` (see secretsFound) or give ecr.keys.secretArn',
+    'argoWorkflows.namespaceOverride': 'mapped to namespaces.argo',
+  };
+}
 
 type Values = Record<string, unknown>;
 
@@ -131,8 +150,31 @@ export function cronToEventBridge(expression: string): string {
  * Walks the values file. `visit` marks each key path as handled; what is left over is reported as
  * unsupported, so no key is ever dropped silently.
  */
-export function importHelmValues(yamlText: string, options: { stage?: string } = {}): HelmImportResult {
+export interface HelmImportOptions {
+  /** The stage the file is for (in the printed secret commands). */
+  stage?: string;
+  /**
+   * Which side opens the bridge. Absent or `inbound`: Collate connects to API Gateway (the file sets no mode).
+   * `outbound`: the runner dials Collate as the published pod does (bridge.mode and bridge.outbound.url).
+   */
+  mode?: string;
+}
+
+/** The bridge mode an import asks for, or an error naming the choices. */
+export function importMode(mode: string | undefined): BridgeMode {
+  if (mode === undefined) return 'inbound';
+  if (!(BRIDGE_MODES as readonly string[]).includes(mode)) {
+    throw new Error(
+      `--mode ${JSON.stringify(mode)} is not a bridge mode: use one of ${BRIDGE_MODES.join(', ')} (inbound: Collate connects to an API Gateway endpoint; outbound: the runner dials Collate, no endpoint of yours)`,
+    );
+  }
+  return mode as BridgeMode;
+}
+
+export function importHelmValues(yamlText: string, options: HelmImportOptions = {}): HelmImportResult {
   const stage = options.stage ?? '<stage>';
+  const mode = importMode(options.mode);
+  const reasons = reasonsFor(mode);
   let values: unknown;
   try {
     values = parseYaml(yamlText);
@@ -174,6 +216,20 @@ export function importHelmValues(yamlText: string, options: { stage?: string } =
   if (!isEmpty(serverHost)) config.serverHost = String(serverHost);
   const secure = take('config.useSecureProtocols');
   if (secure !== undefined) config.useSecureProtocols = secure === true || secure === 'true';
+  if (mode === 'outbound') {
+    // The URL the published runner dials, written out so the stage file shows (and can change) it. Without a
+    // serverHost it is left to the default, derived once serverHost is filled in.
+    config.bridge = {
+      mode,
+      ...(config.serverHost
+        ? {
+            outbound: {
+              url: defaultOutboundUrl(String(config.serverHost), config.useSecureProtocols !== false),
+            },
+          }
+        : {}),
+    };
+  }
 
   const authToken = take('config.authToken');
   if (!isEmpty(authToken)) {
@@ -281,7 +337,7 @@ export function importHelmValues(yamlText: string, options: { stage?: string } =
   }
   if (Object.keys(argo).length > 0) config.argo = argo;
 
-  for (const [key, reason] of Object.entries(REASONS)) {
+  for (const [key, reason] of Object.entries(reasons)) {
     if (!handled.has(key)) markUnsupported(key, reason);
   }
   reportLeftovers(values, '', handled, unsupported);

@@ -558,6 +558,26 @@ export const stageConfigSchema = z
         message: `does not include ecr.pullSecretName "${config.ecr.pullSecretName}", the secret the ECR refresh keeps valid: add it, or set ecr.pullSecretName to one of these`,
       });
     }
+    // Outbound mode creates no endpoint for Collate to connect to: a guard of that endpoint would protect nothing,
+    // and a stage that sets one was probably written for inbound mode.
+    if (config.bridge.mode === 'outbound') {
+      if (config.bridge.allowedSourceCidrs.length > 0) {
+        context.addIssue({
+          code: 'custom',
+          path: ['bridge', 'allowedSourceCidrs'],
+          message:
+            'limits who may connect to the inbound endpoint, which bridge.mode outbound does not create (the keeper dials Collate): remove it, or set bridge.mode: inbound',
+        });
+      }
+      if (config.bridge.jwks) {
+        context.addIssue({
+          code: 'custom',
+          path: ['bridge', 'jwks'],
+          message:
+            "verifies the token Collate presents to the inbound endpoint, which bridge.mode outbound does not create (Collate verifies the keeper's token): remove it, or set bridge.mode: inbound",
+        });
+      }
+    }
     // The bot JWT goes in the dial-out handshake: only over TLS unless the stage opts out of secure protocols.
     const outboundUrl = config.bridge.outbound.url;
     if (outboundUrl?.startsWith('ws://') && config.useSecureProtocols) {
@@ -592,8 +612,10 @@ export type SecretLocation = StageConfig['authToken'];
 export function outboundUrlOf(
   config: Pick<StageConfig, 'serverHost' | 'useSecureProtocols' | 'bridge'>,
 ): string {
-  return (
-    config.bridge.outbound.url ??
-    `${config.useSecureProtocols ? 'wss' : 'ws'}://${config.serverHost}${DEFAULT_OUTBOUND_PATH}`
-  );
+  return config.bridge.outbound.url ?? defaultOutboundUrl(config.serverHost, config.useSecureProtocols);
+}
+
+/** The Collate server's hybrid runner endpoint on `serverHost`, as the published runner dials it. */
+export function defaultOutboundUrl(serverHost: string, useSecureProtocols: boolean): string {
+  return `${useSecureProtocols ? 'wss' : 'ws'}://${serverHost}${DEFAULT_OUTBOUND_PATH}`;
 }

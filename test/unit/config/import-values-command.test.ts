@@ -57,4 +57,34 @@ describe('import-values command', () => {
     expect(importValuesCommand({ valuesFile: bad, stdout: sink(), stderr: badErr })).toBe(2);
     expect(badErr.text()).toContain('secretsManager.provider: must be one of');
   });
+
+  it('writes an outbound stage with --mode outbound, and names the choices for an unknown mode', () => {
+    const stdout = sink();
+    const stderr = sink();
+    expect(importValuesCommand({ valuesFile, mode: 'outbound', stdout, stderr })).toBe(0);
+    const text = stdout.text();
+    expect(text).toContain(
+      '# Outbound mode: the keeper dials wss://acme.getcollate.io/api/v1/hybrid-runner/ws as the published runner does;',
+    );
+    const config = parseStageConfig({
+      ...(parseYaml(text) as Record<string, unknown>),
+      cluster: { name: 'eks' },
+    });
+    expect(config.bridge.mode).toBe('outbound');
+    expect(config.bridge.outbound.url).toBe('wss://acme.getcollate.io/api/v1/hybrid-runner/ws');
+    expect(text).not.toContain('super-secret-jwt-value');
+
+    const inbound = sink();
+    expect(importValuesCommand({ valuesFile, stdout: inbound, stderr: sink() })).toBe(0);
+    expect(inbound.text()).not.toContain('bridge:');
+    expect(inbound.text()).not.toContain('Outbound mode');
+
+    const wrong = sink();
+    const untouched = join(directory, 'not-written.yaml');
+    expect(
+      importValuesCommand({ valuesFile, mode: 'sideways', output: untouched, stdout: sink(), stderr: wrong }),
+    ).toBe(2);
+    expect(wrong.text()).toMatch(/^--mode "sideways" is not a bridge mode: use one of inbound, outbound/);
+    expect(() => readFileSync(untouched)).toThrow();
+  });
 });

@@ -77,4 +77,15 @@ describe('bridge function bundles', () => {
     expect(uses(inputs, 'node_modules/@aws-lambda-powertools/tracer/')).toBe(true);
     expect(bytes).toBeGreaterThan(CONNECTION_BUNDLE_BUDGET_BYTES);
   });
+
+  it('the outbound keeper bundles its WebSocket client and the Kubernetes client, but not the management API', async () => {
+    const { inputs } = await bundle('keeper', 'functions/bridge/keeper.ts');
+    expect(esbuildOptionsFor('keeper').external).toEqual([]);
+    expect(uses(inputs, 'node_modules/ws/')).toBe(true);
+    expect(uses(inputs, 'node_modules/@kubernetes/client-node/')).toBe(true);
+    expect(uses(inputs, 'functions/lib/bridge-request.ts')).toBe(true);
+    // It answers on its own socket: no PostToConnection client (and no IAM grant for one).
+    expect(uses(inputs, 'node_modules/@aws-sdk/client-apigatewaymanagementapi/')).toBe(false);
+    expect(uses(inputs, 'functions/lib/senders.ts')).toBe(false);
+  });
 }, 60_000);

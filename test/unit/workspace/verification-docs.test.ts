@@ -28,6 +28,7 @@ describe('docs/verification.md', () => {
       'Argo CRDs',
       'IAM',
       'CloudWatch',
+      'Lambda and EventBridge configuration',
       'SST / Pulumi',
       "Collate's outbound endpoint (`bridge.mode: outbound`)",
     ]);

@@ -2,7 +2,12 @@
 // Secrets in the values file are never written out; the header says how to store each one instead.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { FIELDS_TO_FILL_AFTER_IMPORT, importHelmValues } from '@hybrid-runner/config';
+import {
+  DEFAULT_OUTBOUND_PATH,
+  FIELDS_TO_FILL_AFTER_IMPORT,
+  importHelmValues,
+  importMode,
+} from '@hybrid-runner/config';
 import type { HelmImportResult } from '@hybrid-runner/config';
 
 export interface ImportValuesOptions {
@@ -12,6 +17,8 @@ export interface ImportValuesOptions {
   output?: string;
   /** The stage the file is for (used in the printed `npx sst secret set … --stage` commands). */
   stage?: string;
+  /** `inbound` (default: Collate connects to API Gateway) or `outbound` (the runner dials Collate). */
+  mode?: string;
   stdout?: { write(text: string): unknown };
   stderr?: { write(text: string): unknown };
 }
@@ -23,6 +30,13 @@ export function renderImportedStageFile(result: HelmImportResult, source: string
   lines.push(
     `# Fill in before deploying: ${missing.join(', ')}${result.config.serverHost ? '' : ', serverHost'}.`,
   );
+  if (result.config.bridge?.mode === 'outbound') {
+    const url = result.config.bridge.outbound?.url ?? `wss://<serverHost>${DEFAULT_OUTBOUND_PATH}`;
+    lines.push(
+      `# Outbound mode: the keeper dials ${url} as the published runner does; no endpoint of yours is`,
+      '# opened (docs/deploy.md, "Outbound mode").',
+    );
+  }
   if (result.secretsFound.length > 0) {
     lines.push('#', '# Secrets found in the values file were NOT copied. Store them with:');
     for (const howToStore of new Set(result.secretsFound.map((secret) => secret.howToStore))) {
@@ -41,6 +55,13 @@ export function renderImportedStageFile(result: HelmImportResult, source: string
 export function importValuesCommand(options: ImportValuesOptions): number {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
+  // A wrong mode is a usage error, said before the file is read.
+  try {
+    importMode(options.mode);
+  } catch (error) {
+    stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
   let text: string;
   try {
     text = readFileSync(options.valuesFile, 'utf8');
@@ -52,7 +73,10 @@ export function importValuesCommand(options: ImportValuesOptions): number {
   }
   let result: HelmImportResult;
   try {
-    result = importHelmValues(text, options.stage ? { stage: options.stage } : {});
+    result = importHelmValues(text, {
+      ...(options.stage ? { stage: options.stage } : {}),
+      ...(options.mode ? { mode: options.mode } : {}),
+    });
   } catch (error) {
     stderr.write(`${(error as Error).message}\n`);
     return 2;

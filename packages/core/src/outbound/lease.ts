@@ -31,8 +31,11 @@ export interface TakeoverPolicy {
   leadMs: number;
 }
 
+/** How often the schedule (EventBridge in AWS) starts a keeper that reads the lease; the policy is built on it. */
+export const KEEPER_TICK_MS = 60_000;
+
 /**
- * With a tick every minute and keepers renewing every 10 s: a dead keeper is replaced within about 90 s, and a
+ * With a tick every minute (KEEPER_TICK_MS) and keepers renewing every 10 s: a dead keeper is replaced within about 90 s, and a
  * leaving one gets its successor 3 minutes ahead, so two late or failed ticks still leave no gap.
  */
 export const DEFAULT_TAKEOVER_POLICY: TakeoverPolicy = { staleAfterMs: 30_000, leadMs: 180_000 };
