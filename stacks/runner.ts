@@ -2,12 +2,13 @@
 // `kubernetes`, `$app`, `$util`); sst.config.ts calls deployRunner from its run(). All IAM and RBAC content
 // comes from iam-policies.ts and cluster-access.ts. Nothing of ours runs on the worker nodes: the only
 // Kubernetes objects made here are a namespace, a service account, RBAC, (optionally) Argo's chart and a
-// Karpenter NodePool for the ingestion pods.
+// Karpenter NodePool for the ingestion pods, and with logs.archive the ingestion namespace's artifact
+// repository ConfigMap (Argo's log archive).
 //
 // This file wires the parts in order; each part lives in its own file: functions.ts, tables.ts,
 // secrets.ts, bridge.ts, cluster.ts, ingestion.ts, rbac-resources.ts, placement-resources.ts, argo.ts,
-// registry-refresh.ts.
-import { registryRefreshSettings, toRunnerSettings } from '@hybrid-runner/config';
+// registry-refresh.ts, log-archive.ts.
+import { logArchiveSettings, registryRefreshSettings, toRunnerSettings } from '@hybrid-runner/config';
 import type { StageConfig } from '@hybrid-runner/config';
 import { installArgo } from './argo.ts';
 import { deployBridge } from './bridge.ts';
@@ -15,8 +16,10 @@ import { clusterAccessObjects } from './cluster-access.ts';
 import { clusterRegionOptions, connectCluster } from './cluster.ts';
 import { baseEnvironment, functionMaker, functionVpc, lambdaNames } from './functions.ts';
 import type { FunctionKey } from './functions.ts';
+import { logArchiveObjectsArn } from './iam-policies.ts';
 import type { AccountContext } from './iam-policies.ts';
 import { deployIngestionNamespace } from './ingestion.ts';
+import { configureArgoLogArchive, createLogArchiveBucket } from './log-archive.ts';
 import { createArgoFargateProfile, createIngestionNodePool } from './placement-resources.ts';
 import { createObservability } from './observability.ts';
 import { applyRbac } from './rbac-resources.ts';
@@ -54,6 +57,14 @@ export function deployRunner(config: StageConfig): RunnerOutputs {
   const names = lambdaNames();
 
   const tables = createTables();
+  const archive = logArchiveSettings(config);
+  const logBucket = archive ? createLogArchiveBucket(archive, partition.partition) : undefined;
+  const logArchive = logBucket
+    ? {
+        bucketName: logBucket.name,
+        archivedLogsArn: logBucket.arn.apply((arn) => logArchiveObjectsArn(arn, config.namespaces.ingestion)),
+      }
+    : undefined;
 
   const authTokenSecretArn = storedSecret('AuthToken', config.authToken, 'Collate ingestion bot JWT');
   // During a rotation, the token being replaced (accepted until bridge.previousAuthToken.retireAt).
@@ -84,10 +95,29 @@ export function deployRunner(config: StageConfig): RunnerOutputs {
     vpc,
     baseEnvironment: environment,
     makeFunction,
+    ...(logArchive ? { logArchive } : {}),
   });
 
   const { cluster, provider: k8s } = connectCluster(config, clusterOptions, clusterRegion, bridge.role);
-  const ingestion = deployIngestionNamespace(config, account, cluster, clusterRegion, k8s, clusterOptions);
+  const ingestion = deployIngestionNamespace(
+    config,
+    account,
+    cluster,
+    clusterRegion,
+    k8s,
+    clusterOptions,
+    logArchive?.archivedLogsArn,
+  );
+  if (logBucket) {
+    configureArgoLogArchive({
+      config,
+      bucket: logBucket,
+      region: region.region,
+      dnsSuffix: partition.dnsSuffix,
+      provider: k8s,
+      dependsOn: [ingestion.namespace],
+    });
+  }
 
   const registry = registryEnabled ? registryRefreshSettings(config) : undefined;
   const rbac = clusterAccessObjects({
