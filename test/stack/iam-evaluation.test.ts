@@ -153,8 +153,8 @@ function deniedNeighbours(run: StackRun): IamRequest[] {
 /**
  * The archived logs' calls, which no stand-in of the local stage records yet: Argo's wait container uploads a
  * pod's main log under the keyFormat (`<namespace>/<workflow>/<pod>/main.log`), and the message function's S3
- * adapter reads it back by range (GetObject; its size comes from Content-Range, so no HeadObject or
- * ListBucket). Named here as the calls those two make.
+ * adapter reads it back by range (GetObject, and HeadObject to size a range past the end, which IAM
+ * authorizes as s3:GetObject; no ListBucket). Named here as the calls those two make.
  */
 function archiveRequests(run: StackRun): IamRequest[] {
   const bucket = archiveBucketArn(run);
@@ -171,7 +171,7 @@ function archiveRequests(run: StackRun): IamRequest[] {
       role: 'BridgeRole',
       action: 's3:GetObject',
       resource: key,
-      madeBy: ['functions/bridge/message (S3 log archive adapter)'],
+      madeBy: ['functions/bridge/message (S3 log archive adapter: GetObject, HeadObject)'],
       expected: 'Allowed',
     },
   ];
