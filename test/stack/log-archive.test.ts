@@ -240,6 +240,22 @@ describe('stack log archive variants', () => {
     );
   });
 
+  it('makes the bucket but grants nothing to a role of your own (archiving asked for explicitly)', async () => {
+    const run = await deploy({
+      ...base,
+      ingestionPods: {
+        identity: 'irsa',
+        serviceAccount: {
+          annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/own' },
+        },
+      },
+      logs: { archive: { enabled: true } },
+    });
+    expect(run.one('aws:s3/bucket:Bucket', 'LogArchiveBucket')).toBeDefined();
+    expect(run.resources.filter((resource) => resource.name === 'IngestionPodsLogArchivePolicy')).toEqual([]);
+    expect(readGrant(run)?.Resource).toEqual([`arn:aws:s3:::${BUCKET}/collate-ingestion/*`]);
+  });
+
   it('follows the ingestion namespace and an explicit expiry', async () => {
     const run = await deploy({
       ...base,

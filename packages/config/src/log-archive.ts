@@ -3,6 +3,8 @@
 // apart from schema.ts so the archive's rules live in one place; schema.ts adds the `logs` block and calls
 // logArchiveIssues from its cross-field checks.
 import { z } from 'zod';
+// A cycle (schema.ts imports this module), safe: the constant is only read when a function runs.
+import { IRSA_ROLE_ANNOTATION } from './schema.ts';
 
 const SECONDS_PER_DAY = 24 * 3600;
 // S3's bucket naming rules for new general purpose buckets: 3-63 characters, lowercase letters, digits, "."
@@ -15,8 +17,9 @@ export const logsSchema = z
     archive: z
       .strictObject({
         /**
-         * Default: on when the ingestion pods have an AWS identity (`ingestionPods.identity` irsa or
-         * pod-identity), since Argo's wait container writes the log with the pods' role; off otherwise.
+         * Default: on when the stack makes the ingestion pods' AWS role (`ingestionPods.identity` irsa or
+         * pod-identity, without a role of your own), since Argo's wait container writes the log with that role
+         * and a wait container that cannot write fails its step; off otherwise.
          */
         enabled: z.boolean().optional(),
         /** An existing bucket to use instead of creating one (in the stage's region). */
@@ -46,7 +49,16 @@ type LogsInput = z.output<typeof logsSchema>;
 
 interface ArchiveContext {
   logs: LogsInput;
-  ingestionPods: { identity: string; ttlSecondsAfterCompletion: number };
+  ingestionPods: {
+    identity: string;
+    ttlSecondsAfterCompletion: number;
+    serviceAccount: { annotations: Record<string, string> };
+  };
+}
+
+/** IRSA with a role given by annotation: the stack cannot add the archive's PutObject to it. */
+function podsHaveOwnRole(config: ArchiveContext): boolean {
+  return IRSA_ROLE_ANNOTATION in config.ingestionPods.serviceAccount.annotations;
 }
 
 export interface LogArchiveSettings {
@@ -67,7 +79,7 @@ export function expiryDaysForTtl(ttlSeconds: number): number {
 /** The archive of a stage, resolved; undefined when archiving is off. */
 export function logArchiveSettings(config: ArchiveContext): LogArchiveSettings | undefined {
   const archive = config.logs.archive;
-  const enabled = archive.enabled ?? config.ingestionPods.identity !== 'none';
+  const enabled = archive.enabled ?? (config.ingestionPods.identity !== 'none' && !podsHaveOwnRole(config));
   if (!enabled) return undefined;
   return {
     ...(archive.bucketName ? { bucketName: archive.bucketName } : {}),

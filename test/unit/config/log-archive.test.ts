@@ -21,6 +21,17 @@ describe('logs.archive configuration', () => {
     expect(settings({ ...base, ingestionPods: { identity: 'irsa' } })).toEqual({ expireAfterDays: 7 });
   });
 
+  it('is off by default with a role of your own, which the stack cannot grant the upload; on when asked', () => {
+    const ownRole = {
+      identity: 'irsa' as const,
+      serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/own' } },
+    };
+    expect(settings({ ...base, ingestionPods: ownRole })).toBeUndefined();
+    expect(settings({ ...base, ingestionPods: ownRole, logs: { archive: { enabled: true } } })).toEqual({
+      expireAfterDays: 7,
+    });
+  });
+
   it('is off by default without a pod identity: nothing could write to the bucket', () => {
     expect(settings(base)).toBeUndefined();
     expect(settings({ ...withIdentity, logs: { archive: { enabled: false } } })).toBeUndefined();
