@@ -25,6 +25,8 @@ export interface BridgeInput {
   vpc: FunctionVpc;
   baseEnvironment: Record<string, $util.Input<string>>;
   makeFunction: MakeFunction;
+  /** With logs.archive: the bucket the message function reads archived logs from, and the objects it may read. */
+  logArchive?: { bucketName: $util.Output<string>; archivedLogsArn: $util.Output<string> };
 }
 
 export interface Bridge {
@@ -36,6 +38,9 @@ export interface Bridge {
 export function deployBridge(input: BridgeInput): Bridge {
   const { config, account, clusterRegion, names, tables, authTokenSecretArn, vpc, makeFunction } = input;
   const previousTokenArn = input.previousAuthTokenSecretArn ?? $util.output('');
+  const archivedLogsArn = input.logArchive?.archivedLogsArn ?? $util.output('');
+  // $util.all takes at most eight outputs: the optional ARNs travel as one.
+  const optionalArns = $util.all([previousTokenArn, archivedLogsArn]);
   const api = new sst.aws.ApiGatewayWebSocket('Bridge');
   const apiExecutionArn = api.nodes.api.executionArn;
 
@@ -54,7 +59,7 @@ export function deployBridge(input: BridgeInput): Bridge {
         apiExecutionArn,
         api.managementEndpoint,
         authTokenSecretArn,
-        previousTokenArn,
+        optionalArns,
       ])
       .apply(
         ([
@@ -65,7 +70,7 @@ export function deployBridge(input: BridgeInput): Bridge {
           executionArn,
           endpoint,
           tokenArn,
-          previousArn,
+          [previousArn, logsArn],
         ]) =>
           JSON.stringify(
             bridgePolicy({
@@ -88,6 +93,7 @@ export function deployBridge(input: BridgeInput): Bridge {
                     ),
                   }
                 : {}),
+              ...(logsArn ? { archivedLogsArn: logsArn } : {}),
               tracing: config.observability.tracing,
               vpc: Boolean(vpc),
             }),
@@ -118,7 +124,17 @@ export function deployBridge(input: BridgeInput): Bridge {
   const disconnect = makeFunction('BridgeDisconnect', 'disconnect', bridgeRole, bridgeEnvironment, [
     bridgeRolePolicy,
   ]);
-  const message = makeFunction('BridgeMessage', 'message', bridgeRole, bridgeEnvironment, [bridgeRolePolicy]);
+  // Only the message function serves getIngestionLogs, so only it learns the archive's bucket.
+  const message = makeFunction(
+    'BridgeMessage',
+    'message',
+    bridgeRole,
+    {
+      ...bridgeEnvironment,
+      ...(input.logArchive ? { [FUNCTION_ENV.logArchiveBucket]: input.logArchive.bucketName } : {}),
+    },
+    [bridgeRolePolicy],
+  );
   const heartbeat = makeFunction('Heartbeat', 'heartbeat', bridgeRole, bridgeEnvironment, [bridgeRolePolicy]);
   api.route('$connect', connect.arn);
   api.route('$disconnect', disconnect.arn);

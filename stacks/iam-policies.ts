@@ -133,6 +133,8 @@ export interface BridgePolicyInput {
   clusterRegion: string;
   /** DescribeSecret on the prefix for secret-reference checks; only with managed-aws. */
   secretReferencePrefixArn?: string;
+  /** GetObject on the archived logs of the ingestion namespace (logArchiveObjectsArn); only with logs.archive. */
+  archivedLogsArn?: string;
   tracing: boolean;
   vpc: boolean;
 }
@@ -196,7 +198,17 @@ export function bridgePolicy(input: BridgePolicyInput): PolicyDocument {
       Resource: [input.secretReferencePrefixArn],
     });
   }
+  if (input.archivedLogsArn) statements.push(readArchivedLogsStatement(input.archivedLogsArn));
   return { Version: '2012-10-17', Statement: [...statements, ...optionalStatements(input)] };
+}
+
+/**
+ * Ranged GetObject on the ingestion namespace's archived logs (HeadObject needs no more). No ListBucket: the
+ * key comes from the Workflow's status, and without ListBucket a missing key answers 403 instead of 404 (the
+ * adapter reports it, never guesses).
+ */
+function readArchivedLogsStatement(archivedLogsArn: string): PolicyStatement {
+  return { Sid: 'ReadArchivedLogs', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [archivedLogsArn] };
 }
 
 export interface KeeperPolicyInput {
@@ -212,6 +224,8 @@ export interface KeeperPolicyInput {
   clusterRegion: string;
   /** DescribeSecret on the prefix for secret-reference checks; only with managed-aws. */
   secretReferencePrefixArn?: string;
+  /** GetObject on the archived logs of the ingestion namespace (logArchiveObjectsArn); only with logs.archive. */
+  archivedLogsArn?: string;
   tracing: boolean;
   vpc: boolean;
 }
@@ -254,6 +268,7 @@ export function keeperPolicy(input: KeeperPolicyInput): PolicyDocument {
       Resource: [input.secretReferencePrefixArn],
     });
   }
+  if (input.archivedLogsArn) statements.push(readArchivedLogsStatement(input.archivedLogsArn));
   return { Version: '2012-10-17', Statement: [...statements, ...optionalStatements(input)] };
 }
 
@@ -306,6 +321,57 @@ export function ingestionPodsPolicy(secretPrefixResource: string): PolicyDocumen
         Effect: 'Allow',
         Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
         Resource: [secretPrefixResource],
+      },
+    ],
+  };
+}
+
+/**
+ * The objects Argo archives logs of the ingestion namespace under: its keyFormat starts with
+ * `{{workflow.namespace}}/`, so this prefix (with its slash: `collate-ingestion-evil/` stays outside).
+ */
+export function logArchiveObjectsArn(bucketArn: string, ingestionNamespace: string): string {
+  return `${bucketArn}/${ingestionNamespace}/*`;
+}
+
+/**
+ * The ingestion pods' role, with logs.archive: Argo's wait container uploads the main log (PutObject, which
+ * also covers a multipart upload's parts). Nothing to read, list or delete; an upload cut off half way is
+ * cleaned up by the bucket's lifecycle rule, so AbortMultipartUpload is not needed either.
+ */
+export function ingestionPodsLogArchivePolicy(archivedLogsArn: string): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'ArchiveOwnLogs', Effect: 'Allow', Action: ['s3:PutObject'], Resource: [archivedLogsArn] },
+    ],
+  };
+}
+
+export interface BucketPolicyDocument {
+  Version: '2012-10-17';
+  Statement: Array<{
+    Sid: string;
+    Effect: 'Deny';
+    Principal: '*';
+    Action: string[];
+    Resource: string[];
+    Condition: Record<string, Record<string, string>>;
+  }>;
+}
+
+/** The log bucket's own policy: every request without TLS is refused, whoever sends it. */
+export function tlsOnlyBucketPolicy(bucketArn: string): BucketPolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'RefuseRequestsWithoutTls',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: ['s3:*'],
+        Resource: [bucketArn, `${bucketArn}/*`],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
       },
     ],
   };

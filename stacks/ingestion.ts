@@ -1,9 +1,11 @@
 // Where the ingestion pods run: their namespace, their service account, and the AWS role they get through
-// IRSA or EKS Pod Identity (reading secret references under the runner's prefix).
+// IRSA or EKS Pod Identity (reading secret references under the runner's prefix, and with logs.archive
+// writing their own logs to the archive).
 import { IRSA_ROLE_ANNOTATION } from '@hybrid-runner/config';
 import type { StageConfig } from '@hybrid-runner/config';
 import type { ClusterOptions } from './cluster.ts';
 import {
+  ingestionPodsLogArchivePolicy,
   ingestionPodsPolicy,
   irsaTrustPolicy,
   podIdentityTrustPolicy,
@@ -24,6 +26,8 @@ export function deployIngestionNamespace(
   clusterRegion: $util.Output<string>,
   k8s: kubernetes.Provider,
   clusterOptions: ClusterOptions,
+  /** With logs.archive: the objects the pods may write (logArchiveObjectsArn). */
+  archivedLogsArn?: $util.Output<string>,
 ): IngestionPlacement {
   const k8sOptions = { provider: k8s };
   const ingestionNamespace = new kubernetes.core.v1.Namespace(
@@ -35,7 +39,7 @@ export function deployIngestionNamespace(
   const pods = config.ingestionPods;
   const podRole =
     pods.identity !== 'none' && !(IRSA_ROLE_ANNOTATION in pods.serviceAccount.annotations)
-      ? ingestionPodsRole(config, account, cluster, clusterRegion)
+      ? ingestionPodsRole(config, account, cluster, clusterRegion, archivedLogsArn)
       : undefined;
   const annotations = {
     ...pods.serviceAccount.annotations,
@@ -68,6 +72,7 @@ function ingestionPodsRole(
   account: $util.Output<AccountContext>,
   cluster: $util.Output<aws.eks.GetClusterResult>,
   clusterRegion: $util.Output<string>,
+  archivedLogsArn: $util.Output<string> | undefined,
 ): aws.iam.Role {
   const pods = config.ingestionPods;
   const trust =
@@ -93,7 +98,8 @@ function ingestionPodsRole(
           ),
         );
   const role = new aws.iam.Role('IngestionPodsRole', {
-    description: 'Ingestion pods of the hybrid runner: read secrets under the runner prefix',
+    description:
+      'Ingestion pods of the hybrid runner: read secrets under the runner prefix, archive own logs',
     assumeRolePolicy: trust,
   });
   if (config.secretsManager.provider === 'managed-aws') {
@@ -112,6 +118,12 @@ function ingestionPodsRole(
             ),
           ),
         ),
+    });
+  }
+  if (archivedLogsArn) {
+    new aws.iam.RolePolicy('IngestionPodsLogArchivePolicy', {
+      role: role.name,
+      policy: archivedLogsArn.apply((arn) => JSON.stringify(ingestionPodsLogArchivePolicy(arn))),
     });
   }
   return role;

@@ -26,6 +26,8 @@ export interface OutboundBridgeInput {
   vpc: FunctionVpc;
   baseEnvironment: Record<string, $util.Input<string>>;
   makeFunction: MakeFunction;
+  /** With logs.archive: the bucket the keeper reads archived logs from, and the objects it may read. */
+  logArchive?: { bucketName: $util.Output<string>; archivedLogsArn: $util.Output<string> };
 }
 
 export interface OutboundBridge {
@@ -39,6 +41,7 @@ export interface OutboundBridge {
 export function deployOutboundBridge(input: OutboundBridgeInput): OutboundBridge {
   const { config, account, clusterRegion, names, stateTable, authTokenSecretArn, vpc } = input;
   const previousTokenArn = input.previousAuthTokenSecretArn ?? $util.output('');
+  const archivedLogsArn = input.logArchive?.archivedLogsArn ?? $util.output('');
   const keeperRole = new aws.iam.Role('KeeperRole', {
     description: 'Outbound bridge keeper of the hybrid runner',
     assumeRolePolicy: JSON.stringify(lambdaTrustPolicy()),
@@ -46,8 +49,8 @@ export function deployOutboundBridge(input: OutboundBridgeInput): OutboundBridge
   const keeperRolePolicy = new aws.iam.RolePolicy('KeeperRolePolicy', {
     role: keeperRole.name,
     policy: $util
-      .all([account, clusterRegion, stateTable.arn, authTokenSecretArn, previousTokenArn])
-      .apply(([context, clusterRegionName, stateArn, tokenArn, previousArn]) =>
+      .all([account, clusterRegion, stateTable.arn, authTokenSecretArn, previousTokenArn, archivedLogsArn])
+      .apply(([context, clusterRegionName, stateArn, tokenArn, previousArn, archiveArn]) =>
         JSON.stringify(
           keeperPolicy({
             account: context,
@@ -66,6 +69,7 @@ export function deployOutboundBridge(input: OutboundBridgeInput): OutboundBridge
                   ),
                 }
               : {}),
+            ...(archiveArn ? { archivedLogsArn: archiveArn } : {}),
             tracing: config.observability.tracing,
             vpc: Boolean(vpc),
           }),
@@ -81,6 +85,7 @@ export function deployOutboundBridge(input: OutboundBridgeInput): OutboundBridge
     ...(input.previousAuthTokenSecretArn
       ? { [FUNCTION_ENV.previousAuthTokenSecret]: input.previousAuthTokenSecretArn }
       : {}),
+    ...(input.logArchive ? { [FUNCTION_ENV.logArchiveBucket]: input.logArchive.bucketName } : {}),
   };
   const keeper = input.makeFunction('Keeper', 'keeper', keeperRole, environment, [keeperRolePolicy]);
   // EventBridge invokes asynchronously; Lambda would retry a failed or timed-out keeper twice and keep a

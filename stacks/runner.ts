@@ -2,12 +2,13 @@
 // `kubernetes`, `$app`, `$util`); sst.config.ts calls deployRunner from its run(). All IAM and RBAC content
 // comes from iam-policies.ts and cluster-access.ts. Nothing of ours runs on the worker nodes: the only
 // Kubernetes objects made here are a namespace, a service account, RBAC, (optionally) Argo's chart and a
-// Karpenter NodePool for the ingestion pods.
+// Karpenter NodePool for the ingestion pods, and with logs.archive the ingestion namespace's artifact
+// repository ConfigMap (Argo's log archive).
 //
 // This file wires the parts in order; each part lives in its own file: functions.ts, tables.ts,
 // secrets.ts, bridge.ts (inbound: the WebSocket API) or keeper.ts (outbound: the dial-out keeper), cluster.ts,
-// ingestion.ts, rbac-resources.ts, placement-resources.ts, argo.ts, registry-refresh.ts.
-import { registryRefreshSettings, toRunnerSettings } from '@hybrid-runner/config';
+// ingestion.ts, rbac-resources.ts, placement-resources.ts, argo.ts, registry-refresh.ts, log-archive.ts.
+import { logArchiveSettings, registryRefreshSettings, toRunnerSettings } from '@hybrid-runner/config';
 import type { StageConfig } from '@hybrid-runner/config';
 import { installArgo } from './argo.ts';
 import { deployBridge } from './bridge.ts';
@@ -15,9 +16,11 @@ import { clusterAccessObjects } from './cluster-access.ts';
 import { clusterRegionOptions, connectCluster } from './cluster.ts';
 import { MODE_FUNCTIONS, baseEnvironment, functionMaker, functionVpc, lambdaNames } from './functions.ts';
 import type { FunctionKey } from './functions.ts';
+import { logArchiveObjectsArn } from './iam-policies.ts';
 import type { AccountContext } from './iam-policies.ts';
 import { deployIngestionNamespace } from './ingestion.ts';
 import { deployOutboundBridge } from './keeper.ts';
+import { configureArgoLogArchive, createLogArchiveBucket } from './log-archive.ts';
 import { createArgoFargateProfile, createIngestionNodePool } from './placement-resources.ts';
 import { createObservability } from './observability.ts';
 import { applyRbac } from './rbac-resources.ts';
@@ -57,6 +60,14 @@ export function deployRunner(config: StageConfig): RunnerOutputs {
   const outbound = config.bridge.mode === 'outbound';
 
   const tables = outbound ? { state: createStateTable() } : createTables();
+  const archive = logArchiveSettings(config);
+  const logBucket = archive ? createLogArchiveBucket(archive, partition.partition) : undefined;
+  const logArchive = logBucket
+    ? {
+        bucketName: logBucket.name,
+        archivedLogsArn: logBucket.arn.apply((arn) => logArchiveObjectsArn(arn, config.namespaces.ingestion)),
+      }
+    : undefined;
 
   const authTokenSecretArn = storedSecret('AuthToken', config.authToken, 'Collate ingestion bot JWT');
   // During a rotation, the token being replaced (accepted until bridge.previousAuthToken.retireAt).
@@ -83,14 +94,40 @@ export function deployRunner(config: StageConfig): RunnerOutputs {
   const common = { config, account, clusterRegion, names, vpc, baseEnvironment: environment, makeFunction };
   const bridge =
     'connections' in tables
-      ? { mode: 'inbound' as const, ...deployBridge({ ...common, ...tokens, tables }) }
+      ? {
+          mode: 'inbound' as const,
+          ...deployBridge({ ...common, ...tokens, tables, ...(logArchive ? { logArchive } : {}) }),
+        }
       : {
           mode: 'outbound' as const,
-          ...deployOutboundBridge({ ...common, ...tokens, stateTable: tables.state }),
+          ...deployOutboundBridge({
+            ...common,
+            ...tokens,
+            stateTable: tables.state,
+            ...(logArchive ? { logArchive } : {}),
+          }),
         };
 
   const { cluster, provider: k8s } = connectCluster(config, clusterOptions, clusterRegion, bridge.role);
-  const ingestion = deployIngestionNamespace(config, account, cluster, clusterRegion, k8s, clusterOptions);
+  const ingestion = deployIngestionNamespace(
+    config,
+    account,
+    cluster,
+    clusterRegion,
+    k8s,
+    clusterOptions,
+    logArchive?.archivedLogsArn,
+  );
+  if (logBucket) {
+    configureArgoLogArchive({
+      config,
+      bucket: logBucket,
+      region: region.region,
+      dnsSuffix: partition.dnsSuffix,
+      provider: k8s,
+      dependsOn: [ingestion.namespace],
+    });
+  }
 
   const registry = registryEnabled ? registryRefreshSettings(config) : undefined;
   const rbac = clusterAccessObjects({

@@ -62,6 +62,11 @@ function stateFor(type: string, name: string, inputs: Record<string, unknown>): 
         executionArn: `${arnBase}:execute-api:${REGION}:${ACCOUNT_ID}:api0123`,
         apiEndpoint: `wss://api0123.execute-api.${REGION}.amazonaws.com`,
       };
+    case 'aws:s3/bucket:Bucket': {
+      // S3 appends a unique suffix to the prefix.
+      const bucket = `${String(inputs.bucketPrefix ?? `${name.toLowerCase()}-`)}0123abcd`;
+      return { ...inputs, bucket, arn: `${arnBase}:s3:::${bucket}` };
+    }
     case 'aws:cloudwatch/eventRule:EventRule':
       return {
         ...inputs,

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseStageConfig, type StageConfigInput } from '@hybrid-runner/config';
+import { FUNCTION_ENV, parseStageConfig, type StageConfigInput } from '@hybrid-runner/config';
 import {
   distinctRequests,
   evaluate,
@@ -99,7 +99,26 @@ function deniedNeighbours(run: StackRun): IamRequest[] {
   const connection = (api: string, stage: string, method: string) =>
     `arn:aws:execute-api:${ARN}:${api}/${stage}/${method}/@connections/{connectionId}`;
   const everyRole = ['BridgeRole', 'RegistryRole', 'IngestionPodsRole'];
+  const bucket = archiveBucketArn(run);
+  const ownLog = `${bucket}/collate-ingestion/run-1/run-1-main-1/main.log`;
+  const otherBucket = 'arn:aws:s3:::another-bucket';
   return [
+    // Archived logs: each side its one action on the ingestion namespace's prefix, nothing on the bucket.
+    denied('IngestionPodsRole', 's3:PutObject', `${bucket}/other-namespace/run-1/run-1-main-1/main.log`),
+    denied('IngestionPodsRole', 's3:PutObject', `${bucket}/collate-ingestion-evil/run-1/pod/main.log`),
+    denied('IngestionPodsRole', 's3:PutObject', `${otherBucket}/collate-ingestion/run-1/pod/main.log`),
+    denied('IngestionPodsRole', 's3:GetObject', ownLog),
+    denied('IngestionPodsRole', 's3:DeleteObject', ownLog),
+    denied('IngestionPodsRole', 's3:ListBucket', bucket),
+    denied('IngestionPodsRole', 's3:PutBucketPolicy', bucket),
+    denied('BridgeRole', 's3:GetObject', `${bucket}/other-namespace/run-1/run-1-main-1/main.log`),
+    denied('BridgeRole', 's3:GetObject', `${otherBucket}/collate-ingestion/run-1/pod/main.log`),
+    denied('BridgeRole', 's3:PutObject', ownLog),
+    denied('BridgeRole', 's3:DeleteObject', ownLog),
+    denied('BridgeRole', 's3:ListBucket', bucket),
+    denied('BridgeRole', 's3:PutBucketPolicy', bucket),
+    denied('BridgeRole', 's3:PutLifecycleConfiguration', bucket),
+    denied('RegistryRole', 's3:GetObject', ownLog),
     // Secrets: outside the prefix (also a prefix without the trailing slash), and each other's.
     denied('IngestionPodsRole', 'secretsmanager:GetSecretValue', evilPrefix),
     denied('IngestionPodsRole', 'secretsmanager:GetSecretValue', outside),
@@ -174,6 +193,62 @@ function keeperNeighbours(run: StackRun): IamRequest[] {
     denied('eks:DescribeCluster', `arn:aws:eks:${REGION}:${ACCOUNT_ID}:cluster/another-cluster`),
     denied('ecr:GetAuthorizationToken', '*'),
     denied('iam:PassRole', `arn:aws:iam::${ACCOUNT_ID}:role/KeeperRole-role`),
+  ];
+}
+
+/**
+ * The archived logs' calls, which no stand-in of the local stage records yet: Argo's wait container uploads a
+ * pod's main log under the keyFormat (`<namespace>/<workflow>/<pod>/main.log`), and the message function's S3
+ * adapter reads it back by range (GetObject, and HeadObject to size a range past the end, which IAM
+ * authorizes as s3:GetObject; no ListBucket). Named here as the calls those two make.
+ */
+function archiveRequests(run: StackRun): IamRequest[] {
+  const bucket = archiveBucketArn(run);
+  const key = `${bucket}/collate-ingestion/sales-mysql-ingestion-5f2c1/sales-mysql-ingestion-5f2c1-main-3141592653/main.log`;
+  return [
+    {
+      role: 'IngestionPodsRole',
+      action: 's3:PutObject',
+      resource: key,
+      madeBy: ["Argo's wait container (archiveLogs)"],
+      expected: 'Allowed',
+    },
+    {
+      role: 'BridgeRole',
+      action: 's3:GetObject',
+      resource: key,
+      madeBy: ['functions/bridge/message (S3 log archive adapter: GetObject, HeadObject)'],
+      expected: 'Allowed',
+    },
+  ];
+}
+
+function archiveBucketArn(run: StackRun, functionArgs = 'BridgeMessageArgs'): string {
+  const environment = run.one('standin:sst:aws:FunctionArgs', functionArgs).inputs.environment as Record<
+    string,
+    string
+  >;
+  return `arn:aws:s3:::${environment[FUNCTION_ENV.logArchiveBucket]!}`;
+}
+
+/** The outbound keeper serves getIngestionLogs too, so it reads the archive as the message function does. */
+function keeperArchiveRequests(outboundRun: StackRun): IamRequest[] {
+  const bucket = archiveBucketArn(outboundRun, 'KeeperArgs');
+  return [
+    {
+      role: 'KeeperRole',
+      action: 's3:GetObject',
+      resource: `${bucket}/collate-ingestion/sales-mysql-ingestion-5f2c1/sales-mysql-ingestion-5f2c1-main-3141592653/main.log`,
+      madeBy: ['functions/bridge/keeper (S3 log archive adapter: GetObject, HeadObject)'],
+      expected: 'Allowed',
+    },
+    {
+      role: 'KeeperRole',
+      action: 's3:GetObject',
+      resource: `${bucket}/other-namespace/run-1/run-1-main-1/main.log`,
+      madeBy: ['must stay denied'],
+      expected: 'Denied',
+    },
   ];
 }
 
@@ -252,7 +327,12 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
       ...recordedRequests(recorded, run),
       ...recordedRequests(recorded, outboundRun).filter((request) => isKeeper(request.role)),
     ]);
-    requests = [...calls, ...podRequests(calls), ...deniedNeighbours(run), ...keeperNeighbours(outboundRun)];
+    requests = [
+      ...distinctRequests([...calls, ...archiveRequests(run), ...keeperArchiveRequests(outboundRun)]),
+      ...podRequests(calls),
+      ...deniedNeighbours(run),
+      ...keeperNeighbours(outboundRun),
+    ];
     rows = await evaluate(roles, requests);
   }, 180_000);
 
@@ -283,7 +363,7 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
     const actions = new Set(
       requests.filter((r) => r.expected === 'Allowed').map((r) => r.action.split(':')[0]),
     );
-    expect([...actions].sort()).toEqual(['dynamodb', 'eks', 'execute-api', 'logs', 'secretsmanager']);
+    expect([...actions].sort()).toEqual(['dynamodb', 'eks', 'execute-api', 'logs', 's3', 'secretsmanager']);
     // The ECR login is made, but signed with Collate's keys from their secret: not a permission of the role.
     const logins = recorded.exchanges.filter(
       (exchange) => recorded.serviceOfPort.get(exchange.port) === 'ecr',
@@ -324,6 +404,28 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
     const noClaim = await evaluate(withoutAction(roles, 'KeeperRole', 'dynamodb:PutItem'), requests);
     expect(violations(noClaim).map((row) => `${row.role} ${row.action} ${row.resource}`)).toEqual([
       'KeeperRole dynamodb:PutItem arn:aws:dynamodb:eu-west-1:123456789012:table/RunnerState-table',
+    ]);
+  });
+
+  it('fails when the archive grants lose their action or widen beyond the ingestion namespace', async () => {
+    const bucket = archiveBucketArn(run);
+    const unread = await evaluate(withoutAction(roles, 'BridgeRole', 's3:GetObject'), requests);
+    expect(violations(unread).map((row) => `${row.role} ${row.action}`)).toEqual(['BridgeRole s3:GetObject']);
+    const unwritten = await evaluate(withoutAction(roles, 'IngestionPodsRole', 's3:PutObject'), requests);
+    expect(violations(unwritten).map((row) => `${row.role} ${row.action}`)).toEqual([
+      'IngestionPodsRole s3:PutObject',
+    ]);
+    const everyPrefix = await evaluate(
+      withStatement(roles, 'IngestionPodsRole', {
+        Effect: 'Allow',
+        Action: ['s3:PutObject'],
+        Resource: [`${bucket}/*`],
+      }),
+      requests,
+    );
+    expect(violations(everyPrefix).map((row) => row.resource)).toEqual([
+      `${bucket}/other-namespace/run-1/run-1-main-1/main.log`,
+      `${bucket}/collate-ingestion-evil/run-1/pod/main.log`,
     ]);
   });
 

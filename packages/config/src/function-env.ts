@@ -37,6 +37,11 @@ export const FUNCTION_ENV = {
   previousAuthTokenRetireAt: 'HYBRID_RUNNER_PREVIOUS_AUTH_TOKEN_RETIRE_AT',
   /** JSON `{requests, intervalMs}`: the per-connection request rate limit (message function). */
   rateLimit: 'HYBRID_RUNNER_RATE_LIMIT',
+  /**
+   * The bucket of archived pod logs (stage `logs.archive`); only functions that read logs, only when archiving
+   * is on. Absent: logs come from the pods alone. Named as the S3 adapter reads it (no HYBRID_RUNNER_ prefix).
+   */
+  logArchiveBucket: 'LOG_ARCHIVE_BUCKET',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   serviceName: 'POWERTOOLS_SERVICE_NAME',
 } as const;
@@ -152,6 +157,8 @@ export interface FunctionEnvironment {
   previousAuthToken?: { secretArn: string; retireAt: Date };
   /** Per-connection request rate limit; absent: none. */
   rateLimit?: { requests: number; intervalMs: number };
+  /** The bucket of archived pod logs; absent: archiving is off (or the function reads no logs). */
+  logArchiveBucket?: string;
 }
 
 /** For handlers: reads what the stack set, failing at cold start with the variable's name if one is missing. */
@@ -204,6 +211,7 @@ export function readFunctionEnvironment(env: NodeJS.ProcessEnv = process.env): F
     authTokenSecret: required('authTokenSecret'),
     ...optional('managementEndpoint'),
     ...optional('outboundUrl'),
+    ...optional('logArchiveBucket'),
     ...(ecrKeysSecret ? { ecrKeysSecret } : {}),
     ...(registry ? { registry: json<RegistryRefreshEnvironment>('registry', registry) } : {}),
     ...(jwksUrl ? { jwks: { url: jwksUrl, ...(jwtIssuer ? { issuer: jwtIssuer } : {}) } } : {}),

@@ -11,6 +11,7 @@ import {
   parseRegistryHost,
 } from '@hybrid-runner/core';
 import { argoPlacementFields, ingestionNodesSchema, placementIssues } from './placement.ts';
+import { logArchiveIssues, logsSchema } from './log-archive.ts';
 
 // Core owns the registry rules; re-exported so config users need not import core for them.
 export { DEFAULT_PULL_SECRET_NAME };
@@ -490,6 +491,8 @@ export const stageConfigSchema = z
     alarms: z
       .strictObject({ emails: z.array(z.email('must be an e-mail address')).default([]) })
       .prefault({}),
+    /** Archived logs (an S3 bucket as Argo's artifact repository): log-archive.ts. */
+    logs: logsSchema,
     observability: z
       .strictObject({
         tracing: z.boolean().default(false),
@@ -499,6 +502,7 @@ export const stageConfigSchema = z
   })
   .superRefine((config, context) => {
     placementIssues(config, context);
+    logArchiveIssues(config, context);
     const pods = config.ingestionPods;
     const hasRoleAnnotation = IRSA_ROLE_ANNOTATION in pods.serviceAccount.annotations;
     if (config.secretsManager.provider === 'managed-aws' && pods.identity === 'none') {

@@ -49,6 +49,16 @@ describe('function environment contract', () => {
     expect(read.ecrKeysSecret).toMatch(/secret:keys-/);
   });
 
+  it('reads the log archive bucket when the stack set it, and nothing when archiving is off', () => {
+    expect(readFunctionEnvironment(environment()).logArchiveBucket).toBeUndefined();
+    expect(
+      readFunctionEnvironment(environment({ [FUNCTION_ENV.logArchiveBucket]: 'acme-argo-logs' }))
+        .logArchiveBucket,
+    ).toBe('acme-argo-logs');
+    // The S3 adapter reads this very name.
+    expect(FUNCTION_ENV.logArchiveBucket).toBe('LOG_ARCHIVE_BUCKET');
+  });
+
   it('leaves the WebSocket API variables to inbound stages, naming them when an outbound function needs one', () => {
     const outbound = readFunctionEnvironment(
       environment({
