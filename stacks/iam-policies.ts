@@ -83,6 +83,39 @@ export function lambdaTrustPolicy(): TrustDocument {
   };
 }
 
+/**
+ * EventBridge Scheduler's execution role: only the scheduler service, and only for schedules of this
+ * account (aws:SourceAccount, as AWS's confused-deputy guidance for Scheduler advises).
+ */
+export function schedulerTrustPolicy(account: AccountContext): TrustDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Action: ['sts:AssumeRole'],
+        Condition: { StringEquals: { 'aws:SourceAccount': account.accountId } },
+      },
+    ],
+  };
+}
+
+/** What a schedule's execution role may do: invoke its one target function, nothing else. */
+export function scheduledInvokePolicy(functionArn: string): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'InvokeScheduledFunction',
+        Effect: 'Allow',
+        Action: ['lambda:InvokeFunction'],
+        Resource: [functionArn],
+      },
+    ],
+  };
+}
+
 function logStatement(account: AccountContext, functionNames: string[]): PolicyStatement {
   return {
     Sid: 'WriteOwnLogs',

@@ -131,6 +131,30 @@ function deniedNeighbours(run: StackRun): IamRequest[] {
   ];
 }
 
+/**
+ * EventBridge Scheduler invokes the registry refresh through the schedule's execution role (AWS makes that
+ * call, so the local stage cannot record it); the role may invoke nothing else.
+ */
+function schedulerRequests(run: StackRun): IamRequest[] {
+  const functionArn = (id: string) =>
+    `arn:aws:lambda:${ARN}:function:${String(run.one('standin:sst:aws:FunctionArgs', `${id}Args`).inputs.name)}`;
+  const role = 'RegistryRefreshSchedulerRole';
+  const request = (action: string, resource: string, expected: IamRequest['expected']): IamRequest => ({
+    role,
+    action,
+    resource,
+    madeBy: [expected === 'Allowed' ? 'EventBridge Scheduler' : 'must stay denied'],
+    expected,
+  });
+  return [
+    request('lambda:InvokeFunction', functionArn('RegistryRefresh'), 'Allowed'),
+    request('lambda:InvokeFunction', functionArn('Heartbeat'), 'Denied'),
+    request('lambda:InvokeFunction', `arn:aws:lambda:${ARN}:function:another-function`, 'Denied'),
+    request('lambda:UpdateFunctionCode', functionArn('RegistryRefresh'), 'Denied'),
+    request('secretsmanager:GetSecretValue', secretArnOfName(REGION, ACCOUNT_ID, `${PREFIX}x`), 'Denied'),
+  ];
+}
+
 /** The ingestion pods read every secret the runner checked a `secret:` reference for (GetSecretValue). */
 function podRequests(requests: IamRequest[]): IamRequest[] {
   return requests
@@ -199,7 +223,7 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
     run = await runStack(parseStageConfig(STAGE));
     roles = stackRoles(run);
     const calls = distinctRequests(recordedRequests(recorded, run));
-    requests = [...calls, ...podRequests(calls), ...deniedNeighbours(run)];
+    requests = [...calls, ...podRequests(calls), ...schedulerRequests(run), ...deniedNeighbours(run)];
     rows = await evaluate(roles, requests);
   }, 120_000);
 
@@ -215,7 +239,9 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
       expect(made, module).toContain(module);
     }
     const actions = new Set(
-      requests.filter((r) => r.expected === 'Allowed').map((r) => r.action.split(':')[0]),
+      requests
+        .filter((r) => r.expected === 'Allowed' && !r.madeBy.includes('EventBridge Scheduler'))
+        .map((r) => r.action.split(':')[0]),
     );
     expect([...actions].sort()).toEqual(['dynamodb', 'eks', 'execute-api', 'logs', 'secretsmanager']);
     // The ECR login is made, but signed with Collate's keys from their secret: not a permission of the role.
@@ -279,7 +305,7 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
     ]);
   });
 
-  it('lets only Lambda assume the function roles, and only the one service account assume the pods role (Pod Identity)', async () => {
+  it("lets only Lambda assume the function roles, only this account's Scheduler the schedule role, and only the one service account the pods role (Pod Identity)", async () => {
     const tags = {
       'aws:SourceAccount': ACCOUNT_ID,
       'aws:RequestTag/eks-cluster-name': 'prod-eks',
@@ -303,6 +329,18 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
           expected: 'ImplicitlyDenied',
         },
       ]),
+      // Scheduler of this account only (aws:SourceAccount), never Lambda or another account's Scheduler.
+      ...[
+        { principal: 'scheduler.amazonaws.com', account: ACCOUNT_ID, expected: 'Allowed' },
+        { principal: 'scheduler.amazonaws.com', account: '210987654321', expected: 'ImplicitlyDenied' },
+        { principal: 'lambda.amazonaws.com', account: ACCOUNT_ID, expected: 'ImplicitlyDenied' },
+      ].map(({ principal, account, expected }) => ({
+        role: 'RegistryRefreshSchedulerRole',
+        principal,
+        action: 'sts:AssumeRole',
+        context: { 'aws:SourceAccount': account },
+        expected,
+      })),
       ...['sts:AssumeRole', 'sts:TagSession'].flatMap((action) => [
         {
           role: 'IngestionPodsRole',

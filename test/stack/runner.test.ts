@@ -185,13 +185,50 @@ describe('stack with the chart defaults (Kubernetes secrets, no pod identity)', 
     }
   });
 
-  it('runs the heartbeat every minute and the registry refresh every 4 hours, and once after deploy', () => {
+  it('runs the heartbeat every minute and the registry refresh every 4 hours within a 10-minute flexible window, and once after deploy', () => {
     expect(run.one('aws:cloudwatch/eventRule:EventRule', 'HeartbeatSchedule').inputs.scheduleExpression).toBe(
       'rate(1 minute)',
     );
+    // The registry refresh is spread by Scheduler's flexible window (no EventBridge rule, no sleep).
+    expect(run.ofType('aws:cloudwatch/eventRule:EventRule').map((rule) => rule.name)).toEqual([
+      'HeartbeatSchedule',
+    ]);
+    const refreshSchedule = run.one('aws:scheduler/schedule:Schedule', 'RegistryRefreshSchedule').inputs;
+    expect(refreshSchedule).toMatchObject({
+      scheduleExpression: 'rate(4 hours)',
+      flexibleTimeWindow: { mode: 'FLEXIBLE', maximumWindowInMinutes: 10 },
+      target: {
+        arn: `arn:aws:lambda:${ARN}:function:hybrid-runner-test-registry-refresh`,
+        roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/RegistryRefreshSchedulerRole-role`,
+      },
+    });
+    expect(JSON.parse((refreshSchedule.target as { input: string }).input)).toEqual({ trigger: 'schedule' });
+    // Its execution role may invoke that one function, and only Scheduler of this account may assume it.
+    expect(policy(run, 'RegistryRefreshSchedulerRolePolicy').Statement).toEqual([
+      {
+        Sid: 'InvokeScheduledFunction',
+        Effect: 'Allow',
+        Action: ['lambda:InvokeFunction'],
+        Resource: [`arn:aws:lambda:${ARN}:function:hybrid-runner-test-registry-refresh`],
+      },
+    ]);
     expect(
-      run.one('aws:cloudwatch/eventRule:EventRule', 'RegistryRefreshSchedule').inputs.scheduleExpression,
-    ).toBe('rate(4 hours)');
+      JSON.parse(
+        String(run.one('aws:iam/role:Role', 'RegistryRefreshSchedulerRole').inputs.assumeRolePolicy),
+      ),
+    ).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Action: ['sts:AssumeRole'],
+          Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT_ID } },
+        },
+      ],
+    });
+    // The function no longer waits, so its timeout is its work budget alone.
+    expect(run.one('standin:sst:aws:FunctionArgs', 'RegistryRefreshArgs').inputs.timeout).toBe('120 seconds');
     expect(run.one('aws:cloudwatch/eventTarget:EventTarget', 'HeartbeatTarget').inputs.arn).toBe(
       `arn:aws:lambda:${ARN}:function:hybrid-runner-test-heartbeat`,
     );
@@ -365,7 +402,7 @@ describe('stack with the chart defaults (Kubernetes secrets, no pod identity)', 
         .ofType('aws:iam/role:Role')
         .map((role) => role.name)
         .sort(),
-    ).toEqual(['BridgeRole', 'RegistryRole']);
+    ).toEqual(['BridgeRole', 'RegistryRefreshSchedulerRole', 'RegistryRole']);
   });
 
   it('outputs the WebSocket URL, the agent id and the dashboard URL', () => {

@@ -33,6 +33,7 @@ import {
   type BridgeMode,
   type StageConfig,
 } from '@hybrid-runner/config';
+import { REGISTRY_REFRESH_DEFAULTS } from '@hybrid-runner/core';
 import {
   createKubeconfig,
   startKubernetesEmulator,
@@ -489,7 +490,7 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
     }
 
     // What the stack sets on the functions, plus the SDK endpoint variables and the runner's keys.
-    const registry = { ...registryRefreshSettings(config), maxJitterSeconds: 0 };
+    const registry = registryRefreshSettings(config);
     const restoreEnvironment = setEnvironment({
       AWS_REGION: LOCAL_REGION,
       AWS_DEFAULT_REGION: LOCAL_REGION,
@@ -585,6 +586,7 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
     const refreshRegistry = ecrRefresh.createEcrRefreshHandler(ecrDeps);
 
     const heartbeatSeconds = options.heartbeatSeconds ?? DEFAULT_LOCAL_HEARTBEAT_SECONDS;
+    const ecrRefreshMs = (options.ecrRefreshSeconds ?? DEFAULT_ECR_REFRESH_SECONDS) * 1000;
     const scheduler = startScheduler(
       [
         // Outbound: the keeper sends the heartbeat over its own socket; there is no heartbeat function.
@@ -608,8 +610,10 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
             ]),
         {
           name: 'ecr-refresh',
-          intervalMs: (options.ecrRefreshSeconds ?? DEFAULT_ECR_REFRESH_SECONDS) * 1000,
+          intervalMs: ecrRefreshMs,
           runAtStart: true,
+          // The stack's Scheduler window, at most half the period so a short local period still refreshes.
+          flexibleWindowMs: Math.min(REGISTRY_REFRESH_DEFAULTS.maxJitterMinutes * 60_000, ecrRefreshMs / 2),
           run: async () => {
             const result = await refreshRegistry(
               { trigger: 'schedule' },

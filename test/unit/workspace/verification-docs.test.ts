@@ -28,6 +28,7 @@ describe('docs/verification.md', () => {
       'Argo CRDs',
       'IAM',
       'CloudWatch',
+      'EventBridge Scheduler',
       'SST / Pulumi',
       "Collate's outbound endpoint (`bridge.mode: outbound`)",
     ]);
