@@ -1,6 +1,7 @@
 // Lambda entry point of the ECR pull-secret refresh. Runs on an EventBridge Scheduler schedule (whose
 // flexible time window spreads runners' logins, so the function never waits), once after each deploy
-// (`{"trigger":"deploy"}`) and on demand (`{"trigger":"manual"}`). Core does the work; this file wires the adapters,
+// (`{"trigger":"deploy"}`), when the heartbeat saw new matching namespaces (`{"trigger":"new-namespaces"}`)
+// and on demand (`{"trigger":"manual"}`). Core does the work; this file wires the adapters,
 // logs and the catalog's metrics, and fails the invocation when any namespace failed, so alarms fire.
 import middy from '@middy/core';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -37,11 +38,19 @@ import { KubernetesCluster } from '@hybrid-runner/kubernetes';
 import { FUNCTION_ENV } from '@hybrid-runner/config';
 import type { RegistryRefreshEnvironment } from '@hybrid-runner/config';
 
-export type EcrRefreshTrigger = 'schedule' | 'deploy' | 'manual';
+export type EcrRefreshTrigger = 'schedule' | 'deploy' | 'manual' | 'new-namespaces';
 
 /** What an invocation may carry: an EventBridge scheduled event, or `{ trigger }` from the stack or CLI. */
 export type EcrRefreshEvent =
-  { trigger?: EcrRefreshTrigger; source?: string; 'detail-type'?: string } | null | undefined;
+  | {
+      trigger?: EcrRefreshTrigger;
+      source?: string;
+      'detail-type'?: string;
+      /** With `new-namespaces`: what the heartbeat found (the refresh still resolves every target itself). */
+      newNamespaces?: string[];
+    }
+  | null
+  | undefined;
 
 export interface EcrRefreshResult {
   ok: boolean;
@@ -66,7 +75,7 @@ export interface EcrRefreshDeps {
 /** Time the refresh itself may take (the stack's timeout of the function). */
 export const ECR_REFRESH_WORK_BUDGET_MS = 120_000;
 
-const TRIGGERS: readonly EcrRefreshTrigger[] = ['schedule', 'deploy', 'manual'];
+const TRIGGERS: readonly EcrRefreshTrigger[] = ['schedule', 'deploy', 'manual', 'new-namespaces'];
 
 /** `{trigger}` (or `{source}`, as the stack's deploy invocation sends) names it; EventBridge events are schedules. */
 export function refreshTrigger(event: EcrRefreshEvent): EcrRefreshTrigger {
@@ -86,6 +95,9 @@ export function refreshTrigger(event: EcrRefreshEvent): EcrRefreshTrigger {
 export function createEcrRefreshHandler(deps: EcrRefreshDeps) {
   const refresh = async (event: EcrRefreshEvent): Promise<EcrRefreshResult> => {
     const trigger = refreshTrigger(event);
+    if (trigger === 'new-namespaces') {
+      deps.logger.info('Refresh for new namespaces', { newNamespaces: event?.newNamespaces ?? [] });
+    }
     const started = performance.now();
     let cluster: ClusterPort;
     try {

@@ -16,8 +16,13 @@ export const FUNCTION_ENV = {
   authTokenSecret: 'HYBRID_RUNNER_AUTH_TOKEN_SECRET',
   /** Secrets Manager ARN of Collate's ECR keys (JSON accessKeyId/secretAccessKey); registry function only. */
   ecrKeysSecret: 'HYBRID_RUNNER_ECR_KEYS_SECRET',
-  /** JSON of RegistryRefreshEnvironment; registry function only. */
+  /** JSON of RegistryRefreshEnvironment; the registry function, and the heartbeat when targets have patterns. */
   registry: 'HYBRID_RUNNER_REGISTRY',
+  /**
+   * Name of the registry refresh function, which the heartbeat invokes (asynchronously) when namespaces
+   * matching the targets' patterns appeared since the last refresh; heartbeat only, absent without patterns.
+   */
+  registryRefreshFunction: 'HYBRID_RUNNER_REGISTRY_REFRESH_FUNCTION',
   /**
    * The API's management endpoint (https://{apiId}.execute-api.{region}.amazonaws.com/{stage}) for
    * PostToConnection. Every function uses it when set, also over the endpoint a WebSocket event implies:
