@@ -166,6 +166,8 @@ export interface BridgePolicyInput {
   clusterRegion: string;
   /** DescribeSecret on the prefix for secret-reference checks; only with managed-aws. */
   secretReferencePrefixArn?: string;
+  /** The heartbeat starts this function for new namespaces; only with pattern registry targets. */
+  registryRefreshFunctionName?: string;
   tracing: boolean;
   vpc: boolean;
 }
@@ -227,6 +229,17 @@ export function bridgePolicy(input: BridgePolicyInput): PolicyDocument {
       Effect: 'Allow',
       Action: ['secretsmanager:DescribeSecret'],
       Resource: [input.secretReferencePrefixArn],
+    });
+  }
+  if (input.registryRefreshFunctionName) {
+    const { partition, region, accountId } = input.account;
+    statements.push({
+      Sid: 'StartRegistryRefreshForNewNamespaces',
+      Effect: 'Allow',
+      Action: ['lambda:InvokeFunction'],
+      Resource: [
+        `arn:${partition}:lambda:${region}:${accountId}:function:${input.registryRefreshFunctionName}`,
+      ],
     });
   }
   return { Version: '2012-10-17', Statement: [...statements, ...optionalStatements(input)] };

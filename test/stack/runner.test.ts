@@ -517,7 +517,13 @@ describe('stack with Secrets Manager, IRSA, a private cluster, tracing, Argo and
   });
 
   it('serves registry patterns with one ClusterRole limited to the pull secret, namespaces and service accounts', () => {
-    expect(k8s(run, 'ClusterRole').map((role) => role.inputs.rules)).toEqual([
+    const clusterRoles = (name: string) =>
+      k8s(run, 'ClusterRole').filter((role) => (role.inputs.metadata as { name: string }).name === name);
+    // The bridge's (the heartbeat's new-namespace check) may only list namespaces.
+    expect(clusterRoles('hybrid-runner-bridge-namespaces').map((role) => role.inputs.rules)).toEqual([
+      [{ apiGroups: [''], resources: ['namespaces'], verbs: ['list'] }],
+    ]);
+    expect(clusterRoles('hybrid-runner-registry').map((role) => role.inputs.rules)).toEqual([
       [
         { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
         {
@@ -535,8 +541,20 @@ describe('stack with Secrets Manager, IRSA, a private cluster, tracing, Argo and
         { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] },
       ],
     ]);
-    expect(k8s(run, 'ClusterRoleBinding')[0]?.inputs.subjects).toEqual([
-      { kind: 'Group', name: FUNCTION_GROUPS.registry, apiGroup: 'rbac.authorization.k8s.io' },
+    expect(
+      k8s(run, 'ClusterRoleBinding').map((binding) => [
+        (binding.inputs.metadata as { name: string }).name,
+        binding.inputs.subjects,
+      ]),
+    ).toEqual([
+      [
+        'hybrid-runner-bridge-namespaces',
+        [{ kind: 'Group', name: FUNCTION_GROUPS.bridge, apiGroup: 'rbac.authorization.k8s.io' }],
+      ],
+      [
+        'hybrid-runner-registry',
+        [{ kind: 'Group', name: FUNCTION_GROUPS.registry, apiGroup: 'rbac.authorization.k8s.io' }],
+      ],
     ]);
     // Ingestion pods read secrets from Secrets Manager here, not from Kubernetes.
     const executor = k8s(run, 'Role').find(
@@ -691,5 +709,37 @@ describe('stack variants', () => {
       .map((metadata) => metadata.namespace);
     expect(registryRoles).toEqual(['collate-ingestion', 'team-a']);
     expect(k8s(run, 'ClusterRole')).toEqual([]);
+    // Exact names cannot appear later: the heartbeat gets no new-namespace check, nor its grant.
+    expect(Object.keys(functionArgs(run, 'Heartbeat').environment as object)).not.toContain(
+      FUNCTION_ENV.registryRefreshFunction,
+    );
+    expect(policy(run, 'BridgeRolePolicy').Statement.map((s) => s.Sid)).not.toContain(
+      'StartRegistryRefreshForNewNamespaces',
+    );
+  });
+
+  it('lets the heartbeat start the registry refresh, and list namespaces, when the targets have patterns', async () => {
+    const run = await deploy({ ...base, ecr: { targetNamespaces: { include: ['team-*'] } } });
+    const environment = functionArgs(run, 'Heartbeat').environment as Record<string, string>;
+    expect(environment[FUNCTION_ENV.registryRefreshFunction]).toBe('hybrid-runner-test-registry-refresh');
+    expect(JSON.parse(environment[FUNCTION_ENV.registry] ?? '{}')).toMatchObject({ include: ['team-*'] });
+    // Only the heartbeat: the other bridge functions share the role but not the check.
+    for (const id of ['BridgeConnect', 'BridgeDisconnect', 'BridgeMessage']) {
+      expect(Object.keys(functionArgs(run, id).environment as object)).not.toContain(
+        FUNCTION_ENV.registryRefreshFunction,
+      );
+    }
+    expect(statement(policy(run, 'BridgeRolePolicy'), 'StartRegistryRefreshForNewNamespaces')).toEqual({
+      Sid: 'StartRegistryRefreshForNewNamespaces',
+      Effect: 'Allow',
+      Action: ['lambda:InvokeFunction'],
+      Resource: [`arn:aws:lambda:${ARN}:function:hybrid-runner-test-registry-refresh`],
+    });
+    const bridgeClusterRole = k8s(run, 'ClusterRole').find(
+      (role) => (role.inputs.metadata as { name: string }).name === 'hybrid-runner-bridge-namespaces',
+    );
+    expect(bridgeClusterRole?.inputs.rules).toEqual([
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['list'] },
+    ]);
   });
 });

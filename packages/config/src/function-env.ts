@@ -1,6 +1,6 @@
 // The contract between the stack and the Lambda handlers: which environment variables the stack sets and
 // how a handler reads them back. One place for both sides, so a renamed variable breaks a type, not a deploy.
-import { parseRegistryHost } from '@hybrid-runner/core';
+import { needsNamespaceList, parseRegistryHost } from '@hybrid-runner/core';
 import type { RunnerSettings } from '@hybrid-runner/core';
 import type { StageConfig } from './schema.ts';
 import { toRunnerSettings } from './settings.ts';
@@ -72,6 +72,23 @@ export function registryRefreshSettings(config: StageConfig): RegistryRefreshEnv
     exclude: config.ecr.targetNamespaces.exclude,
     patchServiceAccount: config.ecr.patchServiceAccount,
     serviceAccounts: [config.ingestionPods.serviceAccount.name],
+  };
+}
+
+/**
+ * The heartbeat's variables for its new-namespace check: the registry targets and the refresh function to
+ * start. Empty without the refresh or without a pattern among the targets (a literal name cannot appear).
+ */
+export function newNamespacesCheckEnvironment(
+  config: StageConfig,
+  registryRefreshFunction: string,
+): Record<string, string> {
+  if (!config.ecr.enabled) return {};
+  const registry = registryRefreshSettings(config);
+  if (!needsNamespaceList({ namespaces: registry.include })) return {};
+  return {
+    [FUNCTION_ENV.registry]: JSON.stringify(registry),
+    [FUNCTION_ENV.registryRefreshFunction]: registryRefreshFunction,
   };
 }
 
