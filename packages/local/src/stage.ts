@@ -33,7 +33,7 @@ import {
   type BridgeMode,
   type StageConfig,
 } from '@hybrid-runner/config';
-import { REGISTRY_REFRESH_DEFAULTS } from '@hybrid-runner/core';
+import { REGISTRY_REFRESH_DEFAULTS, needsNamespaceList } from '@hybrid-runner/core';
 import {
   createKubeconfig,
   startKubernetesEmulator,
@@ -534,16 +534,25 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
     });
 
     // The handlers read the environment when first used, so they are loaded only now.
-    const [connect, disconnect, message, heartbeat, ecrRefresh, bridgeContext, runnerContext] =
-      await Promise.all([
-        import('../../../functions/bridge/connect.ts'),
-        import('../../../functions/bridge/disconnect.ts'),
-        import('../../../functions/bridge/message.ts'),
-        import('../../../functions/schedule/heartbeat.ts'),
-        import('../../../functions/schedule/ecr-refresh.ts'),
-        import('../../../functions/lib/bridge-context.ts'),
-        import('../../../functions/lib/runner-context.ts'),
-      ]);
+    const [
+      connect,
+      disconnect,
+      message,
+      heartbeat,
+      ecrRefresh,
+      bridgeContext,
+      runnerContext,
+      newNamespacesModule,
+    ] = await Promise.all([
+      import('../../../functions/bridge/connect.ts'),
+      import('../../../functions/bridge/disconnect.ts'),
+      import('../../../functions/bridge/message.ts'),
+      import('../../../functions/schedule/heartbeat.ts'),
+      import('../../../functions/schedule/ecr-refresh.ts'),
+      import('../../../functions/lib/bridge-context.ts'),
+      import('../../../functions/lib/runner-context.ts'),
+      import('../../../functions/lib/new-namespaces-check.ts'),
+    ]);
 
     let gateway: WebSocketApi | undefined;
     if (!collateSide) {
@@ -604,7 +613,13 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
                   const reconcile = result.reconcile
                     ? `; ${result.reconcile.examined} run(s) examined, ${result.reconcile.reported} status event(s)`
                     : '';
-                  return `runnerStatus to ${beat.sent} of ${beat.connections} connection(s), ${beat.gone.length} gone, ${beat.failed} failed${reconcile}`;
+                  const fresh = result.newNamespaces;
+                  const namespaces = fresh?.refreshStarted
+                    ? `; registry refresh started for ${fresh.newNamespaces.join(', ')}`
+                    : fresh?.error
+                      ? `; ${fresh.error}`
+                      : '';
+                  return `runnerStatus to ${beat.sent} of ${beat.connections} connection(s), ${beat.gone.length} gone, ${beat.failed} failed${reconcile}${namespaces}`;
                 },
               },
             ]),
@@ -626,6 +641,27 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
       (outcome) => options.onTask?.(outcome),
     );
     cleanups.push(() => scheduler.stop());
+    // The heartbeat's new-namespace check starts this stage's refresh (in AWS: an asynchronous invocation
+    // of the refresh function), without waiting for it, when the targets have patterns.
+    const newNamespaces = {
+      ingestionNamespace: settings.namespace,
+      namespaces: registry.include,
+      excludeNamespaces: registry.exclude,
+      secretName: registry.pullSecretName,
+    };
+    newNamespacesModule.configureNewNamespacesCheck(
+      needsNamespaceList(newNamespaces)
+        ? {
+            settings: newNamespaces,
+            refresh: {
+              start: async () => {
+                void scheduler.runNow('ecr-refresh');
+              },
+            },
+          }
+        : null,
+    );
+    cleanups.push(() => newNamespacesModule.configureNewNamespacesCheck(undefined));
 
     if (collateSide) {
       const [keeper, keeperContext] = await Promise.all([
