@@ -62,7 +62,14 @@ const STAGE: StageConfigInput = {
   cluster: { name: 'prod-eks', region: REGION },
   secretsManager: { provider: 'managed-aws' },
   ingestionPods: { identity: 'pod-identity' },
+  // A pattern target: the heartbeat then starts the registry refresh for new namespaces.
+  ecr: { targetNamespaces: { include: ['team-*'] } },
 };
+/** Calls AWS makes for us (Scheduler) or that the local stage makes in-process (the heartbeat's refresh start). */
+const UNRECORDED = [
+  'EventBridge Scheduler',
+  'functions/schedule/heartbeat (Lambda Invoke; in-process locally)',
+];
 const PREFIX = '/collate/hybrid-ingestion-runner/';
 
 /** What no function may do, whatever the code does today. */
@@ -133,9 +140,10 @@ function deniedNeighbours(run: StackRun): IamRequest[] {
 
 /**
  * EventBridge Scheduler invokes the registry refresh through the schedule's execution role (AWS makes that
- * call, so the local stage cannot record it); the role may invoke nothing else.
+ * call, so the local stage cannot record it); the role may invoke nothing else. The heartbeat starts the
+ * refresh with a Lambda Invoke in AWS, which the local stage replaces with an in-process run.
  */
-function schedulerRequests(run: StackRun): IamRequest[] {
+function unrecordedRequests(run: StackRun): IamRequest[] {
   const functionArn = (id: string) =>
     `arn:aws:lambda:${ARN}:function:${String(run.one('standin:sst:aws:FunctionArgs', `${id}Args`).inputs.name)}`;
   const role = 'RegistryRefreshSchedulerRole';
@@ -146,7 +154,18 @@ function schedulerRequests(run: StackRun): IamRequest[] {
     madeBy: [expected === 'Allowed' ? 'EventBridge Scheduler' : 'must stay denied'],
     expected,
   });
+  const heartbeatStarts = (resource: string, expected: IamRequest['expected']): IamRequest => ({
+    role: 'BridgeRole',
+    action: 'lambda:InvokeFunction',
+    resource,
+    madeBy: [expected === 'Allowed' ? UNRECORDED[1]! : 'must stay denied'],
+    expected,
+  });
   return [
+    heartbeatStarts(functionArn('RegistryRefresh'), 'Allowed'),
+    heartbeatStarts(functionArn('Heartbeat'), 'Denied'),
+    heartbeatStarts(`arn:aws:lambda:${ARN}:function:another-function`, 'Denied'),
+    { ...heartbeatStarts(functionArn('RegistryRefresh'), 'Denied'), action: 'lambda:UpdateFunctionCode' },
     request('lambda:InvokeFunction', functionArn('RegistryRefresh'), 'Allowed'),
     request('lambda:InvokeFunction', functionArn('Heartbeat'), 'Denied'),
     request('lambda:InvokeFunction', `arn:aws:lambda:${ARN}:function:another-function`, 'Denied'),
@@ -223,7 +242,7 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
     run = await runStack(parseStageConfig(STAGE));
     roles = stackRoles(run);
     const calls = distinctRequests(recordedRequests(recorded, run));
-    requests = [...calls, ...podRequests(calls), ...schedulerRequests(run), ...deniedNeighbours(run)];
+    requests = [...calls, ...podRequests(calls), ...unrecordedRequests(run), ...deniedNeighbours(run)];
     rows = await evaluate(roles, requests);
   }, 120_000);
 
@@ -240,7 +259,7 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
     }
     const actions = new Set(
       requests
-        .filter((r) => r.expected === 'Allowed' && !r.madeBy.includes('EventBridge Scheduler'))
+        .filter((r) => r.expected === 'Allowed' && !r.madeBy.some((by) => UNRECORDED.includes(by)))
         .map((r) => r.action.split(':')[0]),
     );
     expect([...actions].sort()).toEqual(['dynamodb', 'eks', 'execute-api', 'logs', 'secretsmanager']);
