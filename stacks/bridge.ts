@@ -4,6 +4,7 @@ import {
   FUNCTION_ENV,
   inboundHardeningEnvironment,
   jwksEnvironment,
+  newNamespacesCheckEnvironment,
   sourceCidrsEnvironment,
 } from '@hybrid-runner/config';
 import type { StageConfig } from '@hybrid-runner/config';
@@ -44,6 +45,9 @@ export function deployBridge(input: BridgeInput): Bridge {
   const api = new sst.aws.ApiGatewayWebSocket('Bridge');
   const apiExecutionArn = api.nodes.api.executionArn;
 
+  // With pattern targets, the heartbeat starts the registry refresh when a matching namespace appears.
+  const newNamespacesCheck = newNamespacesCheckEnvironment(config, names.registryRefresh);
+  const startsRegistryRefresh = Object.keys(newNamespacesCheck).length > 0;
   const bridgeRole = new aws.iam.Role('BridgeRole', {
     description: 'Bridge and heartbeat functions of the hybrid runner',
     assumeRolePolicy: JSON.stringify(lambdaTrustPolicy()),
@@ -94,6 +98,7 @@ export function deployBridge(input: BridgeInput): Bridge {
                   }
                 : {}),
               ...(logsArn ? { archivedLogsArn: logsArn } : {}),
+              ...(startsRegistryRefresh ? { registryRefreshFunctionName: names.registryRefresh } : {}),
               tracing: config.observability.tracing,
               vpc: Boolean(vpc),
             }),
@@ -135,7 +140,13 @@ export function deployBridge(input: BridgeInput): Bridge {
     },
     [bridgeRolePolicy],
   );
-  const heartbeat = makeFunction('Heartbeat', 'heartbeat', bridgeRole, bridgeEnvironment, [bridgeRolePolicy]);
+  const heartbeat = makeFunction(
+    'Heartbeat',
+    'heartbeat',
+    bridgeRole,
+    { ...bridgeEnvironment, ...newNamespacesCheck },
+    [bridgeRolePolicy],
+  );
   api.route('$connect', connect.arn);
   api.route('$disconnect', disconnect.arn);
   api.route('$default', message.arn);

@@ -39,6 +39,14 @@ export const BRIDGE_RULES: PolicyRule[] = RUNNER_RBAC_RULES.map((rule) => ({
   verbs: [...rule.verbs],
 }));
 
+/**
+ * The heartbeat's check for namespaces new since the last registry refresh (with pattern targets): it lists
+ * namespaces, which only a ClusterRole allows. Nothing else cluster-wide; Secrets stay the refresh's.
+ */
+export const BRIDGE_NAMESPACE_LIST_RULES: PolicyRule[] = [
+  { apiGroups: [''], resources: ['namespaces'], verbs: ['list'] },
+];
+
 /** Argo's executor in each ingestion pod reports step results (Argo 3.4+). */
 export const EXECUTOR_RULES: PolicyRule[] = [
   { apiGroups: ['argoproj.io'], resources: ['workflowtaskresults'], verbs: ['create', 'patch'] },
@@ -134,6 +142,15 @@ export function clusterAccessObjects(input: ClusterAccessInput): RbacObject[] {
     // Core's rule: patterns (`*` or `?`) make the refresh list namespaces, which only a ClusterRole allows.
     const clusterWide = needsNamespaceList({ namespaces: input.registry.include });
     if (clusterWide) {
+      objects.push({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: 'hybrid-runner-bridge-namespaces', labels: { ...STACK_LABELS } },
+        rules: BRIDGE_NAMESPACE_LIST_RULES,
+      });
+      objects.push(
+        binding('hybrid-runner-bridge-namespaces', undefined, 'ClusterRole', group(FUNCTION_GROUPS.bridge)),
+      );
       objects.push({
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'ClusterRole',

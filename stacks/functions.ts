@@ -3,7 +3,6 @@
 import { FUNCTION_ENV, settingsEnvironmentValue } from '@hybrid-runner/config';
 import type { BridgeMode, StageConfig } from '@hybrid-runner/config';
 import { METRICS_NAMESPACE, OBSERVABILITY_ENV } from '@hybrid-runner/observability';
-import { REGISTRY_REFRESH_DEFAULTS } from '@hybrid-runner/core';
 import { ECR_REFRESH_WORK_BUDGET_MS } from '../functions/schedule/ecr-refresh.ts';
 import { esbuildOptionsFor } from '../functions/lib/bundling.ts';
 
@@ -28,15 +27,15 @@ export const MODE_FUNCTIONS: Record<BridgeMode, readonly FunctionKey[]> = {
 
 /**
  * API Gateway gives an integration 29 s; the heartbeat must finish inside its one-minute period; the
- * registry refresh waits a random delay (spreading logins) and then needs its work budget. The keeper's
- * comes from the stage (bridge.outbound.keeper.timeoutSeconds): see functionSizing.
+ * registry refresh needs its work budget (its schedule's flexible window spreads the logins, not a wait). The
+ * keeper's comes from the stage (bridge.outbound.keeper.timeoutSeconds): see functionSizing.
  */
 const TIMEOUTS: Record<Exclude<FunctionKey, 'keeper'>, `${number} seconds`> = {
   connect: '10 seconds',
   disconnect: '10 seconds',
   message: '29 seconds',
   heartbeat: '50 seconds',
-  registryRefresh: `${REGISTRY_REFRESH_DEFAULTS.maxJitterMinutes * 60 + ECR_REFRESH_WORK_BUDGET_MS / 1000} seconds`,
+  registryRefresh: `${ECR_REFRESH_WORK_BUDGET_MS / 1000} seconds`,
 };
 
 export interface FunctionSizing {

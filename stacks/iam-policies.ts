@@ -83,6 +83,39 @@ export function lambdaTrustPolicy(): TrustDocument {
   };
 }
 
+/**
+ * EventBridge Scheduler's execution role: only the scheduler service, and only for schedules of this
+ * account (aws:SourceAccount, as AWS's confused-deputy guidance for Scheduler advises).
+ */
+export function schedulerTrustPolicy(account: AccountContext): TrustDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Action: ['sts:AssumeRole'],
+        Condition: { StringEquals: { 'aws:SourceAccount': account.accountId } },
+      },
+    ],
+  };
+}
+
+/** What a schedule's execution role may do: invoke its one target function, nothing else. */
+export function scheduledInvokePolicy(functionArn: string): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'InvokeScheduledFunction',
+        Effect: 'Allow',
+        Action: ['lambda:InvokeFunction'],
+        Resource: [functionArn],
+      },
+    ],
+  };
+}
+
 function logStatement(account: AccountContext, functionNames: string[]): PolicyStatement {
   return {
     Sid: 'WriteOwnLogs',
@@ -135,6 +168,8 @@ export interface BridgePolicyInput {
   secretReferencePrefixArn?: string;
   /** GetObject on the archived logs of the ingestion namespace (logArchiveObjectsArn); only with logs.archive. */
   archivedLogsArn?: string;
+  /** The heartbeat starts this function for new namespaces; only with pattern registry targets. */
+  registryRefreshFunctionName?: string;
   tracing: boolean;
   vpc: boolean;
 }
@@ -196,6 +231,17 @@ export function bridgePolicy(input: BridgePolicyInput): PolicyDocument {
       Effect: 'Allow',
       Action: ['secretsmanager:DescribeSecret'],
       Resource: [input.secretReferencePrefixArn],
+    });
+  }
+  if (input.registryRefreshFunctionName) {
+    const { partition, region, accountId } = input.account;
+    statements.push({
+      Sid: 'StartRegistryRefreshForNewNamespaces',
+      Effect: 'Allow',
+      Action: ['lambda:InvokeFunction'],
+      Resource: [
+        `arn:${partition}:lambda:${region}:${accountId}:function:${input.registryRefreshFunctionName}`,
+      ],
     });
   }
   if (input.archivedLogsArn) statements.push(readArchivedLogsStatement(input.archivedLogsArn));

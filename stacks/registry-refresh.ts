@@ -1,13 +1,14 @@
-// The registry refresh: its role and cluster access, the function on the ECR schedule, and a refresh after
-// every deploy.
+// The registry refresh: its role and cluster access, the function on the ECR schedule (EventBridge
+// Scheduler, with a flexible time window), and a refresh after every deploy.
 import { FUNCTION_ENV } from '@hybrid-runner/config';
+import { REGISTRY_REFRESH_DEFAULTS } from '@hybrid-runner/core';
 import type { StageConfig, registryRefreshSettings } from '@hybrid-runner/config';
 import { FUNCTION_GROUPS } from './cluster-access.ts';
 import type { ClusterOptions } from './cluster.ts';
 import type { FunctionKey, FunctionVpc, MakeFunction } from './functions.ts';
 import { lambdaTrustPolicy, registryPolicy } from './iam-policies.ts';
 import type { AccountContext } from './iam-policies.ts';
-import { schedule } from './schedules.ts';
+import { flexibleSchedule } from './schedules.ts';
 
 export interface RegistryRefreshInput {
   config: StageConfig;
@@ -69,12 +70,15 @@ export function deployRegistryRefresh(input: RegistryRefreshInput): void {
     },
     [registryRolePolicy],
   );
-  schedule(
-    'RegistryRefresh',
-    config.ecr.schedule,
-    refresh,
-    "Refreshes the pull secret for Collate's registry",
-  );
+  // The window spreads many runners' logins (and ours after an outage) where the function used to sleep.
+  flexibleSchedule('RegistryRefresh', {
+    expression: config.ecr.schedule,
+    target: refresh,
+    description: "Refreshes the pull secret for Collate's registry",
+    maximumWindowInMinutes: REGISTRY_REFRESH_DEFAULTS.maxJitterMinutes,
+    input: { trigger: 'schedule' },
+    account,
+  });
   // Like the chart's post-install/upgrade hook: a fresh pull secret after every deploy. A failed refresh
   // fails the deploy, so a broken key is seen at once rather than as ImagePullBackOff hours later.
   new aws.lambda.Invocation(

@@ -1,19 +1,23 @@
 // One heartbeat pass, whatever the transport: a runnerStatus event to every open connection (gone ones
 // pruned), then a bounded, resumable reconciliation that pushes pipelineStatus events for runs whose state
-// changed. The scheduled heartbeat runs it over the API Gateway connections; the outbound keeper over its socket.
+// changed. Beside them, when the registry targets have patterns, the check for namespaces created since the
+// last registry refresh (new-namespaces-check.ts), which starts a refresh for them. The scheduled heartbeat runs it over the API Gateway connections; the outbound keeper over its socket.
 import {
   broadcast,
   heartbeat,
   reconcileRuns,
+  refreshForNewNamespaces,
   type Clock,
   type ConnectionStore,
   type HeartbeatOutcome,
+  type NewNamespacesOutcome,
   type ReconcileOutcome,
   type Sender,
 } from '@hybrid-runner/core';
 import { recordHeartbeat, recordRunReported, type RunnerMetrics } from '@hybrid-runner/observability';
 import { settleWithin } from './deadline.ts';
 import { describeError, logger } from './logger.ts';
+import { newNamespacesCheck } from './new-namespaces-check.ts';
 import { runnerContext } from './runner-context.ts';
 
 /**
@@ -25,6 +29,8 @@ export const EXPIRY_READ_BUDGET_MS = 3_000;
 export interface HeartbeatResult {
   heartbeat: Omit<HeartbeatOutcome, 'reachable' | 'failed'> & { failed: number };
   reconcile?: ReconcileOutcome;
+  /** Present when the registry targets have patterns. */
+  newNamespaces?: NewNamespacesOutcome;
 }
 
 export interface HeartbeatTarget {
@@ -60,6 +66,7 @@ export async function runHeartbeatPass(
       return undefined;
     },
   );
+  const newNamespaces = checkNewNamespaces();
   // The heartbeat needs no cluster: connections stay alive even when the cluster is unreachable.
   const beat = await heartbeat({
     settings: { agentId: target.agentId, runnerVersion: target.runnerVersion },
@@ -87,6 +94,8 @@ export async function runHeartbeatPass(
       failed: beat.failed.length,
     },
   };
+  const checked = await newNamespaces;
+  if (checked) result.newNamespaces = checked;
   // Events nobody receives are not worth a pass; an unreported change waits for the next connection.
   if (beat.reachable.length > 0) {
     const runner = await runnerContext();
@@ -110,4 +119,34 @@ export async function runHeartbeatPass(
     });
   }
   return result;
+}
+
+/** Runs beside the beat (it must not delay it) and never rejects: failures are logged and in the result. */
+async function checkNewNamespaces(): Promise<NewNamespacesOutcome | undefined> {
+  const check = newNamespacesCheck();
+  if (!check) return undefined;
+  let outcome: NewNamespacesOutcome;
+  try {
+    const runner = await runnerContext();
+    outcome = await refreshForNewNamespaces(
+      { cluster: runner.cluster, refresh: check.refresh },
+      check.settings,
+    );
+  } catch (error) {
+    outcome = {
+      checked: false,
+      newNamespaces: [],
+      refreshStarted: false,
+      error: `new namespaces not checked: ${describeError(error)}`,
+    };
+  }
+  if (outcome.error) {
+    logger.warn('New namespaces may lack the pull secret', {
+      newNamespaces: outcome.newNamespaces,
+      error: outcome.error,
+    });
+  } else if (outcome.refreshStarted) {
+    logger.info('Registry refresh started for new namespaces', { newNamespaces: outcome.newNamespaces });
+  }
+  return outcome;
 }

@@ -1,6 +1,7 @@
-// Lambda entry point of the ECR pull-secret refresh. Runs on an EventBridge schedule (after a random
-// delay, so runners do not all log in at the same minute), once after each deploy (`{"trigger":"deploy"}`)
-// and on demand (`{"trigger":"manual"}`). Core does the work; this file wires the adapters, the delay,
+// Lambda entry point of the ECR pull-secret refresh. Runs on an EventBridge Scheduler schedule (whose
+// flexible time window spreads runners' logins, so the function never waits), once after each deploy
+// (`{"trigger":"deploy"}`), when the heartbeat saw new matching namespaces (`{"trigger":"new-namespaces"}`)
+// and on demand (`{"trigger":"manual"}`). Core does the work; this file wires the adapters,
 // logs and the catalog's metrics, and fails the invocation when any namespace failed, so alarms fire.
 import middy from '@middy/core';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -37,11 +38,19 @@ import { KubernetesCluster } from '@hybrid-runner/kubernetes';
 import { FUNCTION_ENV } from '@hybrid-runner/config';
 import type { RegistryRefreshEnvironment } from '@hybrid-runner/config';
 
-export type EcrRefreshTrigger = 'schedule' | 'deploy' | 'manual';
+export type EcrRefreshTrigger = 'schedule' | 'deploy' | 'manual' | 'new-namespaces';
 
 /** What an invocation may carry: an EventBridge scheduled event, or `{ trigger }` from the stack or CLI. */
 export type EcrRefreshEvent =
-  { trigger?: EcrRefreshTrigger; source?: string; 'detail-type'?: string } | null | undefined;
+  | {
+      trigger?: EcrRefreshTrigger;
+      source?: string;
+      'detail-type'?: string;
+      /** With `new-namespaces`: what the heartbeat found (the refresh still resolves every target itself). */
+      newNamespaces?: string[];
+    }
+  | null
+  | undefined;
 
 export interface EcrRefreshResult {
   ok: boolean;
@@ -56,21 +65,17 @@ export interface EcrRefreshResult {
 
 export interface EcrRefreshDeps {
   settings: RegistryRefreshSettings;
-  /** Upper bound of the random delay before a scheduled run. */
-  maxJitterMs: number;
   cluster: () => Promise<ClusterPort>;
   auth: RegistryAuth;
   clock: Clock;
   logger: Logger;
   metrics: RunnerMetrics;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
 }
 
-/** Time kept free after the delay for the refresh itself (the stack sets the timeout to jitter + this). */
+/** Time the refresh itself may take (the stack's timeout of the function). */
 export const ECR_REFRESH_WORK_BUDGET_MS = 120_000;
 
-const TRIGGERS: readonly EcrRefreshTrigger[] = ['schedule', 'deploy', 'manual'];
+const TRIGGERS: readonly EcrRefreshTrigger[] = ['schedule', 'deploy', 'manual', 'new-namespaces'];
 
 /** `{trigger}` (or `{source}`, as the stack's deploy invocation sends) names it; EventBridge events are schedules. */
 export function refreshTrigger(event: EcrRefreshEvent): EcrRefreshTrigger {
@@ -86,22 +91,12 @@ export function refreshTrigger(event: EcrRefreshEvent): EcrRefreshTrigger {
   return 'manual';
 }
 
-/** The random delay before a scheduled refresh, capped so the refresh still fits in the invocation. */
-export function jitterDelayMs(maxJitterMs: number, remainingMs: number, random: () => number): number {
-  const room = Math.max(0, remainingMs - ECR_REFRESH_WORK_BUDGET_MS);
-  return Math.floor(random() * Math.min(maxJitterMs, room));
-}
-
 /** The handler with its dependencies injected (tests and the local stage call this). */
 export function createEcrRefreshHandler(deps: EcrRefreshDeps) {
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const random = deps.random ?? Math.random;
-  const refresh = async (event: EcrRefreshEvent, context: Context): Promise<EcrRefreshResult> => {
+  const refresh = async (event: EcrRefreshEvent): Promise<EcrRefreshResult> => {
     const trigger = refreshTrigger(event);
-    if (trigger === 'schedule' && deps.maxJitterMs > 0) {
-      const delay = jitterDelayMs(deps.maxJitterMs, context.getRemainingTimeInMillis(), random);
-      deps.logger.info('Waiting before the scheduled refresh', { delayMs: delay });
-      await sleep(delay);
+    if (trigger === 'new-namespaces') {
+      deps.logger.info('Refresh for new namespaces', { newNamespaces: event?.newNamespaces ?? [] });
     }
     const started = performance.now();
     let cluster: ClusterPort;
@@ -173,7 +168,6 @@ export function createEcrRefreshHandler(deps: EcrRefreshDeps) {
 export interface EcrRefreshEnvironment {
   settings: RegistryRefreshSettings;
   keysSecretArn?: string;
-  maxJitterMs: number;
   clusterName: string;
   clusterRegion: string;
 }
@@ -220,14 +214,18 @@ export function ecrRefreshEnvironment(env: Record<string, string | undefined>): 
       cause: error,
     });
   }
-  const maxJitterSeconds = registry.maxJitterSeconds ?? REGISTRY_REFRESH_DEFAULTS.maxJitterMinutes * 60;
-  if (!Number.isFinite(maxJitterSeconds) || maxJitterSeconds < 0) {
-    throw new BadRequestError(`Invalid ${FUNCTION_ENV.registry}: maxJitterSeconds must be 0 or more.`);
+  // The delay moved to the schedule's flexible time window: a variable still asking the function to wait
+  // comes from an older stack or a hand edit, and waiting here would only add to the window.
+  if (registry.maxJitterSeconds !== undefined && registry.maxJitterSeconds !== 0) {
+    throw new BadRequestError(
+      `${FUNCTION_ENV.registry} sets maxJitterSeconds, which the function no longer reads: the delay is the ` +
+        `schedule's flexible time window now (EventBridge Scheduler, up to ${REGISTRY_REFRESH_DEFAULTS.maxJitterMinutes} minutes). ` +
+        'Redeploy with sst deploy, or remove maxJitterSeconds from the variable.',
+    );
   }
   const keysSecretArn = env[FUNCTION_ENV.ecrKeysSecret]?.trim();
   return {
     settings,
-    maxJitterMs: maxJitterSeconds * 1000,
     clusterName: required('clusterName'),
     clusterRegion: required('clusterRegion'),
     ...(keysSecretArn ? { keysSecretArn } : {}),
@@ -251,7 +249,6 @@ export function ecrRefreshDepsFromEnv(env: Record<string, string | undefined> = 
   let cluster: Promise<ClusterPort> | undefined;
   return {
     settings: environment.settings,
-    maxJitterMs: environment.maxJitterMs,
     cluster: () => {
       cluster ??= KubernetesCluster.connect({
         mode: 'eks',

@@ -4,7 +4,14 @@
 // resource when any one of them is taken away. What this cannot prove: real IAM, the EKS access entry that
 // maps the Lambda role to the Kubernetes group, or a real API server's RBAC edge cases.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ForbiddenError, createOperations, defaultRunnerSettings, reconcileRuns } from '@hybrid-runner/core';
+import {
+  ForbiddenError,
+  REGISTRY_CREDENTIALS_ANNOTATIONS,
+  createOperations,
+  defaultRunnerSettings,
+  reconcileRuns,
+  refreshForNewNamespaces,
+} from '@hybrid-runner/core';
 import type { OperationDeps } from '@hybrid-runner/core';
 import { createKubeconfig, startKubernetesEmulator } from '@hybrid-runner/k8s-emulator';
 import type { KubernetesEmulator, RbacRule } from '@hybrid-runner/k8s-emulator';
@@ -19,6 +26,7 @@ import {
 import type { Permission, PolicyRule } from '@hybrid-runner/kubernetes';
 import { OPERATIONS } from '@hybrid-runner/protocol';
 import type { OperationName, Pipeline } from '@hybrid-runner/protocol';
+import { BRIDGE_NAMESPACE_LIST_RULES } from '../../stacks/cluster-access.ts';
 import { provideInstallPrerequisites } from '../support/install-prerequisites.ts';
 
 const NAMESPACE = 'collate-ingestion';
@@ -352,6 +360,56 @@ describe('runner RBAC against the emulator (not real IAM or a real API server)',
       expect(error).toMatchObject({ verb: permission.verb });
     },
   );
+
+  it("the heartbeat's new-namespace check works with the rules plus the stack's namespace list, and fails reported without it", async () => {
+    const namespaces = emulator.cluster.resource('', 'namespaces');
+    const secrets = emulator.cluster.resource('', 'secrets');
+    for (const name of ['team-a', 'team-new']) {
+      if (!emulator.cluster.get(namespaces, undefined, name))
+        emulator.cluster.create(namespaces, undefined, { metadata: { name } });
+    }
+    emulator.cluster.create(secrets, NAMESPACE, {
+      metadata: {
+        name: 'new-namespaces-pull-secret',
+        annotations: { [REGISTRY_CREDENTIALS_ANNOTATIONS.targetedNamespaces]: `${NAMESPACE},team-a` },
+      },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: { '.dockerconfigjson': Buffer.from('{"auths":{}}').toString('base64') },
+    });
+    const cluster = await KubernetesCluster.connect({
+      mode: 'kubeconfig',
+      text: createKubeconfig({ server: emulator.url, caCert: emulator.caCert, token: RUNNER_TOKEN }),
+    });
+    clusters.push(cluster);
+    const started: string[][] = [];
+    const check = () =>
+      refreshForNewNamespaces(
+        { cluster, refresh: { start: async ({ newNamespaces }) => void started.push(newNamespaces) } },
+        {
+          ingestionNamespace: NAMESPACE,
+          namespaces: ['team-*'],
+          excludeNamespaces: [],
+          secretName: 'new-namespaces-pull-secret',
+        },
+      );
+    // The stack's ClusterRole for the bridge group: cluster-wide, so no `namespaces` restriction.
+    const withList: RbacRule[] = [
+      ...emulatorRules(RUNNER_RBAC_RULES),
+      ...BRIDGE_NAMESPACE_LIST_RULES.map((rule) => ({ ...rule, groups: [RUNNER_GROUP] })),
+    ];
+    emulator.rules.replace(withList);
+    emulator.audit.clear();
+    expect(await check()).toEqual({ checked: true, newNamespaces: ['team-new'], refreshStarted: true });
+    expect(emulator.audit.permissionsUsed('runner').map(key).sort()).toEqual([
+      'get core/secrets',
+      'list core/namespaces',
+    ]);
+    emulator.rules.replace(emulatorRules(RUNNER_RBAC_RULES));
+    const denied = await check();
+    expect(denied).toMatchObject({ checked: false, refreshStarted: false });
+    expect(denied.error).toMatch(/^new namespaces not checked: .*namespaces/);
+    expect(started).toEqual([['team-new']]);
+  });
 
   const removals = OPERATIONS.flatMap((operation) =>
     OPERATION_PERMISSIONS[operation].map((permission) => [operation, key(permission), permission] as const),

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseStageConfig, registryRefreshSettings } from '@hybrid-runner/config';
 import type { RbacObject } from '../../stacks/cluster-access.ts';
-import { clusterAccessObjects } from '../../stacks/cluster-access.ts';
+import { FUNCTION_GROUPS, clusterAccessObjects } from '../../stacks/cluster-access.ts';
 
 function registryObjects(targetNamespaces: { include: string[]; exclude?: string[] }): RbacObject[] {
   const config = parseStageConfig({
@@ -30,6 +30,28 @@ describe('registry refresh RBAC', () => {
         verbs: ['get', 'list'],
       });
     }
+  });
+
+  it("lets the bridge group (the heartbeat's new-namespace check) list namespaces with patterns, and nothing else", () => {
+    const config = parseStageConfig({
+      serverHost: 'acme.getcollate.io',
+      cluster: { name: 'eks' },
+      ecr: { targetNamespaces: { include: ['team-*'] } },
+    });
+    const objects = (include: string[]) =>
+      clusterAccessObjects({
+        ingestionNamespace: config.namespaces.ingestion,
+        serviceAccount: config.ingestionPods.serviceAccount.name,
+        secretsProvider: 'kubernetes',
+        registry: { ...registryRefreshSettings(config), include },
+      }).filter((object) => object.metadata.name === 'hybrid-runner-bridge-namespaces');
+    const withPattern = objects(['team-*']);
+    expect(withPattern.map((object) => object.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding']);
+    expect(withPattern[0]?.rules).toEqual([{ apiGroups: [''], resources: ['namespaces'], verbs: ['list'] }]);
+    expect(withPattern[1]?.subjects).toEqual([
+      { kind: 'Group', name: FUNCTION_GROUPS.bridge, apiGroup: 'rbac.authorization.k8s.io' },
+    ]);
+    expect(objects(['team-a'])).toEqual([]);
   });
 
   it('gives exact names namespaced Roles without the namespace list', () => {

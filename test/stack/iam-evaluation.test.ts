@@ -68,7 +68,14 @@ const STAGE: StageConfigInput = {
   cluster: { name: 'prod-eks', region: REGION },
   secretsManager: { provider: 'managed-aws' },
   ingestionPods: { identity: 'pod-identity' },
+  // A pattern target: the heartbeat then starts the registry refresh for new namespaces.
+  ecr: { targetNamespaces: { include: ['team-*'] } },
 };
+/** Calls AWS makes for us (Scheduler) or that the local stage makes in-process (the heartbeat's refresh start). */
+const UNRECORDED = [
+  'EventBridge Scheduler',
+  'functions/schedule/heartbeat (Lambda Invoke; in-process locally)',
+];
 const PREFIX = '/collate/hybrid-ingestion-runner/';
 /** The same stage with the dial-out bridge: its keeper role is evaluated beside the inbound roles. */
 const OUTBOUND_STAGE: StageConfigInput = { ...STAGE, bridge: { mode: 'outbound' } };
@@ -252,6 +259,42 @@ function keeperArchiveRequests(outboundRun: StackRun): IamRequest[] {
   ];
 }
 
+/**
+ * EventBridge Scheduler invokes the registry refresh through the schedule's execution role (AWS makes that
+ * call, so the local stage cannot record it); the role may invoke nothing else. The heartbeat starts the
+ * refresh with a Lambda Invoke in AWS, which the local stage replaces with an in-process run.
+ */
+function unrecordedRequests(run: StackRun): IamRequest[] {
+  const functionArn = (id: string) =>
+    `arn:aws:lambda:${ARN}:function:${String(run.one('standin:sst:aws:FunctionArgs', `${id}Args`).inputs.name)}`;
+  const role = 'RegistryRefreshSchedulerRole';
+  const request = (action: string, resource: string, expected: IamRequest['expected']): IamRequest => ({
+    role,
+    action,
+    resource,
+    madeBy: [expected === 'Allowed' ? 'EventBridge Scheduler' : 'must stay denied'],
+    expected,
+  });
+  const heartbeatStarts = (resource: string, expected: IamRequest['expected']): IamRequest => ({
+    role: 'BridgeRole',
+    action: 'lambda:InvokeFunction',
+    resource,
+    madeBy: [expected === 'Allowed' ? UNRECORDED[1]! : 'must stay denied'],
+    expected,
+  });
+  return [
+    heartbeatStarts(functionArn('RegistryRefresh'), 'Allowed'),
+    heartbeatStarts(functionArn('Heartbeat'), 'Denied'),
+    heartbeatStarts(`arn:aws:lambda:${ARN}:function:another-function`, 'Denied'),
+    { ...heartbeatStarts(functionArn('RegistryRefresh'), 'Denied'), action: 'lambda:UpdateFunctionCode' },
+    request('lambda:InvokeFunction', functionArn('RegistryRefresh'), 'Allowed'),
+    request('lambda:InvokeFunction', functionArn('Heartbeat'), 'Denied'),
+    request('lambda:InvokeFunction', `arn:aws:lambda:${ARN}:function:another-function`, 'Denied'),
+    request('lambda:UpdateFunctionCode', functionArn('RegistryRefresh'), 'Denied'),
+    request('secretsmanager:GetSecretValue', secretArnOfName(REGION, ACCOUNT_ID, `${PREFIX}x`), 'Denied'),
+  ];
+}
+
 /** The ingestion pods read every secret the runner checked a `secret:` reference for (GetSecretValue). */
 function podRequests(requests: IamRequest[]): IamRequest[] {
   return requests
@@ -330,6 +373,7 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
     requests = [
       ...distinctRequests([...calls, ...archiveRequests(run), ...keeperArchiveRequests(outboundRun)]),
       ...podRequests(calls),
+      ...unrecordedRequests(run),
       ...deniedNeighbours(run),
       ...keeperNeighbours(outboundRun),
     ];
@@ -361,7 +405,9 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
       ]),
     );
     const actions = new Set(
-      requests.filter((r) => r.expected === 'Allowed').map((r) => r.action.split(':')[0]),
+      requests
+        .filter((r) => r.expected === 'Allowed' && !r.madeBy.some((by) => UNRECORDED.includes(by)))
+        .map((r) => r.action.split(':')[0]),
     );
     expect([...actions].sort()).toEqual(['dynamodb', 'eks', 'execute-api', 'logs', 's3', 'secretsmanager']);
     // The ECR login is made, but signed with Collate's keys from their secret: not a permission of the role.
@@ -452,7 +498,7 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
     ]);
   });
 
-  it('lets only Lambda assume the function roles, and only the one service account assume the pods role (Pod Identity)', async () => {
+  it("lets only Lambda assume the function roles, only this account's Scheduler the schedule role, and only the one service account the pods role (Pod Identity)", async () => {
     const tags = {
       'aws:SourceAccount': ACCOUNT_ID,
       'aws:RequestTag/eks-cluster-name': 'prod-eks',
@@ -476,6 +522,18 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
           expected: 'ImplicitlyDenied',
         },
       ]),
+      // Scheduler of this account only (aws:SourceAccount), never Lambda or another account's Scheduler.
+      ...[
+        { principal: 'scheduler.amazonaws.com', account: ACCOUNT_ID, expected: 'Allowed' },
+        { principal: 'scheduler.amazonaws.com', account: '210987654321', expected: 'ImplicitlyDenied' },
+        { principal: 'lambda.amazonaws.com', account: ACCOUNT_ID, expected: 'ImplicitlyDenied' },
+      ].map(({ principal, account, expected }) => ({
+        role: 'RegistryRefreshSchedulerRole',
+        principal,
+        action: 'sts:AssumeRole',
+        context: { 'aws:SourceAccount': account },
+        expected,
+      })),
       ...['sts:AssumeRole', 'sts:TagSession'].flatMap((action) => [
         {
           role: 'IngestionPodsRole',

@@ -55,7 +55,11 @@ describe('stack in outbound mode (Pulumi mocks)', async () => {
       'functions/bridge/keeper.handler',
       'functions/schedule/ecr-refresh.handler',
     ]);
-    expect(run.ofType('aws:iam/role:Role').map((role) => role.name)).toEqual(['KeeperRole', 'RegistryRole']);
+    expect(run.ofType('aws:iam/role:Role').map((role) => role.name)).toEqual([
+      'KeeperRole',
+      'RegistryRole',
+      'RegistryRefreshSchedulerRole',
+    ]);
   });
 
   it('runs the keeper on arm64 with small memory, for at most 15 minutes', () => {

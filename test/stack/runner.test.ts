@@ -185,13 +185,50 @@ describe('stack with the chart defaults (Kubernetes secrets, no pod identity)', 
     }
   });
 
-  it('runs the heartbeat every minute and the registry refresh every 4 hours, and once after deploy', () => {
+  it('runs the heartbeat every minute and the registry refresh every 4 hours within a 10-minute flexible window, and once after deploy', () => {
     expect(run.one('aws:cloudwatch/eventRule:EventRule', 'HeartbeatSchedule').inputs.scheduleExpression).toBe(
       'rate(1 minute)',
     );
+    // The registry refresh is spread by Scheduler's flexible window (no EventBridge rule, no sleep).
+    expect(run.ofType('aws:cloudwatch/eventRule:EventRule').map((rule) => rule.name)).toEqual([
+      'HeartbeatSchedule',
+    ]);
+    const refreshSchedule = run.one('aws:scheduler/schedule:Schedule', 'RegistryRefreshSchedule').inputs;
+    expect(refreshSchedule).toMatchObject({
+      scheduleExpression: 'rate(4 hours)',
+      flexibleTimeWindow: { mode: 'FLEXIBLE', maximumWindowInMinutes: 10 },
+      target: {
+        arn: `arn:aws:lambda:${ARN}:function:hybrid-runner-test-registry-refresh`,
+        roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/RegistryRefreshSchedulerRole-role`,
+      },
+    });
+    expect(JSON.parse((refreshSchedule.target as { input: string }).input)).toEqual({ trigger: 'schedule' });
+    // Its execution role may invoke that one function, and only Scheduler of this account may assume it.
+    expect(policy(run, 'RegistryRefreshSchedulerRolePolicy').Statement).toEqual([
+      {
+        Sid: 'InvokeScheduledFunction',
+        Effect: 'Allow',
+        Action: ['lambda:InvokeFunction'],
+        Resource: [`arn:aws:lambda:${ARN}:function:hybrid-runner-test-registry-refresh`],
+      },
+    ]);
     expect(
-      run.one('aws:cloudwatch/eventRule:EventRule', 'RegistryRefreshSchedule').inputs.scheduleExpression,
-    ).toBe('rate(4 hours)');
+      JSON.parse(
+        String(run.one('aws:iam/role:Role', 'RegistryRefreshSchedulerRole').inputs.assumeRolePolicy),
+      ),
+    ).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Action: ['sts:AssumeRole'],
+          Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT_ID } },
+        },
+      ],
+    });
+    // The function no longer waits, so its timeout is its work budget alone.
+    expect(run.one('standin:sst:aws:FunctionArgs', 'RegistryRefreshArgs').inputs.timeout).toBe('120 seconds');
     expect(run.one('aws:cloudwatch/eventTarget:EventTarget', 'HeartbeatTarget').inputs.arn).toBe(
       `arn:aws:lambda:${ARN}:function:hybrid-runner-test-heartbeat`,
     );
@@ -365,7 +402,7 @@ describe('stack with the chart defaults (Kubernetes secrets, no pod identity)', 
         .ofType('aws:iam/role:Role')
         .map((role) => role.name)
         .sort(),
-    ).toEqual(['BridgeRole', 'RegistryRole']);
+    ).toEqual(['BridgeRole', 'RegistryRefreshSchedulerRole', 'RegistryRole']);
   });
 
   it('outputs the WebSocket URL, the agent id and the dashboard URL', () => {
@@ -480,7 +517,13 @@ describe('stack with Secrets Manager, IRSA, a private cluster, tracing, Argo and
   });
 
   it('serves registry patterns with one ClusterRole limited to the pull secret, namespaces and service accounts', () => {
-    expect(k8s(run, 'ClusterRole').map((role) => role.inputs.rules)).toEqual([
+    const clusterRoles = (name: string) =>
+      k8s(run, 'ClusterRole').filter((role) => (role.inputs.metadata as { name: string }).name === name);
+    // The bridge's (the heartbeat's new-namespace check) may only list namespaces.
+    expect(clusterRoles('hybrid-runner-bridge-namespaces').map((role) => role.inputs.rules)).toEqual([
+      [{ apiGroups: [''], resources: ['namespaces'], verbs: ['list'] }],
+    ]);
+    expect(clusterRoles('hybrid-runner-registry').map((role) => role.inputs.rules)).toEqual([
       [
         { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
         {
@@ -498,8 +541,20 @@ describe('stack with Secrets Manager, IRSA, a private cluster, tracing, Argo and
         { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] },
       ],
     ]);
-    expect(k8s(run, 'ClusterRoleBinding')[0]?.inputs.subjects).toEqual([
-      { kind: 'Group', name: FUNCTION_GROUPS.registry, apiGroup: 'rbac.authorization.k8s.io' },
+    expect(
+      k8s(run, 'ClusterRoleBinding').map((binding) => [
+        (binding.inputs.metadata as { name: string }).name,
+        binding.inputs.subjects,
+      ]),
+    ).toEqual([
+      [
+        'hybrid-runner-bridge-namespaces',
+        [{ kind: 'Group', name: FUNCTION_GROUPS.bridge, apiGroup: 'rbac.authorization.k8s.io' }],
+      ],
+      [
+        'hybrid-runner-registry',
+        [{ kind: 'Group', name: FUNCTION_GROUPS.registry, apiGroup: 'rbac.authorization.k8s.io' }],
+      ],
     ]);
     // Ingestion pods read secrets from Secrets Manager here, not from Kubernetes.
     const executor = k8s(run, 'Role').find(
@@ -654,5 +709,37 @@ describe('stack variants', () => {
       .map((metadata) => metadata.namespace);
     expect(registryRoles).toEqual(['collate-ingestion', 'team-a']);
     expect(k8s(run, 'ClusterRole')).toEqual([]);
+    // Exact names cannot appear later: the heartbeat gets no new-namespace check, nor its grant.
+    expect(Object.keys(functionArgs(run, 'Heartbeat').environment as object)).not.toContain(
+      FUNCTION_ENV.registryRefreshFunction,
+    );
+    expect(policy(run, 'BridgeRolePolicy').Statement.map((s) => s.Sid)).not.toContain(
+      'StartRegistryRefreshForNewNamespaces',
+    );
+  });
+
+  it('lets the heartbeat start the registry refresh, and list namespaces, when the targets have patterns', async () => {
+    const run = await deploy({ ...base, ecr: { targetNamespaces: { include: ['team-*'] } } });
+    const environment = functionArgs(run, 'Heartbeat').environment as Record<string, string>;
+    expect(environment[FUNCTION_ENV.registryRefreshFunction]).toBe('hybrid-runner-test-registry-refresh');
+    expect(JSON.parse(environment[FUNCTION_ENV.registry] ?? '{}')).toMatchObject({ include: ['team-*'] });
+    // Only the heartbeat: the other bridge functions share the role but not the check.
+    for (const id of ['BridgeConnect', 'BridgeDisconnect', 'BridgeMessage']) {
+      expect(Object.keys(functionArgs(run, id).environment as object)).not.toContain(
+        FUNCTION_ENV.registryRefreshFunction,
+      );
+    }
+    expect(statement(policy(run, 'BridgeRolePolicy'), 'StartRegistryRefreshForNewNamespaces')).toEqual({
+      Sid: 'StartRegistryRefreshForNewNamespaces',
+      Effect: 'Allow',
+      Action: ['lambda:InvokeFunction'],
+      Resource: [`arn:aws:lambda:${ARN}:function:hybrid-runner-test-registry-refresh`],
+    });
+    const bridgeClusterRole = k8s(run, 'ClusterRole').find(
+      (role) => (role.inputs.metadata as { name: string }).name === 'hybrid-runner-bridge-namespaces',
+    );
+    expect(bridgeClusterRole?.inputs.rules).toEqual([
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['list'] },
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 // The contract between the stack and the Lambda handlers: which environment variables the stack sets and
 // how a handler reads them back. One place for both sides, so a renamed variable breaks a type, not a deploy.
-import { parseRegistryHost } from '@hybrid-runner/core';
+import { needsNamespaceList, parseRegistryHost } from '@hybrid-runner/core';
 import type { RunnerSettings } from '@hybrid-runner/core';
 import { outboundUrlOf, type StageConfig } from './schema.ts';
 import { toRunnerSettings } from './settings.ts';
@@ -16,8 +16,13 @@ export const FUNCTION_ENV = {
   authTokenSecret: 'HYBRID_RUNNER_AUTH_TOKEN_SECRET',
   /** Secrets Manager ARN of Collate's ECR keys (JSON accessKeyId/secretAccessKey); registry function only. */
   ecrKeysSecret: 'HYBRID_RUNNER_ECR_KEYS_SECRET',
-  /** JSON of RegistryRefreshEnvironment; registry function only. */
+  /** JSON of RegistryRefreshEnvironment; the registry function, and the heartbeat when targets have patterns. */
   registry: 'HYBRID_RUNNER_REGISTRY',
+  /**
+   * Name of the registry refresh function, which the heartbeat invokes (asynchronously) when namespaces
+   * matching the targets' patterns appeared since the last refresh; heartbeat only, absent without patterns.
+   */
+  registryRefreshFunction: 'HYBRID_RUNNER_REGISTRY_REFRESH_FUNCTION',
   /**
    * The API's management endpoint (https://{apiId}.execute-api.{region}.amazonaws.com/{stage}) for
    * PostToConnection. Every function uses it when set, also over the endpoint a WebSocket event implies:
@@ -72,6 +77,23 @@ export function registryRefreshSettings(config: StageConfig): RegistryRefreshEnv
     exclude: config.ecr.targetNamespaces.exclude,
     patchServiceAccount: config.ecr.patchServiceAccount,
     serviceAccounts: [config.ingestionPods.serviceAccount.name],
+  };
+}
+
+/**
+ * The heartbeat's variables for its new-namespace check: the registry targets and the refresh function to
+ * start. Empty without the refresh or without a pattern among the targets (a literal name cannot appear).
+ */
+export function newNamespacesCheckEnvironment(
+  config: StageConfig,
+  registryRefreshFunction: string,
+): Record<string, string> {
+  if (!config.ecr.enabled) return {};
+  const registry = registryRefreshSettings(config);
+  if (!needsNamespaceList({ namespaces: registry.include })) return {};
+  return {
+    [FUNCTION_ENV.registry]: JSON.stringify(registry),
+    [FUNCTION_ENV.registryRefreshFunction]: registryRefreshFunction,
   };
 }
 

@@ -207,6 +207,11 @@ export interface RegistryAuth {
   login(registryHost: string): Promise<RegistryCredentials>;
 }
 
+/** Starts a registry refresh without waiting for it (the heartbeat asks for one when namespaces are new). */
+export interface RegistryRefreshStarter {
+  start(request: { newNamespaces: string[] }): Promise<void>;
+}
+
 export interface Clock {
   now(): Date;
 }

@@ -24,6 +24,8 @@ export type {
   RefreshTargets,
   SkippedNamespace,
 } from './registry-credentials/namespace-targets.ts';
+export { readTargetedNamespaces, refreshForNewNamespaces } from './registry-credentials/new-namespaces.ts';
+export type { NewNamespacesOutcome, NewNamespacesSettings } from './registry-credentials/new-namespaces.ts';
 export {
   DEFAULT_PULL_SECRET_NAME,
   REGISTRY_CREDENTIALS_ANNOTATIONS,

@@ -1,6 +1,7 @@
 // The local stage's stand-in for EventBridge schedules: runs each task in-process every `intervalMs`
-// (optionally once at start), never two runs of the same task at once (a run that overruns its interval
-// delays the next, where EventBridge would start another Lambda), and reports each outcome.
+// (optionally once at start), at a random moment within its flexible window after each tick as EventBridge
+// Scheduler does, never two runs of the same task at once (a run that overruns its interval delays the
+// next, where EventBridge would start another Lambda), and reports each outcome.
 import { redactText } from '@hybrid-runner/observability';
 
 export interface ScheduledTask {
@@ -8,6 +9,8 @@ export interface ScheduledTask {
   intervalMs: number;
   /** Run once right after start (the stack invokes the registry refresh once at deploy). */
   runAtStart?: boolean;
+  /** Like Scheduler's flexible time window: each scheduled run starts up to this long after its tick. */
+  flexibleWindowMs?: number;
   /** One run; resolves with a one-line summary for the terminal. */
   run: () => Promise<string>;
 }
@@ -28,9 +31,14 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
-export function startScheduler(tasks: ScheduledTask[], report: (outcome: TaskOutcome) => void): Scheduler {
+export function startScheduler(
+  tasks: ScheduledTask[],
+  report: (outcome: TaskOutcome) => void,
+  random: () => number = Math.random,
+): Scheduler {
   const running = new Map<string, Promise<TaskOutcome>>();
   const timers: NodeJS.Timeout[] = [];
+  const delayed = new Set<NodeJS.Timeout>();
   let stopped = false;
 
   const runTask = (task: ScheduledTask): Promise<TaskOutcome> => {
@@ -55,12 +63,28 @@ export function startScheduler(tasks: ScheduledTask[], report: (outcome: TaskOut
     return run;
   };
 
+  const runWithinWindow = (task: ScheduledTask): void => {
+    const windowMs = Math.min(task.flexibleWindowMs ?? 0, task.intervalMs);
+    if (!(windowMs > 0)) {
+      void runTask(task);
+      return;
+    }
+    const timer = setTimeout(
+      () => {
+        delayed.delete(timer);
+        if (!stopped && !running.has(task.name)) void runTask(task);
+      },
+      Math.floor(random() * windowMs),
+    );
+    delayed.add(timer);
+  };
+
   for (const task of tasks) {
     if (!(task.intervalMs > 0)) throw new Error(`Task ${task.name}: intervalMs must be positive.`);
     // A tick while the previous run is still going is skipped rather than queued.
     timers.push(
       setInterval(() => {
-        if (!stopped && !running.has(task.name)) void runTask(task);
+        if (!stopped && !running.has(task.name)) runWithinWindow(task);
       }, task.intervalMs),
     );
     if (task.runAtStart) void runTask(task);
@@ -75,6 +99,7 @@ export function startScheduler(tasks: ScheduledTask[], report: (outcome: TaskOut
     async stop() {
       stopped = true;
       for (const timer of timers) clearInterval(timer);
+      for (const timer of delayed) clearTimeout(timer);
       await Promise.allSettled([...running.values()]);
     },
   };

@@ -33,6 +33,7 @@ import {
   type BridgeMode,
   type StageConfig,
 } from '@hybrid-runner/config';
+import { REGISTRY_REFRESH_DEFAULTS, needsNamespaceList } from '@hybrid-runner/core';
 import {
   createKubeconfig,
   startKubernetesEmulator,
@@ -489,7 +490,7 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
     }
 
     // What the stack sets on the functions, plus the SDK endpoint variables and the runner's keys.
-    const registry = { ...registryRefreshSettings(config), maxJitterSeconds: 0 };
+    const registry = registryRefreshSettings(config);
     const restoreEnvironment = setEnvironment({
       AWS_REGION: LOCAL_REGION,
       AWS_DEFAULT_REGION: LOCAL_REGION,
@@ -533,16 +534,25 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
     });
 
     // The handlers read the environment when first used, so they are loaded only now.
-    const [connect, disconnect, message, heartbeat, ecrRefresh, bridgeContext, runnerContext] =
-      await Promise.all([
-        import('../../../functions/bridge/connect.ts'),
-        import('../../../functions/bridge/disconnect.ts'),
-        import('../../../functions/bridge/message.ts'),
-        import('../../../functions/schedule/heartbeat.ts'),
-        import('../../../functions/schedule/ecr-refresh.ts'),
-        import('../../../functions/lib/bridge-context.ts'),
-        import('../../../functions/lib/runner-context.ts'),
-      ]);
+    const [
+      connect,
+      disconnect,
+      message,
+      heartbeat,
+      ecrRefresh,
+      bridgeContext,
+      runnerContext,
+      newNamespacesModule,
+    ] = await Promise.all([
+      import('../../../functions/bridge/connect.ts'),
+      import('../../../functions/bridge/disconnect.ts'),
+      import('../../../functions/bridge/message.ts'),
+      import('../../../functions/schedule/heartbeat.ts'),
+      import('../../../functions/schedule/ecr-refresh.ts'),
+      import('../../../functions/lib/bridge-context.ts'),
+      import('../../../functions/lib/runner-context.ts'),
+      import('../../../functions/lib/new-namespaces-check.ts'),
+    ]);
 
     let gateway: WebSocketApi | undefined;
     if (!collateSide) {
@@ -585,6 +595,7 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
     const refreshRegistry = ecrRefresh.createEcrRefreshHandler(ecrDeps);
 
     const heartbeatSeconds = options.heartbeatSeconds ?? DEFAULT_LOCAL_HEARTBEAT_SECONDS;
+    const ecrRefreshMs = (options.ecrRefreshSeconds ?? DEFAULT_ECR_REFRESH_SECONDS) * 1000;
     const scheduler = startScheduler(
       [
         // Outbound: the keeper sends the heartbeat over its own socket; there is no heartbeat function.
@@ -602,14 +613,22 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
                   const reconcile = result.reconcile
                     ? `; ${result.reconcile.examined} run(s) examined, ${result.reconcile.reported} status event(s)`
                     : '';
-                  return `runnerStatus to ${beat.sent} of ${beat.connections} connection(s), ${beat.gone.length} gone, ${beat.failed} failed${reconcile}`;
+                  const fresh = result.newNamespaces;
+                  const namespaces = fresh?.refreshStarted
+                    ? `; registry refresh started for ${fresh.newNamespaces.join(', ')}`
+                    : fresh?.error
+                      ? `; ${fresh.error}`
+                      : '';
+                  return `runnerStatus to ${beat.sent} of ${beat.connections} connection(s), ${beat.gone.length} gone, ${beat.failed} failed${reconcile}${namespaces}`;
                 },
               },
             ]),
         {
           name: 'ecr-refresh',
-          intervalMs: (options.ecrRefreshSeconds ?? DEFAULT_ECR_REFRESH_SECONDS) * 1000,
+          intervalMs: ecrRefreshMs,
           runAtStart: true,
+          // The stack's Scheduler window, at most half the period so a short local period still refreshes.
+          flexibleWindowMs: Math.min(REGISTRY_REFRESH_DEFAULTS.maxJitterMinutes * 60_000, ecrRefreshMs / 2),
           run: async () => {
             const result = await refreshRegistry(
               { trigger: 'schedule' },
@@ -622,6 +641,27 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
       (outcome) => options.onTask?.(outcome),
     );
     cleanups.push(() => scheduler.stop());
+    // The heartbeat's new-namespace check starts this stage's refresh (in AWS: an asynchronous invocation
+    // of the refresh function), without waiting for it, when the targets have patterns.
+    const newNamespaces = {
+      ingestionNamespace: settings.namespace,
+      namespaces: registry.include,
+      excludeNamespaces: registry.exclude,
+      secretName: registry.pullSecretName,
+    };
+    newNamespacesModule.configureNewNamespacesCheck(
+      needsNamespaceList(newNamespaces)
+        ? {
+            settings: newNamespaces,
+            refresh: {
+              start: async () => {
+                void scheduler.runNow('ecr-refresh');
+              },
+            },
+          }
+        : null,
+    );
+    cleanups.push(() => newNamespacesModule.configureNewNamespacesCheck(undefined));
 
     if (collateSide) {
       const [keeper, keeperContext] = await Promise.all([

@@ -215,7 +215,6 @@ describe('ECR refresh against the Kubernetes emulator and the ECR stand-in', () 
     }
     const handler = createEcrRefreshHandler({
       settings: settings({ namespaces: ['team-*', 'other'] }),
-      maxJitterMs: 0,
       cluster: async () => cluster,
       auth: ecrAuth(),
       clock,
@@ -333,7 +332,6 @@ describe('ECR refresh against the Kubernetes emulator and the ECR stand-in', () 
           excludeNamespaces: ['kube-*', 'default'],
           serviceAccounts: ['ingestion'],
         }),
-        maxJitterMs: 0,
         cluster: async () => cluster,
         auth,
         clock,

@@ -177,6 +177,7 @@ describe('labels and annotations', () => {
       expiresAt: 'hybrid-runner.getcollate.io/ecr-credentials-expire-at',
       refreshedAt: 'hybrid-runner.getcollate.io/ecr-credentials-refreshed-at',
       registries: 'hybrid-runner.getcollate.io/ecr-registries',
+      targetedNamespaces: 'hybrid-runner.getcollate.io/ecr-targeted-namespaces',
     });
   });
 

@@ -22,7 +22,6 @@ import {
   createEcrRefreshHandler,
   ecrRefreshDepsFromEnv,
   ecrRefreshEnvironment,
-  jitterDelayMs,
   refreshTrigger,
   registeringLogins,
 } from '../../../functions/schedule/ecr-refresh.ts';
@@ -94,26 +93,29 @@ function setup(options: { forbidden?: string[]; auth?: RegistryAuth } = {}) {
     namespaces: ['collate', 'team-a', 'team-b'],
     forbiddenNamespaces: options.forbidden ?? [],
   });
-  const sleeps: number[] = [];
   const handler = createEcrRefreshHandler({
     settings: resolveRegistryRefreshSettings({ ingestionNamespace: 'collate', namespaces: ['team-*'] }),
-    maxJitterMs: 600_000,
     cluster: async () => cluster,
     auth: options.auth ?? workingAuth,
     clock: { now: () => NOW },
     logger: createLogger({ serviceName: 'ecr-refresh-test' }),
     metrics: testMetrics(),
-    sleep: async (ms) => void sleeps.push(ms),
-    random: () => 0.5,
   });
-  return { cluster, handler, sleeps };
+  return { cluster, handler };
 }
 
 describe('ECR refresh handler', () => {
-  it('waits a random delay on schedule, refreshes every namespace and publishes EMF metrics', async () => {
-    const { handler, sleeps } = setup();
-    const result = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, context());
-    expect(sleeps).toEqual([300_000]);
+  it("refreshes every namespace at once on schedule (no timer: the window is Scheduler's) and publishes EMF metrics", async () => {
+    const { handler } = setup();
+    // Fake timers hold every setTimeout: a refresh that waited a random delay would never settle here.
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    let result: Awaited<ReturnType<typeof handler>>;
+    try {
+      result = await handler({ trigger: 'schedule' }, context());
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
     expect(result).toMatchObject({
       ok: true,
       trigger: 'schedule',
@@ -129,13 +131,12 @@ describe('ECR refresh handler', () => {
   });
 
   it('runs at once after a deploy or on demand', async () => {
-    const { handler, sleeps } = setup();
+    const { handler } = setup();
     await expect(handler({ trigger: 'deploy' }, context())).resolves.toMatchObject({
       trigger: 'deploy',
       ok: true,
     });
     await expect(handler({ trigger: 'manual' }, context())).resolves.toMatchObject({ trigger: 'manual' });
-    expect(sleeps).toEqual([]);
   });
 
   it('fails loudly with the per-namespace report after refreshing the others', async () => {
@@ -153,7 +154,6 @@ describe('ECR refresh handler', () => {
     const { cluster } = setup();
     const working = createEcrRefreshHandler({
       settings: resolveRegistryRefreshSettings({ ingestionNamespace: 'collate' }),
-      maxJitterMs: 0,
       cluster: async () => cluster,
       auth: workingAuth,
       clock: { now: () => NOW },
@@ -164,7 +164,6 @@ describe('ECR refresh handler', () => {
     const later = new Date(NOW.getTime() + 4 * 3600_000);
     const refusing = createEcrRefreshHandler({
       settings: resolveRegistryRefreshSettings({ ingestionNamespace: 'collate' }),
-      maxJitterMs: 0,
       cluster: async () => cluster,
       auth: {
         login: async () => {
@@ -188,7 +187,6 @@ describe('ECR refresh handler', () => {
   it('publishes the failure metric when the cluster cannot be reached', async () => {
     const handler = createEcrRefreshHandler({
       settings: resolveRegistryRefreshSettings({ ingestionNamespace: 'collate' }),
-      maxJitterMs: 0,
       cluster: async () => {
         throw new ClusterUnavailableError('EKS cluster "c" could not be described: retry later.');
       },
@@ -223,12 +221,6 @@ describe('handler helpers', () => {
     expect(refreshTrigger({})).toBe('manual');
   });
 
-  it('caps the delay so the refresh still fits in the invocation', () => {
-    expect(jitterDelayMs(600_000, 900_000, () => 0.999)).toBe(599_400);
-    expect(jitterDelayMs(600_000, 300_000, () => 1)).toBe(180_000);
-    expect(jitterDelayMs(600_000, 60_000, () => 1)).toBe(0);
-  });
-
   it('reads its settings from the environment the stack writes and names the variable that is wrong', () => {
     const env = {
       [FUNCTION_ENV.settings]: JSON.stringify({ namespace: 'collate' }),
@@ -240,7 +232,6 @@ describe('handler helpers', () => {
         exclude: ['team-x'],
         patchServiceAccount: true,
         serviceAccounts: ['ingestion'],
-        maxJitterSeconds: 30,
       }),
       [FUNCTION_ENV.ecrKeysSecret]: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:keys',
       [FUNCTION_ENV.clusterName]: 'collate-eks',
@@ -256,7 +247,6 @@ describe('handler helpers', () => {
         serviceAccounts: ['ingestion'],
       }),
       keysSecretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:keys',
-      maxJitterMs: 30_000,
       clusterName: 'collate-eks',
       clusterRegion: 'eu-west-1',
     });
@@ -270,6 +260,11 @@ describe('handler helpers', () => {
     );
     expect(() => ecrRefreshEnvironment({ ...env, [FUNCTION_ENV.settings]: '{' })).toThrow(
       `${FUNCTION_ENV.settings} does not hold JSON`,
+    );
+    // The delay moved to the schedule's window: a variable still asking for it says so and how to fix it.
+    const withJitter = JSON.stringify({ ...JSON.parse(env[FUNCTION_ENV.registry]), maxJitterSeconds: 600 });
+    expect(() => ecrRefreshEnvironment({ ...env, [FUNCTION_ENV.registry]: withJitter })).toThrow(
+      /maxJitterSeconds, which the function no longer reads: the delay is the schedule's flexible time window now .*Redeploy with sst deploy/,
     );
     expect(() =>
       ecrRefreshEnvironment({

@@ -131,6 +131,38 @@ describe('startScheduler (the local stand-in for EventBridge schedules)', () => 
     expect(finished).toBe(true);
   });
 
+  it("starts each scheduled run within the task's flexible window after its tick, as Scheduler does", async () => {
+    vi.useFakeTimers();
+    try {
+      const started: number[] = [];
+      const scheduler = startScheduler(
+        [
+          {
+            name: 'spread',
+            intervalMs: 60_000,
+            flexibleWindowMs: 10_000,
+            run: async () => {
+              started.push(Date.now());
+              return 'ran';
+            },
+          },
+        ],
+        () => {},
+        () => 0.75,
+      );
+      const origin = Date.now();
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(started).toEqual([]);
+      await vi.advanceTimersByTimeAsync(7_499);
+      expect(started).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(started).toEqual([origin + 67_500]);
+      await scheduler.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('refuses a task without a positive interval', () => {
     expect(() => startScheduler([{ name: 'bad', intervalMs: 0, run: async () => '' }], () => {})).toThrow(
       'Task bad: intervalMs must be positive.',

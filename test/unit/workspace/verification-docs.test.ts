@@ -29,6 +29,7 @@ describe('docs/verification.md', () => {
       'IAM',
       'CloudWatch',
       'Lambda and EventBridge configuration',
+      'EventBridge Scheduler',
       'SST / Pulumi',
       "Collate's outbound endpoint (`bridge.mode: outbound`)",
     ]);

@@ -13,6 +13,11 @@ export const REGISTRY_CREDENTIALS_ANNOTATIONS = {
   expiresAt: `${METADATA_KEY_PREFIX}/ecr-credentials-expire-at`,
   refreshedAt: `${METADATA_KEY_PREFIX}/ecr-credentials-refreshed-at`,
   registries: `${METADATA_KEY_PREFIX}/ecr-registries`,
+  /**
+   * On the ingestion namespace's secret only: the namespaces the refresh targeted (comma-separated), so
+   * the heartbeat can tell a namespace created since then (new-namespaces.ts) without listing Secrets.
+   */
+  targetedNamespaces: `${METADATA_KEY_PREFIX}/ecr-targeted-namespaces`,
 } as const;
 
 export interface RegistryLogin {
@@ -26,6 +31,8 @@ export function buildPullSecret(options: {
   namespace: string;
   logins: RegistryLogin[];
   refreshedAt: Date;
+  /** Recorded when given (the ingestion namespace's secret, after a complete target list). */
+  targetedNamespaces?: readonly string[];
 }): KubeObject {
   const dockerConfig = buildDockerConfigJson(
     options.logins.map((login) => ({
@@ -45,6 +52,9 @@ export function buildPullSecret(options: {
         [REGISTRY_CREDENTIALS_ANNOTATIONS.expiresAt]: earliestExpiry(options.logins).toISOString(),
         [REGISTRY_CREDENTIALS_ANNOTATIONS.refreshedAt]: options.refreshedAt.toISOString(),
         [REGISTRY_CREDENTIALS_ANNOTATIONS.registries]: options.logins.map((l) => l.registryHost).join(','),
+        ...(options.targetedNamespaces
+          ? { [REGISTRY_CREDENTIALS_ANNOTATIONS.targetedNamespaces]: options.targetedNamespaces.join(',') }
+          : {}),
       },
     },
     type: DOCKER_CONFIG_JSON_TYPE,

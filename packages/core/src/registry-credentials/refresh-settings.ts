@@ -7,7 +7,7 @@ import { DEFAULT_REGISTRY_HOST, parseRegistryHost } from './registry-hosts.ts';
 
 /** Defaults of the refresh (its schedule, every 4 hours, is the stage configuration's `ecr.schedule`). */
 export const REGISTRY_REFRESH_DEFAULTS = {
-  /** Spreads many runners' logins (and ours after an outage) over this many minutes. */
+  /** Spreads many runners' logins (and ours after an outage) over this many minutes: the refresh schedule's flexible time window. */
   maxJitterMinutes: 10,
   concurrency: 8,
   conflictRetries: 5,

@@ -88,8 +88,11 @@ export async function refreshRegistryCredentials(
   }
   report.expiresAt = earliestExpiry(logins).toISOString();
 
+  // The target list is recorded only when it is complete: after a failed list it would miss the pattern
+  // matches, and the heartbeat would take them for new namespaces.
+  const targeted = report.listError ? undefined : targets.namespaces;
   report.outcomes = await mapWithConcurrency(targets.namespaces, settings.concurrency, (namespace) =>
-    refreshNamespace(deps, settings, namespace, logins, refreshedAt),
+    refreshNamespace(deps, settings, namespace, logins, refreshedAt, targeted),
   );
   finish();
   deps.logger?.info('ECR pull secrets refreshed', {
@@ -108,8 +111,15 @@ async function refreshNamespace(
   namespace: string,
   logins: RegistryLogin[],
   refreshedAt: Date,
+  targeted: readonly string[] | undefined,
 ): Promise<NamespaceRefreshOutcome> {
-  const desired = buildPullSecret({ name: settings.secretName, namespace, logins, refreshedAt });
+  const desired = buildPullSecret({
+    name: settings.secretName,
+    namespace,
+    logins,
+    refreshedAt,
+    ...(targeted && namespace === settings.ingestionNamespace ? { targetedNamespaces: targeted } : {}),
+  });
   const outcome: NamespaceRefreshOutcome = { namespace, status: 'failed', attempts: 0, serviceAccounts: [] };
   try {
     for (;;) {
