@@ -8,3 +8,4 @@ export * from './idempotency.ts';
 export * from './runner-token.ts';
 export * from './ecr.ts';
 export * from './keeper-lease.ts';
+export * from './s3-log-archive.ts';
