@@ -35,6 +35,8 @@ export {
   LABEL_WORKFLOW,
 } from './controller/argo-labels.ts';
 export type { Authorizer, ControllerOptions } from './controller/options.ts';
+export type { LogArchiveSink } from './controller/log-archiving.ts';
+export { ARGO_DEFAULT_KEY_FORMAT, argoLogArchiveKey } from './controller/log-archiving.ts';
 export type { Scenario, ScenarioMatch } from './controller/scenarios.ts';
 
 export class SimulatedArgoController {
