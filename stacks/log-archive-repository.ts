@@ -1,15 +1,13 @@
 // What Argo reads as the ingestion namespace's artifact repository (log-archive.ts makes the ConfigMap), as
 // plain data without SST's globals, so tests can import it.
+import { ARCHIVED_LOG_KEY_FORMAT } from '@hybrid-runner/config';
+
+export { ARCHIVED_LOG_KEY_FORMAT };
 
 /** Argo's default ConfigMap name and annotation for a namespace's artifact repositories. */
 export const ARTIFACT_REPOSITORIES_CONFIG_MAP = 'artifact-repositories';
 export const DEFAULT_ARTIFACT_REPOSITORY_ANNOTATION = 'workflows.argoproj.io/default-artifact-repository';
 export const ARTIFACT_REPOSITORY_KEY = 'hybrid-runner-logs';
-/**
- * Where Argo puts a pod's log: `<namespace>/<workflow>/<pod>/main.log` (Argo adds the file name). The
- * namespace first, so IAM can limit each side to its own prefix.
- */
-export const ARCHIVED_LOG_KEY_FORMAT = '{{workflow.namespace}}/{{workflow.name}}/{{pod.name}}';
 
 /** The repository Argo reads from the ConfigMap (JSON is YAML, which Argo parses). */
 export function artifactRepository(input: {

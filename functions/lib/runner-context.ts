@@ -25,6 +25,7 @@ import {
   type DispatcherOptions,
   type IdempotencyStore,
   type Ids,
+  type LogArchive,
   type Operations,
   type RequestRateLimiter,
   type RunnerSettings,
@@ -41,6 +42,7 @@ import {
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { tokenSetFromEnvironment } from './bot-tokens.ts';
 import { describeError, logger } from './logger.ts';
+import { logArchiveFromEnvironment } from './log-archive.ts';
 import { environmentMetrics, injectedMetrics } from './telemetry.ts';
 
 export interface RunnerContext {
@@ -67,6 +69,8 @@ export interface RunnerContextOverrides {
   botToken?: () => Promise<string>;
   /** During a token rotation: both tokens, so both are redacted (operations get the current one). */
   botTokens?: TokenSetProvider;
+  /** Argo's archived container logs, read once a run's pod is gone; none when absent. */
+  logArchive?: LogArchive;
   /** The per-connection request rate limit; none when absent. */
   rateLimiter?: RequestRateLimiter;
   clock?: Clock;
@@ -135,6 +139,7 @@ function assemble(
         ids,
         settings: overrides.settings,
         botToken,
+        ...(overrides.logArchive ? { logArchive: overrides.logArchive } : {}),
       }),
     botToken,
   );
@@ -198,10 +203,12 @@ async function fromEnvironment(env: NodeJS.ProcessEnv): Promise<RunnerContext> {
     functionEnv,
     traceAwsClient(tracer, new SecretsManagerClient({})),
   );
+  const logArchive = logArchiveFromEnvironment(env, (client) => traceAwsClient(tracer, client));
   return assemble({
     settings,
     cluster,
     secrets,
+    ...(logArchive ? { logArchive } : {}),
     botToken: async () => (await botTokens()).current,
     botTokens,
     ...(functionEnv.rateLimit

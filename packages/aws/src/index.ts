@@ -9,3 +9,4 @@ export * from './runner-token.ts';
 export * from './ecr.ts';
 export * from './keeper-lease.ts';
 export * from './registry-refresh-starter.ts';
+export * from './s3-log-archive.ts';

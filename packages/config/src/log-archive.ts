@@ -12,6 +12,12 @@ const SECONDS_PER_DAY = 24 * 3600;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /** The `logs` block of the stage schema. */
+/**
+ * Where Argo puts a pod's log: `<namespace>/<workflow>/<pod>/main.log` (Argo adds the file name). The
+ * namespace first, so IAM can limit each side to its own prefix.
+ */
+export const ARCHIVED_LOG_KEY_FORMAT = '{{workflow.namespace}}/{{workflow.name}}/{{pod.name}}';
+
 export const logsSchema = z
   .strictObject({
     archive: z

@@ -2,9 +2,10 @@
 // It moves Workflows Pending → Running → Succeeded/Failed on short timers, creates pods named and labelled
 // as Argo v2 does (and checks what a kubelet would: secrets referenced by env, service accounts), writes
 // status.nodes, runs onExit handlers, honours shutdown (Stop/Terminate), suspend, activeDeadlineSeconds,
-// ttlStrategy and podGC, and fires CronWorkflows. Tests script outcomes per workflow (image pull
-// failures, unschedulable pods, slow runs, exit codes and logs). What it cannot prove: Argo's exact
-// template semantics (parameters, artifacts, retries, loops), scheduling and real container runtimes.
+// ttlStrategy and podGC, archives main logs (archiveLogs, to a sink its runner gives), and fires CronWorkflows.
+// Tests script outcomes per workflow (image pull failures, unschedulable pods, slow runs, exit codes and logs).
+// What it cannot prove: Argo's exact template semantics (parameters, artifacts, retries, loops), scheduling and
+// real container runtimes.
 //
 // This file holds the controller's lifecycle and its reaction to Workflow events; each concern lives in
 // controller/ (execution, pods, scenarios, cron workflows, garbage collection, template variables, labels).
@@ -35,6 +36,8 @@ export {
   LABEL_WORKFLOW,
 } from './controller/argo-labels.ts';
 export type { Authorizer, ControllerOptions } from './controller/options.ts';
+export type { LogArchiveSink } from './controller/log-archiving.ts';
+export { ARGO_DEFAULT_KEY_FORMAT, argoLogArchiveKey } from './controller/log-archiving.ts';
 export type { Scenario, ScenarioMatch } from './controller/scenarios.ts';
 
 export class SimulatedArgoController {

@@ -64,6 +64,12 @@ export class PodLogStore {
     }
   }
 
+  /** The container's log as written, byte for byte (what Argo's archiveLogs uploads). */
+  bytes(namespace: string, pod: string, container: string): Buffer {
+    const log = this.logs.get(this.key(namespace, pod, container));
+    return log ? Buffer.concat(log.entries.map((e) => e.data)) : Buffer.alloc(0);
+  }
+
   text(namespace: string, pod: string, container: string): string {
     const log = this.logs.get(this.key(namespace, pod, container));
     return log ? Buffer.concat(log.entries.map((e) => e.data)).toString('utf8') : '';

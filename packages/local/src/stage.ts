@@ -54,6 +54,7 @@ import {
 import type { CollateSideStandIn } from './collate-side/server.ts';
 import { startLocalDynamoDb, type LocalDynamoDb } from './dynamodb.ts';
 import { startLocalCollateSide, startLocalKeeper } from './outbound-bridge.ts';
+import { startLocalS3, type LocalS3 } from './s3.ts';
 import { LOCAL_METRICS_PATH, startSandboxControl, type SandboxControl } from './sandbox-control.ts';
 import { startScheduler, type Scheduler, type TaskOutcome } from './scheduler.ts';
 import { startEcrStandIn, type EcrStandIn } from './standins/ecr.ts';
@@ -94,6 +95,7 @@ export const AWS_ENDPOINT_ENV = {
   secretsManager: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
   eks: 'AWS_ENDPOINT_URL_EKS',
   ecr: 'AWS_ENDPOINT_URL_ECR',
+  s3: 'AWS_ENDPOINT_URL_S3',
 } as const;
 
 export interface AwsKeys {
@@ -171,6 +173,8 @@ export interface LocalStage {
   /** Environment that points the CLI and doctor at the stand-ins (no secret values beyond placeholder keys). */
   clientEnv: Record<string, string>;
   emulator?: KubernetesEmulator;
+  /** The sandbox's artifact repository (s3rver) holding archived pod logs; absent with a real cluster. */
+  logArchive?: { endpoint: string; bucket: string };
   scheduler: Scheduler;
   close(): Promise<void>;
 }
@@ -434,6 +438,7 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
     let emulator: KubernetesEmulator | undefined;
     let eks: EksStandIn | undefined;
     let realCluster: KubernetesCluster | undefined;
+    let s3: LocalS3 | undefined;
     let kubernetesApi: string;
     if (options.kubeconfig) {
       realCluster = await KubernetesCluster.connect({ mode: 'kubeconfig', path: options.kubeconfig });
@@ -444,11 +449,17 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
         { ...runnerKeys, username: RUNNER_USER, groups: [LOCAL_GROUPS.bridge, LOCAL_GROUPS.registry] },
         { ...operatorKeys, username: operatorUser, groups: [LOCAL_GROUPS.operator] },
       ];
+      // Argo's artifact repository with archiveLogs: the runner reads a run's log there once its pod is gone.
+      s3 = await startLocalS3({
+        region: LOCAL_REGION,
+        accessKeys: { [runnerKeys.accessKeyId]: runnerKeys.secretAccessKey },
+      });
+      cleanups.push(() => s3?.close());
       emulator = await startKubernetesEmulator({
         auth: { mode: 'eks', region: LOCAL_REGION, clusterName: LOCAL_CLUSTER_NAME, credentials: identities },
         rbac: sandboxRbacRules(config, operatorUser),
         namespaces: [namespace],
-        controller: options.controller ?? {},
+        controller: { logArchive: s3.logSink, ...options.controller },
         log: (message) => log(`kubernetes emulator: ${message}`),
       });
       cleanups.push(() => emulator?.close());
@@ -504,6 +515,8 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
       ...(secretsManager ? { [AWS_ENDPOINT_ENV.secretsManager]: secretsManager.url } : {}),
       [AWS_ENDPOINT_ENV.eks]: eks?.url,
       [AWS_ENDPOINT_ENV.ecr]: ecr.url,
+      [AWS_ENDPOINT_ENV.s3]: s3?.endpoint,
+      [FUNCTION_ENV.logArchiveBucket]: s3?.bucket,
       [FUNCTION_ENV.settings]: settingsEnvironmentValue(config, { region: LOCAL_REGION }),
       [FUNCTION_ENV.clusterName]: LOCAL_CLUSTER_NAME,
       [FUNCTION_ENV.clusterRegion]: LOCAL_REGION,
@@ -730,6 +743,7 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
       ...(emulator ? { runnerSubject: { user: RUNNER_USER, groups: [LOCAL_GROUPS.bridge] } } : {}),
       clientEnv,
       ...(emulator ? { emulator } : {}),
+      ...(s3 ? { logArchive: { endpoint: s3.endpoint, bucket: s3.bucket } } : {}),
       scheduler,
       close: closeAll,
     };

@@ -18,6 +18,19 @@ describe('pod log store', () => {
     expect(Buffer.concat(chunks).toString()).toBe(big);
   });
 
+  it('gives a container’s whole log byte for byte (what archiveLogs uploads), empty when there is none', () => {
+    const logs = new PodLogStore();
+    const invalidUtf8 = Buffer.from([0x66, 0xff, 0xfe, 0x0a]);
+    logs.append('ns', 'p', 'main', 'é 😀\n');
+    logs.append('ns', 'p', 'main', invalidUtf8);
+    expect(logs.bytes('ns', 'p', 'main').equals(Buffer.concat([Buffer.from('é 😀\n'), invalidUtf8]))).toBe(
+      true,
+    );
+    expect(logs.bytes('ns', 'p', 'wait').length).toBe(0);
+    logs.removePod('ns', 'p');
+    expect(logs.bytes('ns', 'p', 'main').length).toBe(0);
+  });
+
   it('honours limitBytes and tailLines', async () => {
     const logs = new PodLogStore();
     logs.append('ns', 'p', 'main', 'one\ntwo\n');

@@ -78,8 +78,9 @@ function runSuites(): Promise<{ code: number | null; output: string }> {
 }
 
 describe('end-to-end log output', () => {
-  // 300 s: the bridge suites run in both modes (inbound and outbound) since issue 12.
-  it('contains no known secret and nothing shaped like a credential', { timeout: 300_000 }, async () => {
+  // 360 s: the bridge suites run in both modes (inbound and outbound) since issue 12, and the archived-logs
+  // suite starts two local stages (issue 14).
+  it('contains no known secret and nothing shaped like a credential', { timeout: 360_000 }, async () => {
     const secrets = knownSecrets();
     const { code, output } = await runSuites();
     expect(code, `the suites failed; fix them first:\n${output.slice(-4000)}`).toBe(0);

@@ -22,6 +22,7 @@ describe('docs/verification.md', () => {
       'DynamoDB',
       'Secrets Manager',
       'ECR',
+      'S3 (log archive)',
       'STS / EKS token',
       'EKS API',
       'Kubernetes API',

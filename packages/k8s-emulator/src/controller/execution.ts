@@ -21,7 +21,13 @@ export interface NodeStatus {
   finishedAt?: string;
   progress?: string;
   hostNodeName?: string;
-  outputs?: { exitCode?: string };
+  outputs?: { exitCode?: string; artifacts?: NodeArtifact[] };
+}
+
+/** An output artifact as Argo records it on a node (archived logs: `main-logs` with its S3 key). */
+export interface NodeArtifact {
+  name: string;
+  s3: { key: string };
 }
 
 /** Thrown through the template tree when the run is interrupted. */

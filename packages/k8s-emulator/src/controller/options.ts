@@ -1,5 +1,6 @@
 // How the simulated controller is configured: timings, clock, default scenario and the executor RBAC check.
 import type { AccessRequest } from '../rbac.ts';
+import type { LogArchiveSink } from './log-archiving.ts';
 import type { Scenario } from './scenarios.ts';
 
 export interface ControllerOptions {
@@ -21,14 +22,19 @@ export interface ControllerOptions {
    * default so that tests focused on other permissions need not grant it.
    */
   requireExecutorRbac?: boolean;
+  /** Argo's `archiveLogs`: every pod's main log is written here when it ends (log-archiving.ts). Default: off. */
+  logArchive?: LogArchiveSink;
 }
 
 /** Decides whether a user may do something; the emulator passes its RBAC rules (and audit log). */
 export type Authorizer = (request: AccessRequest) => boolean;
 
 /** Options with every default filled in. */
-export type ResolvedControllerOptions = Required<Omit<ControllerOptions, 'defaultScenario'>> & {
+export type ResolvedControllerOptions = Required<
+  Omit<ControllerOptions, 'defaultScenario' | 'logArchive'>
+> & {
   defaultScenario: Scenario;
+  logArchive: LogArchiveSink | undefined;
 };
 
 export function resolveControllerOptions(options: ControllerOptions): ResolvedControllerOptions {
@@ -40,5 +46,6 @@ export function resolveControllerOptions(options: ControllerOptions): ResolvedCo
     now: options.now ?? (() => new Date()),
     defaultScenario: options.defaultScenario ?? { outcome: 'succeed' },
     requireExecutorRbac: options.requireExecutorRbac ?? false,
+    logArchive: options.logArchive,
   };
 }

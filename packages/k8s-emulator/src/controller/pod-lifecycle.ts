@@ -7,6 +7,7 @@ import { LABEL_COMPLETED, NODE_NAME } from './argo-labels.ts';
 import type { ControllerContext } from './context.ts';
 import type { Execution, NodeStatus } from './execution.ts';
 import { podCompleted } from './garbage-collection.ts';
+import { archiveMainLog } from './log-archiving.ts';
 import type { Json } from './kube-json.ts';
 import { metadataOf, timestamp } from './kube-json.ts';
 import { buildPod, podStatus } from './pod-objects.ts';
@@ -264,6 +265,8 @@ export async function runPod(
   const finished = timestamp();
   const podPhase = exitCode === 0 ? 'Succeeded' : 'Failed';
   ctx.cluster.logs.finish(ns, podName, 'main');
+  // The wait container uploads the main log (archiveLogs) before the pod completes.
+  const archivedLog = await archiveMainLog(ctx, execution, podName, variables);
   ctx.cluster.logs.finish(ns, podName, 'wait');
   writePod(ctx, ns, podName, (pod) => {
     metadataOf(pod)['labels'] = {
@@ -282,7 +285,7 @@ export async function runPod(
       wait: { terminated: { exitCode: 0, reason: 'Completed', startedAt: started, finishedAt: finished } },
     });
   });
-  node.outputs = { exitCode: String(exitCode) };
+  node.outputs = { exitCode: String(exitCode), ...(archivedLog ? { artifacts: [archivedLog] } : {}) };
   finishNode(node, executorDenied ? 'Error' : exitCode === 0 ? 'Succeeded' : 'Failed', message);
   writeWorkflow(ctx, execution, () => {});
   podCompleted(ctx, execution, podName, podPhase);
