@@ -149,6 +149,48 @@ function optionalStatements(options: { tracing: boolean; vpc: boolean }): Policy
   return statements;
 }
 
+/** What the bridge and the keeper share: the runner-state table's rights. */
+function runnerStateStatement(stateTableArn: string): PolicyStatement {
+  return { Sid: 'RunnerState', Effect: 'Allow', Action: [...STATE_TABLE_ACTIONS], Resource: [stateTableArn] };
+}
+
+/** The bot token (and during a rotation the previous one), and this cluster's lookup: bridge and keeper. */
+function tokenAndClusterStatements(input: {
+  account: AccountContext;
+  authTokenSecretArn: string;
+  previousAuthTokenSecretArn?: string;
+  clusterName: string;
+  clusterRegion: string;
+}): PolicyStatement[] {
+  return [
+    {
+      Sid: 'ReadRunnerToken',
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: [
+        input.authTokenSecretArn,
+        ...(input.previousAuthTokenSecretArn ? [input.previousAuthTokenSecretArn] : []),
+      ],
+    },
+    {
+      Sid: 'FindCluster',
+      Effect: 'Allow',
+      Action: ['eks:DescribeCluster'],
+      Resource: [clusterArn(input.account, input.clusterName, input.clusterRegion)],
+    },
+  ];
+}
+
+/** DescribeSecret on the prefix, for secret-reference checks (managed-aws only). */
+function secretReferencesStatement(secretReferencePrefixArn: string): PolicyStatement {
+  return {
+    Sid: 'CheckSecretReferences',
+    Effect: 'Allow',
+    Action: ['secretsmanager:DescribeSecret'],
+    Resource: [secretReferencePrefixArn],
+  };
+}
+
 export interface BridgePolicyInput {
   account: AccountContext;
   /** connect, disconnect, message and heartbeat: they share this role. */
@@ -196,12 +238,7 @@ export function bridgePolicy(input: BridgePolicyInput): PolicyDocument {
         StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
       },
     },
-    {
-      Sid: 'RunnerState',
-      Effect: 'Allow',
-      Action: [...STATE_TABLE_ACTIONS],
-      Resource: [input.stateTableArn],
-    },
+    runnerStateStatement(input.stateTableArn),
     {
       // This stage only, and POST (PostToConnection) only: the code never gets or deletes a connection.
       Sid: 'ReplyOnThisApiOnly',
@@ -209,30 +246,10 @@ export function bridgePolicy(input: BridgePolicyInput): PolicyDocument {
       Action: ['execute-api:ManageConnections'],
       Resource: [`${input.apiExecutionArn}/${input.apiStage}/POST/@connections/*`],
     },
-    {
-      Sid: 'ReadRunnerToken',
-      Effect: 'Allow',
-      Action: ['secretsmanager:GetSecretValue'],
-      Resource: [
-        input.authTokenSecretArn,
-        ...(input.previousAuthTokenSecretArn ? [input.previousAuthTokenSecretArn] : []),
-      ],
-    },
-    {
-      Sid: 'FindCluster',
-      Effect: 'Allow',
-      Action: ['eks:DescribeCluster'],
-      Resource: [clusterArn(input.account, input.clusterName, input.clusterRegion)],
-    },
+    ...tokenAndClusterStatements(input),
   ];
-  if (input.secretReferencePrefixArn) {
-    statements.push({
-      Sid: 'CheckSecretReferences',
-      Effect: 'Allow',
-      Action: ['secretsmanager:DescribeSecret'],
-      Resource: [input.secretReferencePrefixArn],
-    });
-  }
+  if (input.secretReferencePrefixArn)
+    statements.push(secretReferencesStatement(input.secretReferencePrefixArn));
   if (input.registryRefreshFunctionName) {
     const { partition, region, accountId } = input.account;
     statements.push({
@@ -283,37 +300,12 @@ export interface KeeperPolicyInput {
 export function keeperPolicy(input: KeeperPolicyInput): PolicyDocument {
   const statements: PolicyStatement[] = [
     logStatement(input.account, [input.functionName]),
-    {
-      // The lease (conditional PutItem/UpdateItem on its generation), idempotency records and the cursor.
-      Sid: 'RunnerState',
-      Effect: 'Allow',
-      Action: [...STATE_TABLE_ACTIONS],
-      Resource: [input.stateTableArn],
-    },
-    {
-      Sid: 'ReadRunnerToken',
-      Effect: 'Allow',
-      Action: ['secretsmanager:GetSecretValue'],
-      Resource: [
-        input.authTokenSecretArn,
-        ...(input.previousAuthTokenSecretArn ? [input.previousAuthTokenSecretArn] : []),
-      ],
-    },
-    {
-      Sid: 'FindCluster',
-      Effect: 'Allow',
-      Action: ['eks:DescribeCluster'],
-      Resource: [clusterArn(input.account, input.clusterName, input.clusterRegion)],
-    },
+    // The lease (conditional PutItem/UpdateItem on its generation), idempotency records and the cursor.
+    runnerStateStatement(input.stateTableArn),
+    ...tokenAndClusterStatements(input),
   ];
-  if (input.secretReferencePrefixArn) {
-    statements.push({
-      Sid: 'CheckSecretReferences',
-      Effect: 'Allow',
-      Action: ['secretsmanager:DescribeSecret'],
-      Resource: [input.secretReferencePrefixArn],
-    });
-  }
+  if (input.secretReferencePrefixArn)
+    statements.push(secretReferencesStatement(input.secretReferencePrefixArn));
   if (input.archivedLogsArn) statements.push(readArchivedLogsStatement(input.archivedLogsArn));
   return { Version: '2012-10-17', Statement: [...statements, ...optionalStatements(input)] };
 }
