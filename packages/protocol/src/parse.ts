@@ -251,6 +251,15 @@ function parseEnvelope(message: Record<string, unknown>): ParsedFrame {
 }
 
 /**
+ * JSON.parse keeps `"__proto__"` as an own key; zod rebuilds the envelope and the pipeline by assignment,
+ * which would set a prototype there, and passes free-form values (`workflow.request`, `workflowConfig`) on
+ * untouched to code that may merge them later. Dropped at every depth, before anything reads the frame.
+ */
+function dropPrototypeKeys(key: string, value: unknown): unknown {
+  return key === '__proto__' ? undefined : value;
+}
+
+/**
  * Turns one incoming frame into a typed request or a protocol error. Accepts a string, a Buffer or other
  * bytes (a Uint8Array, ArrayBuffer, or the Buffer array `ws` uses for fragments) and anything else;
  * never throws. The 128 KiB limit is checked in UTF-8 bytes before the frame is parsed.
@@ -262,7 +271,7 @@ export function parseFrame(frame: unknown): ParsedFrame {
     let message: unknown;
     try {
       // A byte order mark is not JSON; TextDecoder drops it from bytes, so drop it from text as well.
-      message = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+      message = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, dropPrototypeKeys);
     } catch {
       return fail(null, 'bad_request', 'The frame is not valid JSON: send one JSON object per text frame.');
     }

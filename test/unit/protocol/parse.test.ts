@@ -304,6 +304,19 @@ describe('parseFrame: valid frames', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 
+  it('drops __proto__ keys inside free-form values too, however the key is escaped', () => {
+    const parsed = parseFrame(
+      '{"v":1,"id":"a","type":"runAutomationsWorkflow","payload":{"workflow":{"name":"t",' +
+        '"workflowType":"TEST_CONNECTION","request":{"a":{"__proto__":[]},"b":{"\\u005f_proto__":{"x":1},"keep":1}}}}}',
+    );
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok || parsed.request.type !== 'runAutomationsWorkflow') return;
+    const request = parsed.request.payload.workflow.request as Record<string, Record<string, unknown>>;
+    expect(Object.hasOwn(request['a']!, '__proto__')).toBe(false);
+    expect(Object.hasOwn(request['b']!, '__proto__')).toBe(false);
+    expect(request['b']).toEqual({ keep: 1 });
+  });
+
   it('ignores a leading byte order mark in text and in bytes', () => {
     const text = `\uFEFF${frame({})}`;
     expect(parseFrame(text).ok).toBe(true);
