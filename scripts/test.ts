@@ -57,13 +57,14 @@ try {
     numFailedTests: number;
     numPendingTests: number;
     numTodoTests: number;
-    numFailedTestSuites: number;
+    testResults: { status: string }[];
   };
   passed = summary.numPassedTests;
   failed = summary.numFailedTests;
   skipped = summary.numPendingTests + summary.numTodoTests;
-  // A file that fails before its tests run (setup, import) counts no failed test: count it here.
-  failedFiles = summary.numFailedTestSuites;
+  // A file that fails before its tests run (setup, import) counts no failed test: count it here. Per file,
+  // not numFailedTestSuites, which also counts each failed describe block.
+  failedFiles = summary.testResults.filter((file) => file.status === 'failed').length;
   rmSync(report, { force: true });
 } catch {
   failed = Math.max(failed, 1);
