@@ -4,10 +4,10 @@
 // WebSocket events, runs the UNCHANGED handler files (functions/bridge/*.ts, by path as the stack names them)
 // in worker threads with the environment the stage set, and serves @connections on the same port (no stage
 // prefix, no GetConnection). What it cannot prove: API Gateway itself (it is an emulation too).
-import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import ServerlessOffline from 'serverless-offline';
 import type { WebSocketApi, WebSocketApiStarter } from '@hybrid-runner/local';
+import { freeExplicitPort } from './ports.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const HOST = '127.0.0.1';
@@ -18,17 +18,6 @@ const BRIDGE_FUNCTIONS = {
   disconnect: { handler: 'functions/bridge/disconnect.handler', route: '$disconnect', timeout: 10 },
   message: { handler: 'functions/bridge/message.handler', route: '$default', timeout: 29 },
 } as const;
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once('error', fail);
-    probe.listen(0, HOST, () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => done(port));
-    });
-  });
-}
 
 type FunctionKey = keyof typeof BRIDGE_FUNCTIONS;
 
@@ -96,8 +85,8 @@ export interface ServerlessOfflineOptions {
 /** A WebSocketApiStarter for startLocalStage: serverless-offline in front of the stage's handler files. */
 export function serverlessOfflineWebSocketApi(options: ServerlessOfflineOptions = {}): WebSocketApiStarter {
   return async ({ port: requested, onHandlerError }): Promise<WebSocketApi> => {
-    const websocketPort = requested || (await freePort());
-    const lambdaPort = await freePort();
+    const websocketPort = requested || (await freeExplicitPort());
+    const lambdaPort = await freeExplicitPort();
     // serverless-offline serves @connections at the root of its port (no stage segment).
     const managementEndpoint = `http://${HOST}:${websocketPort}`;
     const offline = new ServerlessOffline(

@@ -4,12 +4,12 @@
 // stand-ins (the sandbox emulator, the AWS wire stand-ins); no real cluster or AWS is involved.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LocalStageInfo } from '@hybrid-runner/cli';
+import { portIsFree } from '../../support/ports.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const directory = mkdtempSync(join(tmpdir(), 'local-stage-launcher-'));
@@ -40,14 +40,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const probe = createServer();
-    probe.once('error', () => done(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => done(true)));
-  });
 }
 
 async function waitFor(condition: () => boolean, ms: number): Promise<boolean> {

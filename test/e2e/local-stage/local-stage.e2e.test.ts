@@ -4,12 +4,12 @@
 // stage file, clean shutdown). The sandbox is a simulated Argo controller, not Argo; no real pod runs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStageInfo } from '@hybrid-runner/cli';
+import { freeExplicitPort, portIsFree } from '../../support/ports.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const MAIN = join(ROOT, 'packages/local/src/main.ts');
@@ -38,25 +38,6 @@ let port: number;
 let stage: ChildProcess;
 let stageOutput = '';
 let info: LocalStageInfo;
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once('error', fail);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port: chosen } = probe.address() as AddressInfo;
-      probe.close(() => done(chosen));
-    });
-  });
-}
-
-function portIsFree(candidate: number): Promise<boolean> {
-  return new Promise((done) => {
-    const probe = createServer();
-    probe.once('error', () => done(false));
-    probe.listen(candidate, '127.0.0.1', () => probe.close(() => done(true)));
-  });
-}
 
 /** The environment of the user's shell, without anything that would point the stage elsewhere. */
 function cleanEnvironment(): NodeJS.ProcessEnv {
@@ -130,7 +111,7 @@ async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 
 beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'local-stage-e2e-'));
   stageFile = join(directory, 'local-stage.json');
-  port = await freePort();
+  port = await freeExplicitPort();
   const seedFile = join(directory, 'secrets.json');
   writeFileSync(seedFile, JSON.stringify({ [`${PREFIX}mysql-prod-password`]: SEEDED_VALUE }));
   stage = spawn(process.execPath, [MAIN], {

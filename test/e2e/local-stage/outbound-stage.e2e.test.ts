@@ -4,7 +4,6 @@
 // stand-in (not the Collate server); the sandbox runs a simulated Argo controller, not Argo.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { LocalStageInfo } from '@hybrid-runner/cli';
 import { OUTBOUND_PATH } from '@hybrid-runner/protocol';
+import { freeExplicitPort } from '../../support/ports.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const MAIN = join(ROOT, 'packages/local/src/main.ts');
@@ -26,17 +26,6 @@ let port: number;
 let stage: ChildProcess;
 let stageOutput = '';
 let info: LocalStageInfo;
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once('error', fail);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port: chosen } = probe.address() as AddressInfo;
-      probe.close(() => done(chosen));
-    });
-  });
-}
 
 function cleanEnvironment(): NodeJS.ProcessEnv {
   const env = { ...process.env };
@@ -94,7 +83,7 @@ function handshakeStatus(url: string, headers: Record<string, string>): Promise<
 beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'outbound-stage-e2e-'));
   stageFile = join(directory, 'local-stage.json');
-  port = await freePort();
+  port = await freeExplicitPort();
   stage = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
     env: {

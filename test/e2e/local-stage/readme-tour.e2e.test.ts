@@ -4,11 +4,11 @@
 // README says ends failed. The sandbox is the Kubernetes emulator with a simulated Argo controller, not Argo.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeExplicitPort } from '../../support/ports.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const MAIN = join(ROOT, 'packages/local/src/main.ts');
@@ -19,17 +19,6 @@ function shellBlock(file: string, heading: string, index = 0): string[] {
   const section = markdown.slice(markdown.indexOf(heading));
   const block = [...section.matchAll(/```sh\n([\s\S]*?)```/g)][index]?.[1] ?? '';
   return block.split('\n').filter((line) => line.trim() !== '');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once('error', fail);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => done(port));
-    });
-  });
 }
 
 let directory: string;
@@ -75,7 +64,7 @@ beforeAll(async () => {
   stageFile = join(directory, 'local-stage.json');
   stage = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
-    env: { ...environment(), PORT: String(await freePort()) },
+    env: { ...environment(), PORT: String(await freeExplicitPort()) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   stage.stdout?.on('data', (chunk: Buffer) => (stageOutput += chunk.toString()));
