@@ -9,7 +9,7 @@ import {
 } from '@hybrid-runner/config';
 import type { StageConfig } from '@hybrid-runner/config';
 import type { FunctionKey, FunctionVpc, MakeFunction } from './functions.ts';
-import { bridgePolicy, lambdaTrustPolicy, secretPrefixArn } from './iam-policies.ts';
+import { bridgePolicy, lambdaTrustPolicy, runnerPolicyRights } from './iam-policies.ts';
 import type { AccountContext } from './iam-policies.ts';
 import { schedule } from './schedules.ts';
 import type { RunnerTables } from './tables.ts';
@@ -78,29 +78,23 @@ export function deployBridge(input: BridgeInput): Bridge {
         ]) =>
           JSON.stringify(
             bridgePolicy({
-              account: context,
+              ...runnerPolicyRights(
+                config,
+                context,
+                clusterRegionName,
+                {
+                  authTokenSecretArn: tokenArn,
+                  previousAuthTokenSecretArn: previousArn,
+                  archivedLogsArn: logsArn,
+                },
+                Boolean(vpc),
+              ),
               functionNames: [names.connect, names.disconnect, names.message, names.heartbeat],
               connectionsTableArn: connectionsArn,
               stateTableArn: stateArn,
               apiExecutionArn: executionArn,
               apiStage: new URL(endpoint).pathname.replace(/^\//, ''),
-              authTokenSecretArn: tokenArn,
-              ...(previousArn ? { previousAuthTokenSecretArn: previousArn } : {}),
-              clusterName: config.cluster.name,
-              clusterRegion: clusterRegionName,
-              ...(config.secretsManager.provider === 'managed-aws'
-                ? {
-                    secretReferencePrefixArn: secretPrefixArn(
-                      context,
-                      config.secretsManager.prefix,
-                      config.secretsManager.region ?? clusterRegionName,
-                    ),
-                  }
-                : {}),
-              ...(logsArn ? { archivedLogsArn: logsArn } : {}),
               ...(startsRegistryRefresh ? { registryRefreshFunctionName: names.registryRefresh } : {}),
-              tracing: config.observability.tracing,
-              vpc: Boolean(vpc),
             }),
           ),
       ),

@@ -2,6 +2,7 @@
 // Least privilege: every statement names its resources. The only `*` resources are actions AWS offers no
 // resource-level scoping for, and each appears only when its feature is on (see WILDCARD_ACTIONS).
 import { RATE_LIMIT_ATTRIBUTES, connectionsTableDefinition } from '@hybrid-runner/aws';
+import type { StageConfig } from '@hybrid-runner/config';
 
 export interface PolicyStatement {
   Sid: string;
@@ -188,6 +189,49 @@ function secretReferencesStatement(secretReferencePrefixArn: string): PolicyStat
     Effect: 'Allow',
     Action: ['secretsmanager:DescribeSecret'],
     Resource: [secretReferencePrefixArn],
+  };
+}
+
+/** The resolved ARNs a bridge-side policy (bridge or keeper) names besides its own tables and API. */
+export interface RunnerPolicyArns {
+  authTokenSecretArn: string;
+  /** Empty when no rotation is under way. */
+  previousAuthTokenSecretArn: string;
+  /** Empty without logs.archive. */
+  archivedLogsArn: string;
+}
+
+/**
+ * What the bridge's and the keeper's policy inputs share, from the stage: the bot token(s), the cluster, the
+ * secret-reference prefix (managed-aws only), the archived logs, tracing and VPC.
+ */
+export function runnerPolicyRights(
+  config: StageConfig,
+  account: AccountContext,
+  clusterRegion: string,
+  arns: RunnerPolicyArns,
+  vpc: boolean,
+) {
+  return {
+    account,
+    authTokenSecretArn: arns.authTokenSecretArn,
+    ...(arns.previousAuthTokenSecretArn
+      ? { previousAuthTokenSecretArn: arns.previousAuthTokenSecretArn }
+      : {}),
+    clusterName: config.cluster.name,
+    clusterRegion,
+    ...(config.secretsManager.provider === 'managed-aws'
+      ? {
+          secretReferencePrefixArn: secretPrefixArn(
+            account,
+            config.secretsManager.prefix,
+            config.secretsManager.region ?? clusterRegion,
+          ),
+        }
+      : {}),
+    ...(arns.archivedLogsArn ? { archivedLogsArn: arns.archivedLogsArn } : {}),
+    tracing: config.observability.tracing,
+    vpc,
   };
 }
 

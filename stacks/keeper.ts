@@ -5,7 +5,7 @@ import { FUNCTION_ENV, keeperEnvironment, outboundUrlOf } from '@hybrid-runner/c
 import type { StageConfig } from '@hybrid-runner/config';
 import { KEEPER_TICK_MS } from '@hybrid-runner/core';
 import type { FunctionKey, FunctionVpc, MakeFunction } from './functions.ts';
-import { keeperPolicy, lambdaTrustPolicy, secretPrefixArn } from './iam-policies.ts';
+import { keeperPolicy, lambdaTrustPolicy, runnerPolicyRights } from './iam-policies.ts';
 import type { AccountContext } from './iam-policies.ts';
 import { schedule } from './schedules.ts';
 
@@ -53,25 +53,19 @@ export function deployOutboundBridge(input: OutboundBridgeInput): OutboundBridge
       .apply(([context, clusterRegionName, stateArn, tokenArn, previousArn, archiveArn]) =>
         JSON.stringify(
           keeperPolicy({
-            account: context,
+            ...runnerPolicyRights(
+              config,
+              context,
+              clusterRegionName,
+              {
+                authTokenSecretArn: tokenArn,
+                previousAuthTokenSecretArn: previousArn,
+                archivedLogsArn: archiveArn,
+              },
+              Boolean(vpc),
+            ),
             functionName: names.keeper,
             stateTableArn: stateArn,
-            authTokenSecretArn: tokenArn,
-            ...(previousArn ? { previousAuthTokenSecretArn: previousArn } : {}),
-            clusterName: config.cluster.name,
-            clusterRegion: clusterRegionName,
-            ...(config.secretsManager.provider === 'managed-aws'
-              ? {
-                  secretReferencePrefixArn: secretPrefixArn(
-                    context,
-                    config.secretsManager.prefix,
-                    config.secretsManager.region ?? clusterRegionName,
-                  ),
-                }
-              : {}),
-            ...(archiveArn ? { archivedLogsArn: archiveArn } : {}),
-            tracing: config.observability.tracing,
-            vpc: Boolean(vpc),
           }),
         ),
       ),
