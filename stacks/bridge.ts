@@ -47,7 +47,7 @@ export function deployBridge(input: BridgeInput): Bridge {
 
   // With pattern targets, the heartbeat starts the registry refresh when a matching namespace appears.
   const newNamespacesCheck = newNamespacesCheckEnvironment(config, names.registryRefresh);
-  const startsRegistryRefresh = Object.keys(newNamespacesCheck).length > 0;
+  const registryRefreshFunctionName = newNamespacesCheck[FUNCTION_ENV.registryRefreshFunction];
   const bridgeRole = new aws.iam.Role('BridgeRole', {
     description: 'Bridge and heartbeat functions of the hybrid runner',
     assumeRolePolicy: JSON.stringify(lambdaTrustPolicy()),
@@ -94,7 +94,7 @@ export function deployBridge(input: BridgeInput): Bridge {
               stateTableArn: stateArn,
               apiExecutionArn: executionArn,
               apiStage: new URL(endpoint).pathname.replace(/^\//, ''),
-              ...(startsRegistryRefresh ? { registryRefreshFunctionName: names.registryRefresh } : {}),
+              ...(registryRefreshFunctionName ? { registryRefreshFunctionName } : {}),
             }),
           ),
       ),

@@ -294,19 +294,24 @@ export function bridgePolicy(input: BridgePolicyInput): PolicyDocument {
   ];
   if (input.secretReferencePrefixArn)
     statements.push(secretReferencesStatement(input.secretReferencePrefixArn));
-  if (input.registryRefreshFunctionName) {
-    const { partition, region, accountId } = input.account;
-    statements.push({
-      Sid: 'StartRegistryRefreshForNewNamespaces',
-      Effect: 'Allow',
-      Action: ['lambda:InvokeFunction'],
-      Resource: [
-        `arn:${partition}:lambda:${region}:${accountId}:function:${input.registryRefreshFunctionName}`,
-      ],
-    });
-  }
+  if (input.registryRefreshFunctionName)
+    statements.push(startRegistryRefreshStatement(input.account, input.registryRefreshFunctionName));
   if (input.archivedLogsArn) statements.push(readArchivedLogsStatement(input.archivedLogsArn));
   return { Version: '2012-10-17', Statement: [...statements, ...optionalStatements(input)] };
+}
+
+/**
+ * The heartbeat pass (the heartbeat function's, or the keeper's) starts the registry refresh for namespaces
+ * created since its last run: that function only, and only with pattern registry targets.
+ */
+function startRegistryRefreshStatement(account: AccountContext, functionName: string): PolicyStatement {
+  const { partition, region, accountId } = account;
+  return {
+    Sid: 'StartRegistryRefreshForNewNamespaces',
+    Effect: 'Allow',
+    Action: ['lambda:InvokeFunction'],
+    Resource: [`arn:${partition}:lambda:${region}:${accountId}:function:${functionName}`],
+  };
 }
 
 /**
@@ -333,6 +338,8 @@ export interface KeeperPolicyInput {
   secretReferencePrefixArn?: string;
   /** GetObject on the archived logs of the ingestion namespace (logArchiveObjectsArn); only with logs.archive. */
   archivedLogsArn?: string;
+  /** Its heartbeat pass starts this function for new namespaces; only with pattern registry targets. */
+  registryRefreshFunctionName?: string;
   tracing: boolean;
   vpc: boolean;
 }
@@ -350,6 +357,8 @@ export function keeperPolicy(input: KeeperPolicyInput): PolicyDocument {
   ];
   if (input.secretReferencePrefixArn)
     statements.push(secretReferencesStatement(input.secretReferencePrefixArn));
+  if (input.registryRefreshFunctionName)
+    statements.push(startRegistryRefreshStatement(input.account, input.registryRefreshFunctionName));
   if (input.archivedLogsArn) statements.push(readArchivedLogsStatement(input.archivedLogsArn));
   return { Version: '2012-10-17', Statement: [...statements, ...optionalStatements(input)] };
 }

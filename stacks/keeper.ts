@@ -1,7 +1,12 @@
 // The outbound bridge (bridge.mode: outbound): the keeper function that dials Collate, its role, and the
 // EventBridge tick that starts a successor before the holder leaves. No WebSocket API, no connections table,
 // no public endpoint: the keeper answers requests and sends the heartbeat's events over its own socket.
-import { FUNCTION_ENV, keeperEnvironment, outboundUrlOf } from '@hybrid-runner/config';
+import {
+  FUNCTION_ENV,
+  keeperEnvironment,
+  newNamespacesCheckEnvironment,
+  outboundUrlOf,
+} from '@hybrid-runner/config';
 import type { StageConfig } from '@hybrid-runner/config';
 import { KEEPER_TICK_MS } from '@hybrid-runner/core';
 import type { FunctionKey, FunctionVpc, MakeFunction } from './functions.ts';
@@ -42,6 +47,10 @@ export function deployOutboundBridge(input: OutboundBridgeInput): OutboundBridge
   const { config, account, clusterRegion, names, stateTable, authTokenSecretArn, vpc } = input;
   const previousTokenArn = input.previousAuthTokenSecretArn ?? $util.output('');
   const archivedLogsArn = input.logArchive?.archivedLogsArn ?? $util.output('');
+  // With pattern targets, the keeper's heartbeat pass starts the registry refresh for a new namespace, as
+  // the heartbeat function does in inbound mode.
+  const newNamespacesCheck = newNamespacesCheckEnvironment(config, names.registryRefresh);
+  const registryRefreshFunctionName = newNamespacesCheck[FUNCTION_ENV.registryRefreshFunction];
   const keeperRole = new aws.iam.Role('KeeperRole', {
     description: 'Outbound bridge keeper of the hybrid runner',
     assumeRolePolicy: JSON.stringify(lambdaTrustPolicy()),
@@ -66,6 +75,7 @@ export function deployOutboundBridge(input: OutboundBridgeInput): OutboundBridge
             ),
             functionName: names.keeper,
             stateTableArn: stateArn,
+            ...(registryRefreshFunctionName ? { registryRefreshFunctionName } : {}),
           }),
         ),
       ),
@@ -80,6 +90,7 @@ export function deployOutboundBridge(input: OutboundBridgeInput): OutboundBridge
       ? { [FUNCTION_ENV.previousAuthTokenSecret]: input.previousAuthTokenSecretArn }
       : {}),
     ...(input.logArchive ? { [FUNCTION_ENV.logArchiveBucket]: input.logArchive.bucketName } : {}),
+    ...newNamespacesCheck,
   };
   const keeper = input.makeFunction('Keeper', 'keeper', keeperRole, environment, [keeperRolePolicy]);
   // EventBridge invokes asynchronously; Lambda would retry a failed or timed-out keeper twice and keep a

@@ -75,6 +75,7 @@ const STAGE: StageConfigInput = {
 const UNRECORDED = [
   'EventBridge Scheduler',
   'functions/schedule/heartbeat (Lambda Invoke; in-process locally)',
+  'functions/bridge/keeper (Lambda Invoke; in-process locally)',
 ];
 const PREFIX = '/collate/hybrid-ingestion-runner/';
 /** The same stage with the dial-out bridge: its keeper role is evaluated beside the inbound roles. */
@@ -261,12 +262,13 @@ function keeperArchiveRequests(outboundRun: StackRun): IamRequest[] {
 
 /**
  * EventBridge Scheduler invokes the registry refresh through the schedule's execution role (AWS makes that
- * call, so the local stage cannot record it); the role may invoke nothing else. The heartbeat starts the
- * refresh with a Lambda Invoke in AWS, which the local stage replaces with an in-process run.
+ * call, so the local stage cannot record it); the role may invoke nothing else. The heartbeat (the keeper's
+ * heartbeat pass in outbound mode) starts the refresh with a Lambda Invoke in AWS, which the local stage
+ * replaces with an in-process run.
  */
-function unrecordedRequests(run: StackRun): IamRequest[] {
-  const functionArn = (id: string) =>
-    `arn:aws:lambda:${ARN}:function:${String(run.one('standin:sst:aws:FunctionArgs', `${id}Args`).inputs.name)}`;
+function unrecordedRequests(run: StackRun, outboundRun: StackRun): IamRequest[] {
+  const functionArn = (id: string, of = run) =>
+    `arn:aws:lambda:${ARN}:function:${String(of.one('standin:sst:aws:FunctionArgs', `${id}Args`).inputs.name)}`;
   const role = 'RegistryRefreshSchedulerRole';
   const request = (action: string, resource: string, expected: IamRequest['expected']): IamRequest => ({
     role,
@@ -275,18 +277,25 @@ function unrecordedRequests(run: StackRun): IamRequest[] {
     madeBy: [expected === 'Allowed' ? 'EventBridge Scheduler' : 'must stay denied'],
     expected,
   });
-  const heartbeatStarts = (resource: string, expected: IamRequest['expected']): IamRequest => ({
-    role: 'BridgeRole',
-    action: 'lambda:InvokeFunction',
-    resource,
-    madeBy: [expected === 'Allowed' ? UNRECORDED[1]! : 'must stay denied'],
-    expected,
-  });
+  const refreshStarts =
+    (role: 'BridgeRole' | 'KeeperRole') =>
+    (resource: string, expected: IamRequest['expected']): IamRequest => ({
+      role,
+      action: 'lambda:InvokeFunction',
+      resource,
+      madeBy: [expected === 'Allowed' ? UNRECORDED[role === 'BridgeRole' ? 1 : 2]! : 'must stay denied'],
+      expected,
+    });
+  const heartbeatStarts = refreshStarts('BridgeRole');
+  const keeperStarts = refreshStarts('KeeperRole');
   return [
     heartbeatStarts(functionArn('RegistryRefresh'), 'Allowed'),
     heartbeatStarts(functionArn('Heartbeat'), 'Denied'),
     heartbeatStarts(`arn:aws:lambda:${ARN}:function:another-function`, 'Denied'),
     { ...heartbeatStarts(functionArn('RegistryRefresh'), 'Denied'), action: 'lambda:UpdateFunctionCode' },
+    keeperStarts(functionArn('RegistryRefresh', outboundRun), 'Allowed'),
+    keeperStarts(functionArn('Keeper', outboundRun), 'Denied'),
+    keeperStarts(`arn:aws:lambda:${ARN}:function:another-function`, 'Denied'),
     request('lambda:InvokeFunction', functionArn('RegistryRefresh'), 'Allowed'),
     request('lambda:InvokeFunction', functionArn('Heartbeat'), 'Denied'),
     request('lambda:InvokeFunction', `arn:aws:lambda:${ARN}:function:another-function`, 'Denied'),
@@ -373,7 +382,7 @@ describe('IAM policies of the stack evaluated by iam-simulate against calls reco
     requests = [
       ...distinctRequests([...calls, ...archiveRequests(run), ...keeperArchiveRequests(outboundRun)]),
       ...podRequests(calls),
-      ...unrecordedRequests(run),
+      ...unrecordedRequests(run, outboundRun),
       ...deniedNeighbours(run),
       ...keeperNeighbours(outboundRun),
     ];

@@ -10,6 +10,8 @@ import {
   type StageConfigInput,
 } from '@hybrid-runner/config';
 import { DEFAULT_KEEPER_TIMING, DEFAULT_TAKEOVER_POLICY, KEEPER_TICK_MS } from '@hybrid-runner/core';
+import { LambdaRegistryRefreshStarter } from '@hybrid-runner/aws';
+import { newNamespacesCheck } from '../../functions/lib/new-namespaces-check.ts';
 import { FUNCTION_GROUPS } from '../../stacks/cluster-access.ts';
 import type { PolicyDocument } from '../../stacks/iam-policies.ts';
 import { ACCOUNT_ID, REGION, runStack, type StackRun } from './harness.ts';
@@ -196,6 +198,42 @@ describe('stack in outbound mode (Pulumi mocks)', async () => {
       principalArn: `arn:aws:iam::${ACCOUNT_ID}:role/KeeperRole-role`,
       kubernetesGroups: [FUNCTION_GROUPS.bridge],
     });
+  });
+
+  it("lets the keeper's heartbeat pass start the registry refresh, and list namespaces, when the targets have patterns", async () => {
+    const patterns = await deploy({ ...outbound, ecr: { targetNamespaces: { include: ['team-*'] } } });
+    const environment = keeperArgs(patterns).environment as Record<string, string>;
+    expect(environment[FUNCTION_ENV.registryRefreshFunction]).toBe('hybrid-runner-test-registry-refresh');
+    expect(JSON.parse(environment[FUNCTION_ENV.registry] ?? '{}')).toMatchObject({ include: ['team-*'] });
+    // What the keeper's heartbeat pass builds from exactly these variables.
+    expect(newNamespacesCheck({ ...environment })).toMatchObject({
+      settings: { ingestionNamespace: 'collate-ingestion', namespaces: ['team-*'] },
+      refresh: expect.any(LambdaRegistryRefreshStarter),
+    });
+    expect(
+      keeperPolicyOf(patterns).Statement.find((s) => s.Sid === 'StartRegistryRefreshForNewNamespaces'),
+    ).toEqual({
+      Sid: 'StartRegistryRefreshForNewNamespaces',
+      Effect: 'Allow',
+      Action: ['lambda:InvokeFunction'],
+      Resource: [`arn:aws:lambda:${ARN}:function:hybrid-runner-test-registry-refresh`],
+    });
+    // The keeper is in the bridge's group, which the namespace list is bound to.
+    const binding = patterns.resources.find(
+      (resource) =>
+        resource.type.endsWith(':ClusterRoleBinding') &&
+        (resource.inputs.metadata as { name: string }).name === 'hybrid-runner-bridge-namespaces',
+    );
+    expect(binding?.inputs.subjects).toEqual([
+      { kind: 'Group', name: FUNCTION_GROUPS.bridge, apiGroup: 'rbac.authorization.k8s.io' },
+    ]);
+    // Exact targets cannot appear later: no check, no grant (the default stage above).
+    expect(Object.keys(keeperArgs(run).environment as object)).not.toContain(
+      FUNCTION_ENV.registryRefreshFunction,
+    );
+    expect(keeperPolicyOf(run).Statement.map((s) => s.Sid)).not.toContain(
+      'StartRegistryRefreshForNewNamespaces',
+    );
   });
 
   it('alarms on a refused dial-out and on keeper errors, and draws the keeper on the dashboard', () => {
