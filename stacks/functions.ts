@@ -1,6 +1,6 @@
 // The runner's Lambda functions: where each handler lives, their names and timeouts, the environment they
 // all get, and how each one is created (its role, bundling, VPC and tracing).
-import { FUNCTION_ENV, settingsEnvironmentValue } from '@hybrid-runner/config';
+import { FUNCTION_ENV, checkedFunctionEnvironment, settingsEnvironmentValue } from '@hybrid-runner/config';
 import type { BridgeMode, StageConfig } from '@hybrid-runner/config';
 import { METRICS_NAMESPACE, OBSERVABILITY_ENV } from '@hybrid-runner/observability';
 import { ECR_REFRESH_WORK_BUDGET_MS } from '../functions/schedule/ecr-refresh.ts';
@@ -135,7 +135,10 @@ export function functionMaker(
         runtime: 'nodejs24.x',
         role: role.arn,
         ...functionSizing(config, key),
-        environment,
+        // Checked once every value is known (ARNs come from AWS): Lambda's 4 KB is for all variables together.
+        environment: $util
+          .all(environment)
+          .apply((variables) => checkedFunctionEnvironment(names[key], variables)),
         // connect/disconnect: the AWS SDK from the Lambda runtime (bundle budget; functions/lib/bundling.ts).
         nodejs: { esbuild: esbuildOptionsFor(key) },
         ...(vpc ? { vpc } : {}),

@@ -219,14 +219,23 @@ export async function runStack(config: StageConfig): Promise<StackRun> {
   const runner = (await import(pathToFileURL(join(repoRoot, 'stacks', 'runner.ts')).href)) as {
     deployRunner(config: StageConfig): Record<string, unknown>;
   };
-  const outputs = runner.deployRunner(config);
   const resolved: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(outputs)) {
-    resolved[key] = pulumi.Output.isInstance(value)
-      ? await new Promise((resolve) => (value as PulumiModule).apply(resolve))
-      : value;
+  const programErrors = await collectProgramErrors(async () => {
+    const outputs = runner.deployRunner(config);
+    for (const [key, value] of Object.entries(outputs)) {
+      resolved[key] = pulumi.Output.isInstance(value)
+        ? await new Promise((resolve) => (value as PulumiModule).apply(resolve))
+        : value;
+    }
+    await settle(resources);
+  });
+  if (programErrors.length > 0) {
+    // As `sst deploy` would: the program fails with its error, once however many resources it reached.
+    const messages = [
+      ...new Set(programErrors.map((error) => (error instanceof Error ? error.message : String(error)))),
+    ];
+    throw new Error(messages.join('\n'), { cause: programErrors[0] });
   }
-  await settle(resources);
   return {
     resources,
     outputs: resolved,
@@ -237,6 +246,27 @@ export async function runStack(config: StageConfig): Promise<StackRun> {
       return found[0] as RecordedResource;
     },
   };
+}
+
+/**
+ * An error thrown inside an `apply` (a check that needs values only AWS knows) reaches no caller: it rejects
+ * the registration of every resource that awaits the value. Pulumi's language host fails the program on
+ * such a rejection; here it is collected while the stack runs (this worker's other listeners set aside for
+ * that time, and restored) so the run fails with it as a deploy would.
+ */
+async function collectProgramErrors(run: () => Promise<void>): Promise<unknown[]> {
+  const errors: unknown[] = [];
+  const inherited = process.listeners('unhandledRejection');
+  const collect = (reason: unknown) => errors.push(reason);
+  process.removeAllListeners('unhandledRejection');
+  process.on('unhandledRejection', collect);
+  try {
+    await run();
+  } finally {
+    process.off('unhandledRejection', collect);
+    for (const listener of inherited) process.on('unhandledRejection', listener);
+  }
+  return errors;
 }
 
 /** Registrations finish asynchronously (inputs resolve first); wait until none has arrived for a while. */

@@ -54,6 +54,48 @@ export const FUNCTION_ENV = {
 /** Lambda allows 4 KB of environment in total; the settings must leave room for the rest. */
 export const MAX_SETTINGS_ENV_BYTES = 3 * 1024;
 
+/** Lambda's documented limit for all of a function's environment variables together. */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4 * 1024;
+/**
+ * What SST's Function adds to the variables we give it: SST_RESOURCE_App, SST_KEY and SST_KEY_FILE (about
+ * 150 bytes), and under `sst dev` seven more (region, AppSync endpoints, function id, app, stage, asset
+ * bucket: about 450 with long names). Kept free so neither `sst deploy` nor `sst dev` crosses the limit.
+ */
+export const SST_ENVIRONMENT_RESERVE_BYTES = 512;
+
+/**
+ * The size the limit is checked against. AWS does not say how it counts; the JSON of the variables (what
+ * the API carries) is at least the sum of names and values, so a set that fits this way fits either way.
+ */
+export function lambdaEnvironmentBytes(variables: Record<string, string>): number {
+  return Buffer.byteLength(JSON.stringify(variables));
+}
+
+/**
+ * The variables a function is deployed with, or an error before anything is deployed when they would not fit
+ * beside SST's own (Lambda would refuse the function mid-deploy). The error names the largest variables.
+ */
+export function checkedFunctionEnvironment(
+  functionName: string,
+  variables: Record<string, string>,
+): Record<string, string> {
+  const bytes = lambdaEnvironmentBytes(variables);
+  const budget = LAMBDA_ENVIRONMENT_LIMIT_BYTES - SST_ENVIRONMENT_RESERVE_BYTES;
+  if (bytes <= budget) return variables;
+  const largest = Object.entries(variables)
+    .map(([name, value]) => ({ name, bytes: Buffer.byteLength(value) }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, 3)
+    .map((variable) => `${variable.name} ${variable.bytes} B`)
+    .join(', ');
+  throw new Error(
+    `The environment of ${functionName} takes ${bytes} bytes, over the ${budget} left beside SST's own variables ` +
+      `within Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}-byte limit (largest: ${largest}). Shorten what fills them: ` +
+      `ingestionPods (affinity, customConfig, tolerations, extraEnv) for ${FUNCTION_ENV.settings}, ` +
+      `fewer and wider bridge.allowedSourceCidrs, fewer ecr.targetNamespaces patterns.`,
+  );
+}
+
 /** What the stack tells the registry function; the function resolves core's RegistryRefreshSettings from it. */
 export interface RegistryRefreshEnvironment {
   registry: string;

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   FUNCTION_ENV,
+  LAMBDA_ENVIRONMENT_LIMIT_BYTES,
   MAX_SETTINGS_ENV_BYTES,
+  SST_ENVIRONMENT_RESERVE_BYTES,
+  checkedFunctionEnvironment,
+  lambdaEnvironmentBytes,
   parseStageConfig,
   readFunctionEnvironment,
   registryRefreshSettings,
@@ -111,6 +115,30 @@ describe('function environment contract', () => {
     expect(() => settingsEnvironmentValue(large)).toThrow(
       /over the 3072 that fit in a Lambda environment: shorten ingestionPods/,
     );
+  });
+
+  it("passes an environment that fits beside SST's variables, and refuses one that would not, naming the largest variables but no value", () => {
+    const fits = { A: 'x'.repeat(LAMBDA_ENVIRONMENT_LIMIT_BYTES - SST_ENVIRONMENT_RESERVE_BYTES - 8) };
+    expect(lambdaEnvironmentBytes(fits)).toBe(LAMBDA_ENVIRONMENT_LIMIT_BYTES - SST_ENVIRONMENT_RESERVE_BYTES);
+    expect(checkedFunctionEnvironment('app-stage-connect', fits)).toBe(fits);
+    const value = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AuthTokenSecret-AbCdEf';
+    const tooLarge = { ...fits, [FUNCTION_ENV.authTokenSecret]: value };
+    let message = '';
+    try {
+      checkedFunctionEnvironment('app-stage-connect', tooLarge);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(
+      `The environment of app-stage-connect takes ${lambdaEnvironmentBytes(tooLarge)} bytes, over the 3584 left`,
+    );
+    expect(message).toContain(
+      `largest: A ${fits.A.length} B, ${FUNCTION_ENV.authTokenSecret} ${value.length} B`,
+    );
+    expect(message).toContain('Shorten what fills them');
+    expect(message).not.toContain(value);
+    // Counted as JSON, escapes included (`{"Q":"\""}`): never less than names plus values.
+    expect(lambdaEnvironmentBytes({ Q: '"' })).toBe(10);
   });
 
   it('takes the ECR login region from the registry host, FIPS and China hosts included', () => {
