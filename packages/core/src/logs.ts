@@ -187,7 +187,13 @@ async function* scanChunks(
       const byte = bytes[i] as number;
       if (needed === 0) {
         if (byte < 0x80) {
-          pieceFrom = character(ASCII_BYTES[byte] as number, base + i, line, bytes, i + 1, pieceFrom);
+          const width = ASCII_BYTES[byte] as number;
+          // Most bytes of a log: ASCII that does not cut the chunk, counted here without a call.
+          if (chunkBytes + width <= budget || chunkBytes === 0) {
+            chunkBytes += width;
+            continue;
+          }
+          pieceFrom = character(width, base + i, line, bytes, i + 1, pieceFrom);
         } else {
           unitStart = base + i;
           unitLine = line;
