@@ -2,7 +2,7 @@
 // all get, and how each one is created (its role, bundling, VPC and tracing).
 import { FUNCTION_ENV, checkedFunctionEnvironment, settingsEnvironmentValue } from '@hybrid-runner/config';
 import type { BridgeMode, StageConfig } from '@hybrid-runner/config';
-import { METRICS_NAMESPACE, OBSERVABILITY_ENV } from '@hybrid-runner/observability';
+import { METRICS_NAMESPACE, OBSERVABILITY_ENV, emitterSlug } from '@hybrid-runner/observability';
 import { ECR_REFRESH_WORK_BUDGET_MS } from '../functions/schedule/ecr-refresh.ts';
 import { esbuildOptionsFor } from '../functions/lib/bundling.ts';
 
@@ -63,8 +63,8 @@ export function functionSizing(config: StageConfig, key: FunctionKey): FunctionS
 }
 
 export function lambdaName(app: string, stage: string, key: FunctionKey): string {
-  const suffix = key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
-  const name = `${app}-${stage}-${suffix}`;
+  // The same slug as the function's error alarm (observability's catalog), so one finds the other.
+  const name = `${app}-${stage}-${emitterSlug(key)}`;
   if (name.length > LAMBDA_NAME_LIMIT) {
     throw new Error(
       `Function name ${name} is longer than ${LAMBDA_NAME_LIMIT} characters: use a shorter stage name.`,
