@@ -6,10 +6,9 @@
 // RBAC), the local API Gateway (inbound mode) or the Collate-side stand-in the keeper dials (outbound mode), and
 // in-process schedules instead of EventBridge.
 // What it cannot prove: IAM, real Argo, real pods, API Gateway itself, the Collate server (see docs/local-stage.md).
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Context, ScheduledEvent } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
@@ -54,6 +53,7 @@ import {
 import type { CollateSideStandIn } from './collate-side/server.ts';
 import { startLocalDynamoDb, type LocalDynamoDb } from './dynamodb.ts';
 import { startLocalCollateSide, startLocalKeeper } from './outbound-bridge.ts';
+import { lambdaContext, scheduledEvent } from './lambda-context.ts';
 import { startLocalS3, type LocalS3 } from './s3.ts';
 import { LOCAL_METRICS_PATH, startSandboxControl, type SandboxControl } from './sandbox-control.ts';
 import { startScheduler, type Scheduler, type TaskOutcome } from './scheduler.ts';
@@ -299,37 +299,15 @@ export function operatorKubeconfig(options: {
   });
 }
 
-/** What EventBridge hands a scheduled function (the heartbeat reads nothing from it). */
-function scheduledEvent(): ScheduledEvent {
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'Scheduled Event',
-    source: 'aws.events',
-    account: '000000000000',
-    time: new Date().toISOString(),
-    region: LOCAL_REGION,
-    resources: [],
-    detail: {},
-  };
-}
-
-function lambdaContext(functionName: string, timeoutMs: number): Context {
+/** A context for one scheduled invocation, timing out as the stack's function does. */
+function scheduledContext(functionName: string, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
+  return lambdaContext({
     functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
+    region: LOCAL_REGION,
+    memoryLimitInMB: 512,
+    deadline: () => deadline,
+  });
 }
 
 const randomSecretKey = () => randomBytes(30).toString('base64');
@@ -619,9 +597,9 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
                 name: 'heartbeat',
                 intervalMs: heartbeatSeconds * 1000,
                 run: async () => {
-                  const context = lambdaContext('heartbeat', 50_000);
+                  const context = scheduledContext('heartbeat', 50_000);
                   // Through the middy handler, as in Lambda, so its metrics are flushed after each beat.
-                  const result = await heartbeat.handler(scheduledEvent(), context);
+                  const result = await heartbeat.handler(scheduledEvent(LOCAL_REGION), context);
                   const beat = result.heartbeat;
                   const reconcile = result.reconcile
                     ? `; ${result.reconcile.examined} run(s) examined, ${result.reconcile.reported} status event(s)`
@@ -645,7 +623,7 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
           run: async () => {
             const result = await refreshRegistry(
               { trigger: 'schedule' },
-              lambdaContext('ecr-refresh', 900_000),
+              scheduledContext('ecr-refresh', 900_000),
             );
             return `${result.secretName} updated in ${result.updated} namespace(s)${result.expiresAt ? `, expires ${result.expiresAt}` : ''}`;
           },

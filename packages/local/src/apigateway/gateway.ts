@@ -12,6 +12,7 @@ import type { Context } from 'aws-lambda';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { ApiGatewayWebSocketEvent, ApiGatewayWebSocketResult } from '@hybrid-runner/aws';
 import { MAX_MESSAGE_BYTES } from '@hybrid-runner/protocol';
+import { lambdaContext } from '../lambda-context.ts';
 
 export type WebSocketRouteHandler = (
   event: ApiGatewayWebSocketEvent,
@@ -157,25 +158,6 @@ function queryMaps(
   return { queryStringParameters, multiValueQueryStringParameters };
 }
 
-function lambdaContext(functionName: string, timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
-  const requestId = randomUUID();
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
-
 function sendJson(response: ServerResponse, status: number, body: unknown, errorType?: string): void {
   const text = body === undefined ? '' : JSON.stringify(body);
   response.writeHead(status, {
@@ -261,11 +243,15 @@ export async function startLocalApiGateway(options: LocalApiGatewayOptions): Pro
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new IntegrationTimeoutError(route)), limits.integrationTimeoutMs);
     });
+    const deadline = Date.now() + limits.integrationTimeoutMs;
+    const context = lambdaContext({
+      functionName: `bridge-${name}`,
+      region: 'local',
+      memoryLimitInMB: 512,
+      deadline: () => deadline,
+    });
     try {
-      const result = await Promise.race([
-        handler(event, lambdaContext(`bridge-${name}`, limits.integrationTimeoutMs)),
-        timeout,
-      ]);
+      const result = await Promise.race([handler(event, context), timeout]);
       return result ?? undefined;
     } finally {
       clearTimeout(timer);

@@ -1,8 +1,8 @@
 // EventBridge's part in outbound mode, locally: invoke the keeper handler on a fixed tick, each invocation with
 // its own Lambda deadline, as the stack's schedule does every minute (shortened here so handovers happen every
 // few seconds). Stopping cuts every running keeper's remaining time, so each drains and closes at once.
-import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { lambdaContext } from '../lambda-context.ts';
 
 export type KeeperHandler = (event: { trigger: 'schedule' | 'manual' }, context: Context) => Promise<unknown>;
 
@@ -22,23 +22,6 @@ export interface KeeperSchedule {
   stop(): Promise<void>;
 }
 
-function keeperContext(deadline: { at: number }): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'keeper',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:000000000000:function:keeper',
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/keeper',
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline.at - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
-
 export function startKeeperSchedule(options: KeeperScheduleOptions): KeeperSchedule {
   const invocations = new Map<Promise<void>, { at: number }>();
   let stopped = false;
@@ -46,7 +29,15 @@ export function startKeeperSchedule(options: KeeperScheduleOptions): KeeperSched
     if (stopped) return;
     const deadline = { at: Date.now() + options.lifetimeMs };
     const invocation: Promise<void> = options
-      .handler({ trigger: 'schedule' }, keeperContext(deadline))
+      .handler(
+        { trigger: 'schedule' },
+        lambdaContext({
+          functionName: 'keeper',
+          region: 'eu-west-1',
+          memoryLimitInMB: 256,
+          deadline: () => deadline.at,
+        }),
+      )
       .then(
         (result) => options.onResult?.(result),
         (error: unknown) => options.onError?.(error),
