@@ -14,8 +14,8 @@ import { BRIDGE_MODES, StageConfigError, type BridgeMode } from '@hybrid-runner/
 import { DEFAULT_KEEPER_TIMING } from '@hybrid-runner/core';
 import { watchLauncher } from './launcher-watch.ts';
 import { SeedSecretsError, readSeedSecrets, seedSecretsPath } from './secrets-seed.ts';
-import { DEFAULT_LOCAL_HEARTBEAT_SECONDS, startLocalStage } from './stage.ts';
-import type { LocalStage } from './stage.ts';
+import { startLocalStage, type LocalStage } from './stage.ts';
+import { DEFAULT_LOCAL_HEARTBEAT_SECONDS } from './stage-schedules.ts';
 
 /** The documented default port of the local stage (as the OpenMetadata server's, so it is easy to remember). */
 export const DEFAULT_PORT = 8585;

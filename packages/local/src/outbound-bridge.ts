@@ -3,6 +3,7 @@
 // and the keeper handler on EventBridge's schedule (a tick a minute, each invocation living the stage's keeper
 // timeout). The keeper is the real handler, composed from the environment (HYBRID_RUNNER_OUTBOUND_URL set to the
 // stand-in); the stand-in is not Collate (packages/local/src/collate-side/server.ts says what it cannot prove).
+import type { Cleanups } from './cleanups.ts';
 import { startCollateSideStandIn, type CollateSideStandIn } from './collate-side/server.ts';
 import {
   startKeeperSchedule,
@@ -66,5 +67,24 @@ export async function startLocalKeeper(options: KeeperRunOptions): Promise<Keepe
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  return schedule;
+}
+
+/**
+ * The real keeper handler, composed from the environment (HYBRID_RUNNER_OUTBOUND_URL: the stand-in), on its
+ * schedule; resolves once the first keeper has connected.
+ */
+export async function startOutboundKeeper(
+  options: Omit<KeeperRunOptions, 'handler'>,
+  cleanups: Cleanups,
+): Promise<KeeperSchedule> {
+  const [keeper, keeperContext] = await Promise.all([
+    import('../../../functions/bridge/keeper.ts'),
+    import('../../../functions/lib/keeper-context.ts'),
+  ]);
+  // Stopped before the stand-in closes (cleanups run in reverse): each keeper closes its socket with 1000.
+  cleanups.add(() => keeperContext.configureKeeper(undefined));
+  const schedule = await startLocalKeeper({ ...options, handler: keeper.handler as never });
+  cleanups.add(() => schedule.stop());
   return schedule;
 }
