@@ -16,6 +16,7 @@ import { startLocalStage, type LocalStage } from '@hybrid-runner/local';
 import { OBSERVABILITY_ENV } from '@hybrid-runner/observability';
 import { logger } from '../../../functions/lib/logger.ts';
 import { serverlessOfflineWebSocketApi } from '../../support/serverless-offline.ts';
+import { handshakeStatus } from '../../support/websocket-handshake.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const AGENT_ID = 'offline-runner';
@@ -67,21 +68,7 @@ afterAll(async () => {
 });
 
 /** The handshake's HTTP status (101 when accepted). */
-function handshake(headers: Record<string, string>): Promise<number> {
-  return new Promise((done, fail) => {
-    const socket = new WebSocket(stage.url, { headers });
-    socket.once('unexpected-response', (_request, response) => {
-      done(response.statusCode ?? 0);
-      response.resume();
-      socket.terminate();
-    });
-    socket.once('open', () => {
-      done(101);
-      socket.close();
-    });
-    socket.once('error', fail);
-  });
-}
+const handshake = (headers: Record<string, string>) => handshakeStatus(stage.url, headers);
 
 async function open(): Promise<{ socket: WebSocket; frames: Array<Record<string, unknown>> }> {
   const socket = new WebSocket(stage.url, { headers: GOOD });

@@ -5,22 +5,7 @@ import { AGENT_ID, TOKEN } from './stage.ts';
 
 export const GOOD_HEADERS = { Authorization: `Bearer ${TOKEN}`, 'X-Agent-Id': AGENT_ID };
 
-/** The HTTP status of the opening handshake (101 when it was accepted). */
-export function handshakeStatus(url: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { headers });
-    socket.once('unexpected-response', (_request, response) => {
-      resolve(response.statusCode ?? 0);
-      response.resume();
-      socket.terminate();
-    });
-    socket.once('open', () => {
-      resolve(101);
-      socket.close();
-    });
-    socket.once('error', reject);
-  });
-}
+export { handshakeStatus } from '../../support/websocket-handshake.ts';
 
 export interface RawConnection {
   socket: WebSocket;

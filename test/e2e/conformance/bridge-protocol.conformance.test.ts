@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { startLocalStage, type LocalStage } from '@hybrid-runner/local';
 import { logger } from '../../../functions/lib/logger.ts';
+import { handshakeStatus } from '../../support/websocket-handshake.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const AGENT_ID = 'conformance-runner';
@@ -66,23 +67,6 @@ afterAll(async () => {
   Object.assign(process.env, saved);
   rmSync(directory, { recursive: true, force: true });
 });
-
-/** The handshake's HTTP status (101 when accepted). */
-function handshake(url: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((done, fail) => {
-    const socket = new WebSocket(url, { headers });
-    socket.once('unexpected-response', (_request, response) => {
-      done(response.statusCode ?? 0);
-      response.resume();
-      socket.terminate();
-    });
-    socket.once('open', () => {
-      done(101);
-      socket.close();
-    });
-    socket.once('error', fail);
-  });
-}
 
 interface Frame {
   text: string;
@@ -264,29 +248,29 @@ const isoDate = (value: unknown) => typeof value === 'string' && !Number.isNaN(D
 
 describe('transport: handshake (local stage: API Gateway stand-in)', () => {
   it('accepts the right bearer token with the right X-Agent-Id (101)', async () => {
-    expect(await handshake(stage.url, GOOD)).toBe(101);
+    expect(await handshakeStatus(stage.url, GOOD)).toBe(101);
   });
 
   it('refuses a missing token with HTTP 401', async () => {
-    expect(await handshake(stage.url, { 'X-Agent-Id': AGENT_ID })).toBe(401);
+    expect(await handshakeStatus(stage.url, { 'X-Agent-Id': AGENT_ID })).toBe(401);
   });
 
   it('refuses a wrong token with HTTP 401', async () => {
     expect(
-      await handshake(stage.url, { Authorization: 'Bearer not-the-token', 'X-Agent-Id': AGENT_ID }),
+      await handshakeStatus(stage.url, { Authorization: 'Bearer not-the-token', 'X-Agent-Id': AGENT_ID }),
     ).toBe(401);
-    expect(await handshake(stage.url, { Authorization: TOKEN, 'X-Agent-Id': AGENT_ID })).toBe(401);
+    expect(await handshakeStatus(stage.url, { Authorization: TOKEN, 'X-Agent-Id': AGENT_ID })).toBe(401);
   });
 
   it('refuses the right token with another agent id with HTTP 403', async () => {
-    expect(await handshake(stage.url, { ...GOOD, 'X-Agent-Id': 'some-other-agent' })).toBe(403);
+    expect(await handshakeStatus(stage.url, { ...GOOD, 'X-Agent-Id': 'some-other-agent' })).toBe(403);
     // Our reading: a missing agent id is not this runner's agent id either (the token was right).
-    expect(await handshake(stage.url, { Authorization: GOOD.Authorization })).toBe(403);
+    expect(await handshakeStatus(stage.url, { Authorization: GOOD.Authorization })).toBe(403);
   });
 
   it('accepts no token from the query string', async () => {
     const query = `?token=${encodeURIComponent(TOKEN)}&access_token=${encodeURIComponent(TOKEN)}&Authorization=${encodeURIComponent(`Bearer ${TOKEN}`)}&agentId=${AGENT_ID}`;
-    expect(await handshake(`${stage.url}${query}`, { 'X-Agent-Id': AGENT_ID })).toBe(401);
+    expect(await handshakeStatus(`${stage.url}${query}`, { 'X-Agent-Id': AGENT_ID })).toBe(401);
   });
 });
 

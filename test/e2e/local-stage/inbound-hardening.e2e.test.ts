@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { startLocalStage, type LocalStage } from '@hybrid-runner/local';
 import { logger } from '../../../functions/lib/logger.ts';
+import { handshakeStatus } from '../../support/websocket-handshake.ts';
 import { captureOutput } from '../../unit/observability/capture.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -46,22 +47,6 @@ async function start(env: NodeJS.ProcessEnv, previousToken?: string): Promise<Lo
     controller: { podRunMs: 200 },
     env,
     onTask: () => {},
-  });
-}
-
-function handshake(url: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((done, fail) => {
-    const socket = new WebSocket(url, { headers });
-    socket.once('unexpected-response', (_request, response) => {
-      done(response.statusCode ?? 0);
-      response.resume();
-      socket.terminate();
-    });
-    socket.once('open', () => {
-      done(101);
-      socket.close();
-    });
-    socket.once('error', fail);
   });
 }
 
@@ -119,8 +104,10 @@ describe('source CIDRs through the local stage (local API Gateway stand-in)', ()
     const output = captureOutput();
     logger.setLogLevel('INFO');
     try {
-      expect(await handshake(stage.url, headersFor(TOKEN))).toBe(403);
-      expect(await handshake(stage.url, { ...headersFor(TOKEN), 'X-Forwarded-For': '192.0.2.10' })).toBe(403);
+      expect(await handshakeStatus(stage.url, headersFor(TOKEN))).toBe(403);
+      expect(
+        await handshakeStatus(stage.url, { ...headersFor(TOKEN), 'X-Forwarded-For': '192.0.2.10' }),
+      ).toBe(403);
     } finally {
       logger.setLogLevel('CRITICAL');
       output.restore();
@@ -156,12 +143,12 @@ describe('token rotation and rate limit through the local stage (local API Gatew
   afterAll(async () => stage?.close());
 
   it('accepts the old and the new token during the grace period, and refuses the old one after retireAt', async () => {
-    expect(await handshake(stage.url, headersFor(OLD_TOKEN))).toBe(101);
-    expect(await handshake(stage.url, headersFor(TOKEN))).toBe(101);
-    expect(await handshake(stage.url, headersFor('eyJhbGciOiJSUzI1NiJ9.someone-else.c2ln'))).toBe(401);
+    expect(await handshakeStatus(stage.url, headersFor(OLD_TOKEN))).toBe(101);
+    expect(await handshakeStatus(stage.url, headersFor(TOKEN))).toBe(101);
+    expect(await handshakeStatus(stage.url, headersFor('eyJhbGciOiJSUzI1NiJ9.someone-else.c2ln'))).toBe(401);
     await sleep(Math.max(0, retireAt - Date.now()) + 50);
-    expect(await handshake(stage.url, headersFor(OLD_TOKEN))).toBe(401);
-    expect(await handshake(stage.url, headersFor(TOKEN))).toBe(101);
+    expect(await handshakeStatus(stage.url, headersFor(OLD_TOKEN))).toBe(401);
+    expect(await handshakeStatus(stage.url, headersFor(TOKEN))).toBe(101);
   }, 60_000);
 
   it('throttles a connection beyond its limit: unrun, a v1 code for v1 clients, throttled when accepted', async () => {

@@ -2,18 +2,20 @@
 // `hybrid-runner` CLI as child processes (--json). Proves the local stage's wiring (the real handlers from
 // their environment, the AWS stand-ins, the sandbox emulator with least-privilege RBAC, the schedules, the
 // stage file, clean shutdown). The sandbox is a simulated Argo controller, not Argo; no real pod runs.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStageInfo } from '@hybrid-runner/cli';
+import {
+  REPOSITORY_ROOT as ROOT,
+  stageFileWritten,
+  startLocalStageProcess,
+  type LocalStageProcess,
+} from '../../support/local-stage-process.ts';
 import { freeExplicitPort, portIsFree } from '../../support/ports.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
-const MAIN = join(ROOT, 'packages/local/src/main.ts');
-const CLI = join(ROOT, 'packages/cli/bin/hybrid-runner.js');
 const FQN = 'mysql_prod.metadata_ingestion';
 const TOKEN = 'e2e-local-stage-token-7f3a9c';
 const PREFIX = '/collate/hybrid-ingestion-runner/';
@@ -26,51 +28,13 @@ const PUT_VALUE = 'put-later-password-value-9d8e';
 const ECHO_STAGE_OUTPUT = process.env.E2E_ECHO_LOCAL_STAGE_OUTPUT === '1';
 const STAGE_OUTPUT_BEGINS = '----- local stage output (for the log scan) -----';
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 let directory: string;
-let stageFile: string;
 let port: number;
-let stage: ChildProcess;
-let stageOutput = '';
+let stage: LocalStageProcess;
 let info: LocalStageInfo;
-
-/** The environment of the user's shell, without anything that would point the stage elsewhere. */
-function cleanEnvironment(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (name.startsWith('AWS_') || name.startsWith('HYBRID_RUNNER') || name === 'KUBECONFIG')
-      delete env[name];
-  }
-  delete env.PORT;
-  delete env.LOG_LEVEL;
-  return env;
-}
-
-function cli(
-  args: string[],
-  options: { background?: (child: ChildProcess) => void; input?: string } = {},
-): Promise<CliResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, '--json', ...args], {
-      cwd: ROOT,
-      env: { ...cleanEnvironment(), HYBRID_RUNNER_STAGE_FILE: stageFile },
-      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
-    if (options.input !== undefined) child.stdin?.end(options.input);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', fail);
-    child.once('close', (code) => done({ code, stdout, stderr }));
-    options.background?.(child);
-  });
-}
+const cli: LocalStageProcess['cli'] = (args, options) => stage.cli(args, options);
+const waitFor: LocalStageProcess['waitFor'] = (what, probe, timeoutMs) =>
+  stage.waitFor(what, probe, timeoutMs);
 
 /** Pids whose parent is `pid` (Linux /proc; none elsewhere). */
 function childProcesses(pid: number): number[] {
@@ -97,68 +61,49 @@ function lines(stdout: string): Array<Record<string, unknown>> {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`Timed out waiting for ${what}. Stage output:\n${stageOutput}`);
-    await sleep(100);
-  }
-}
-
 beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'local-stage-e2e-'));
-  stageFile = join(directory, 'local-stage.json');
   port = await freeExplicitPort();
   const seedFile = join(directory, 'secrets.json');
   writeFileSync(seedFile, JSON.stringify({ [`${PREFIX}mysql-prod-password`]: SEEDED_VALUE }));
-  stage = spawn(process.execPath, [MAIN], {
-    cwd: ROOT,
+  // Ready once the stage file exists and the ECR refresh that runs at start has written the pull secret.
+  stage = await startLocalStageProcess({
+    stageFile: join(directory, 'local-stage.json'),
     env: {
-      ...cleanEnvironment(),
       PORT: String(port),
       AUTH_TOKEN: TOKEN,
       AGENT_ID: 'e2e-local-runner',
-      HYBRID_RUNNER_STAGE_FILE: stageFile,
       HEARTBEAT_SECONDS: '1',
       SANDBOX_POD_RUN_MS: '300',
       SEED_SECRETS_FILE: seedFile,
       ...(ECHO_STAGE_OUTPUT ? { LOG_LEVEL: 'DEBUG' } : {}),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    ready: stageFileWritten((output) => /ecr-refresh ok/.test(output)),
   });
-  stage.stdout?.on('data', (chunk: Buffer) => (stageOutput += chunk.toString()));
-  stage.stderr?.on('data', (chunk: Buffer) => (stageOutput += chunk.toString()));
-  info = await waitFor('the stage file', () =>
-    existsSync(stageFile) ? (JSON.parse(readFileSync(stageFile, 'utf8')) as LocalStageInfo) : undefined,
-  );
-  // The pull secret exists once the ECR refresh that runs at start has reported.
-  await waitFor('the first ECR refresh', () => (/ecr-refresh ok/.test(stageOutput) ? true : undefined));
+  info = stage.info();
 }, 60_000);
 
 afterAll(async () => {
-  if (stage && stage.exitCode === null && stage.signalCode === null) stage.kill('SIGKILL');
+  await stage?.stop('SIGKILL');
   if (ECHO_STAGE_OUTPUT) {
     const logFile = join(directory, 'local-stage.log');
     const logged = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
-    process.stdout.write(`${STAGE_OUTPUT_BEGINS}\n${stageOutput}\n${logged}\n`);
+    process.stdout.write(`${STAGE_OUTPUT_BEGINS}\n${stage?.output() ?? ''}\n${logged}\n`);
   }
   rmSync(directory, { recursive: true, force: true });
 });
 
 describe('npm start (the local stage: AWS stand-ins, sandbox emulator, simulated Argo)', () => {
   it('prints the URL, agent id, token and next command, and records them in the stage file', () => {
-    expect(stageOutput).toContain(`ws://127.0.0.1:${port}`);
-    expect(stageOutput).toContain('e2e-local-runner');
-    expect(stageOutput).toContain(TOKEN);
-    expect(stageOutput).toContain('npx hybrid-runner collate deploy examples/mysql-metadata.yaml');
+    expect(stage.output()).toContain(`ws://127.0.0.1:${port}`);
+    expect(stage.output()).toContain('e2e-local-runner');
+    expect(stage.output()).toContain(TOKEN);
+    expect(stage.output()).toContain('npx hybrid-runner collate deploy examples/mysql-metadata.yaml');
     expect(info).toMatchObject({
       url: `ws://127.0.0.1:${port}`,
       agentId: 'e2e-local-runner',
       token: TOKEN,
-      pid: stage.pid,
+      pid: stage.child.pid,
       namespace: 'collate-ingestion',
     });
     expect(info.env?.KUBECONFIG).toBe(join(directory, 'kubeconfig'));
@@ -269,18 +214,18 @@ describe('npm start (the local stage: AWS stand-ins, sandbox emulator, simulated
     expect(later.code, later.stderr).toBe(0);
 
     const everything = [
-      stageOutput,
+      stage.output(),
       seeded.stdout,
       put.stdout,
       later.stdout,
       // The handlers' lines: in the log file, or in the stage output when LOG_LEVEL routes them there.
       existsSync(join(directory, 'local-stage.log'))
         ? readFileSync(join(directory, 'local-stage.log'), 'utf8')
-        : stageOutput,
+        : stage.output(),
     ].join('\n');
     expect(everything).not.toContain(SEEDED_VALUE);
     expect(everything).not.toContain(PUT_VALUE);
-    expect(stageOutput).toContain('1 seeded');
+    expect(stage.output()).toContain('1 seeded');
   });
 
   it('collate status shows the local stage metrics next to the runner health, in --json too', async () => {
@@ -306,17 +251,7 @@ describe('npm start (the local stage: AWS stand-ins, sandbox emulator, simulated
       stage: 'local',
       agentId: 'e2e-local-runner',
     });
-    const human = await new Promise<string>((done, fail) => {
-      const child = spawn(process.execPath, [CLI, 'collate', 'status'], {
-        cwd: ROOT,
-        env: { ...cleanEnvironment(), HYBRID_RUNNER_STAGE_FILE: stageFile, NO_COLOR: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      child.on('error', fail);
-      child.on('close', () => done(out));
-    });
+    const human = (await cli(['collate', 'status'], { json: false, env: { NO_COLOR: '1' } })).stdout;
     expect(human).toMatch(/metrics since/);
     expect(human).toMatch(/Requests/);
   });
@@ -335,16 +270,14 @@ describe('npm start (the local stage: AWS stand-ins, sandbox emulator, simulated
   });
 
   it('SIGTERM stops everything: exit 0, no process left, port free, stage file removed', async () => {
-    const pid = stage.pid as number;
+    const pid = stage.child.pid as number;
     const children = childProcesses(pid);
-    const exited = new Promise<number | null>((done) => stage.once('exit', (code) => done(code)));
-    stage.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await stage.stop('SIGTERM')).toBe(0);
     expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
     for (const child of children) expect(() => process.kill(child, 0)).toThrow();
     expect(await portIsFree(port)).toBe(true);
-    expect(existsSync(stageFile)).toBe(false);
+    expect(existsSync(stage.stageFile)).toBe(false);
     expect(existsSync(join(directory, 'kubeconfig'))).toBe(false);
-    expect(stageOutput).toContain('Stopped.');
+    expect(stage.output()).toContain('Stopped.');
   });
 });

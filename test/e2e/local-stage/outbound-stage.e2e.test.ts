@@ -2,119 +2,54 @@
 // process, the real keeper handler dialling the Collate-side stand-in, and the `hybrid-runner` CLI as child
 // processes acting as Collate through the stand-in's relay, unchanged from inbound mode. The Collate side is a
 // stand-in (not the Collate server); the sandbox runs a simulated Argo controller, not Argo.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import type { LocalStageInfo } from '@hybrid-runner/cli';
 import { OUTBOUND_PATH } from '@hybrid-runner/protocol';
+import { startLocalStageProcess, type LocalStageProcess } from '../../support/local-stage-process.ts';
 import { freeExplicitPort } from '../../support/ports.ts';
+import { handshakeStatus } from '../../support/websocket-handshake.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
-const MAIN = join(ROOT, 'packages/local/src/main.ts');
-const CLI = join(ROOT, 'packages/cli/bin/hybrid-runner.js');
 const FQN = 'mysql_prod.metadata_ingestion';
 const TOKEN = 'e2e-outbound-stage-token-5c1e7a';
 const AGENT_ID = 'e2e-outbound-runner';
 
 let directory: string;
-let stageFile: string;
 let port: number;
-let stage: ChildProcess;
-let stageOutput = '';
+let stage: LocalStageProcess;
 let info: LocalStageInfo;
-
-function cleanEnvironment(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (name.startsWith('AWS_') || name.startsWith('HYBRID_RUNNER') || name === 'KUBECONFIG')
-      delete env[name];
-  }
-  for (const name of ['PORT', 'LOG_LEVEL', 'BRIDGE_MODE']) delete env[name];
-  return env;
-}
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, '--json', ...args], {
-      cwd: ROOT,
-      env: { ...cleanEnvironment(), HYBRID_RUNNER_STAGE_FILE: stageFile },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', fail);
-    child.once('close', (code) => done({ code, stdout, stderr }));
-  });
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`Timed out waiting for ${what}. Stage output:\n${stageOutput}`);
-    await sleep(100);
-  }
-}
-
-/** The HTTP status of a WebSocket handshake at `url` (101 when it opens). */
-function handshakeStatus(url: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((done) => {
-    const socket = new WebSocket(url, { headers });
-    socket.once('unexpected-response', (_request, response) => {
-      done(response.statusCode ?? 0);
-      socket.terminate();
-    });
-    socket.once('open', () => {
-      done(101);
-      socket.close();
-    });
-    socket.once('error', () => undefined);
-  });
-}
+const cli = (args: string[]) => stage.cli(args);
 
 beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'outbound-stage-e2e-'));
-  stageFile = join(directory, 'local-stage.json');
   port = await freeExplicitPort();
-  stage = spawn(process.execPath, [MAIN], {
-    cwd: ROOT,
+  // Ready once the stage file is written (the first keeper has connected by then).
+  stage = await startLocalStageProcess({
+    stageFile: join(directory, 'local-stage.json'),
     env: {
-      ...cleanEnvironment(),
       BRIDGE_MODE: 'outbound',
       PORT: String(port),
       AUTH_TOKEN: TOKEN,
       AGENT_ID,
-      HYBRID_RUNNER_STAGE_FILE: stageFile,
       SANDBOX_POD_RUN_MS: '300',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  stage.stdout?.on('data', (chunk: Buffer) => (stageOutput += chunk.toString()));
-  stage.stderr?.on('data', (chunk: Buffer) => (stageOutput += chunk.toString()));
-  info = await waitFor('the stage file', () =>
-    existsSync(stageFile) ? (JSON.parse(readFileSync(stageFile, 'utf8')) as LocalStageInfo) : undefined,
-  );
+  info = stage.info();
 }, 60_000);
 
 afterAll(async () => {
-  if (stage && stage.exitCode === null && stage.signalCode === null) stage.kill('SIGKILL');
+  await stage?.stop('SIGKILL');
   rmSync(directory, { recursive: true, force: true });
 });
 
 describe('BRIDGE_MODE=outbound npm start (Collate-side stand-in, sandbox emulator, simulated Argo)', () => {
   it('prints the outbound bridge and names the Collate side as a stand-in; the stage file points at its relay', () => {
-    expect(stageOutput).toContain('Bridge         outbound');
-    expect(stageOutput).toContain(`ws://127.0.0.1:${port}${OUTBOUND_PATH} (a stand-in, not Collate)`);
-    expect(stageOutput).toContain('by the keeper over its own socket');
-    expect(info).toMatchObject({ agentId: AGENT_ID, token: TOKEN, pid: stage.pid });
+    expect(stage.output()).toContain('Bridge         outbound');
+    expect(stage.output()).toContain(`ws://127.0.0.1:${port}${OUTBOUND_PATH} (a stand-in, not Collate)`);
+    expect(stage.output()).toContain('by the keeper over its own socket');
+    expect(info).toMatchObject({ agentId: AGENT_ID, token: TOKEN, pid: stage.child.pid });
     expect(info.url).toMatch(new RegExp(`^ws://127\\.0\\.0\\.1:${port}/`));
     expect(info.url).not.toContain(OUTBOUND_PATH);
     expect(info.managementEndpoint).toBeUndefined();
@@ -160,14 +95,10 @@ describe('BRIDGE_MODE=outbound npm start (Collate-side stand-in, sandbox emulato
   }, 60_000);
 
   it('stops cleanly on SIGTERM (the keeper closes its socket) and removes the stage file', async () => {
-    stage.kill('SIGTERM');
-    const code = await new Promise<number | null>((done) => {
-      if (stage.exitCode !== null) done(stage.exitCode);
-      else stage.once('exit', (exitCode) => done(exitCode));
-    });
-    expect(code, stageOutput).toBe(0);
-    expect(stageOutput).toContain('Stopped.');
-    expect(existsSync(stageFile)).toBe(false);
+    const code = await stage.stop('SIGTERM');
+    expect(code, stage.output()).toBe(0);
+    expect(stage.output()).toContain('Stopped.');
+    expect(existsSync(stage.stageFile)).toBe(false);
     const logFile = join(directory, 'local-stage.log');
     const logged = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
     expect(logged).toContain('Keeper closed');

@@ -2,16 +2,19 @@
 // its stage file in a temporary folder, nothing seeded), then every line of the tour's code block run by a
 // shell from the repository root, as a person would paste it. Each line must succeed, except the one the
 // README says ends failed. The sandbox is the Kubernetes emulator with a simulated Argo controller, not Argo.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  REPOSITORY_ROOT as ROOT,
+  cleanEnvironment,
+  stageFileWritten,
+  startLocalStageProcess,
+  type LocalStageProcess,
+} from '../../support/local-stage-process.ts';
 import { freeExplicitPort } from '../../support/ports.ts';
-
-const ROOT = resolve(import.meta.dirname, '../../..');
-const MAIN = join(ROOT, 'packages/local/src/main.ts');
 
 /** The lines of the `index`th `sh` block after a heading of a markdown file. */
 function shellBlock(file: string, heading: string, index = 0): string[] {
@@ -22,25 +25,15 @@ function shellBlock(file: string, heading: string, index = 0): string[] {
 }
 
 let directory: string;
-let stageFile: string;
-let stage: ChildProcess;
-let stageOutput = '';
+let stage: LocalStageProcess;
 
 /** The user's shell: no variable that would point the stage or the CLI elsewhere; the project's Node first. */
 function environment(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (name.startsWith('AWS_') || name.startsWith('HYBRID_RUNNER') || name === 'KUBECONFIG')
-      delete env[name];
-  }
-  delete env.PORT;
-  delete env.LOG_LEVEL;
-  delete env.AUTH_TOKEN;
-  delete env.AGENT_ID;
+  const env = cleanEnvironment();
   return {
     ...env,
     PATH: `${join(ROOT, 'node_modules/.bin')}${delimiter}${env.PATH ?? ''}`,
-    HYBRID_RUNNER_STAGE_FILE: stageFile,
+    HYBRID_RUNNER_STAGE_FILE: stage.stageFile,
   };
 }
 
@@ -61,35 +54,26 @@ function shell(line: string): Promise<{ code: number | null; output: string }> {
 
 beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'readme-tour-'));
-  stageFile = join(directory, 'local-stage.json');
-  stage = spawn(process.execPath, [MAIN], {
-    cwd: ROOT,
-    env: { ...environment(), PORT: String(await freeExplicitPort()) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  // Nothing seeded, no token or agent id: as the README starts it. Ready once the stage file exists and the
+  // ECR refresh at start has written the pull secret.
+  stage = await startLocalStageProcess({
+    stageFile: join(directory, 'local-stage.json'),
+    env: {
+      PATH: `${join(ROOT, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`,
+      PORT: String(await freeExplicitPort()),
+    },
+    ready: stageFileWritten((output) => /ecr-refresh ok/.test(output)),
   });
-  stage.stdout?.on('data', (chunk: Buffer) => (stageOutput += chunk.toString()));
-  stage.stderr?.on('data', (chunk: Buffer) => (stageOutput += chunk.toString()));
-  const deadline = Date.now() + 60_000;
-  // Ready once the stage file exists and the ECR refresh at start has written the pull secret.
-  while (!(existsSync(stageFile) && /ecr-refresh ok/.test(stageOutput))) {
-    if (stage.exitCode !== null || Date.now() > deadline)
-      throw new Error(`The local stage did not start. Its output:\n${stageOutput}`);
-    await sleep(100);
-  }
 }, 70_000);
 
 afterAll(async () => {
-  if (stage && stage.exitCode === null && stage.signalCode === null) {
-    const exited = new Promise((done) => stage.once('exit', done));
-    stage.kill('SIGINT');
-    await exited;
-  }
+  await stage?.stop('SIGINT');
   rmSync(directory, { recursive: true, force: true });
 });
 
 describe('docs/local-stage.md against what npm start prints (the local stage with its stand-ins)', () => {
   it('shows exactly the commands the stage prints to try next', () => {
-    const printed = /Try:\n([\s\S]*?)Stop with/.exec(stageOutput)?.[1] ?? '';
+    const printed = /Try:\n([\s\S]*?)Stop with/.exec(stage.output())?.[1] ?? '';
     const documented = shellBlock('docs/local-stage.md', '## Start it', 1);
     expect(documented.length).toBeGreaterThan(0);
     expect(

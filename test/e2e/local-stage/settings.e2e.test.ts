@@ -1,47 +1,19 @@
 // `npm start`'s settings as a child process sees them: bad values exit 2 with what to do before anything
 // starts, and a taken default port falls back to a free one.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { LocalStageInfo } from '@hybrid-runner/cli';
+import { spawnLocalStage } from '../../support/local-stage-process.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
-const MAIN = join(ROOT, 'packages/local/src/main.ts');
 const directory = mkdtempSync(join(tmpdir(), 'local-stage-settings-'));
 const stageFile = join(directory, 'local-stage.json');
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
-function environment(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (name.startsWith('AWS_') || name.startsWith('HYBRID_RUNNER') || name === 'KUBECONFIG')
-      delete env[name];
-  }
-  for (const name of [
-    'PORT',
-    'LOG_LEVEL',
-    'AGENT_ID',
-    'AUTH_TOKEN',
-    'SEED_SECRETS_FILE',
-    'HEARTBEAT_SECONDS',
-    'BRIDGE_MODE',
-  ])
-    delete env[name];
-  return { ...env, HYBRID_RUNNER_STAGE_FILE: stageFile, ...extra };
-}
-
-function start(extra: Record<string, string>) {
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: environment(extra) });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  return { child, exited, output: () => output };
-}
+/** The stage with only these settings, not waited for: most of these runs exit before anything starts. */
+const start = (extra: Record<string, string>) => spawnLocalStage({ stageFile, env: extra });
 
 function listen(port: number): Promise<Server | undefined> {
   return new Promise((done) => {
@@ -101,19 +73,15 @@ describe('npm start settings (the local stage with its stand-ins)', () => {
     }
     try {
       const stage = start({ AUTH_TOKEN: 'fallback-token' });
-      const deadline = Date.now() + 30_000;
-      while (!existsSync(stageFile) && Date.now() < deadline && stage.child.exitCode === null)
-        await sleep(100);
-      const info = JSON.parse(readFileSync(stageFile, 'utf8')) as LocalStageInfo;
+      await stage.waitFor('the stage file', () => (existsSync(stageFile) ? true : undefined));
+      const info = stage.info();
       // The stage writes its file before it prints how to connect: wait for the print too.
-      while (!stage.output().includes(info.url) && Date.now() < deadline && stage.child.exitCode === null)
-        await sleep(50);
+      await stage.waitFor('the URL printed', () => (stage.output().includes(info.url) ? true : undefined));
       expect(stage.output()).toContain('Port 8585 is taken; using a free port instead');
       expect(info.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
       expect(info.url).not.toBe('ws://127.0.0.1:8585');
       expect(stage.output()).toContain(info.url);
-      stage.child.kill('SIGINT');
-      expect(await stage.exited).toBe(0);
+      expect(await stage.stop('SIGINT')).toBe(0);
       expect(existsSync(stageFile)).toBe(false);
     } finally {
       blocker?.close();
