@@ -51,5 +51,7 @@ export async function freeExplicitPort(random: () => number = Math.random): Prom
     const candidate = low + Math.floor(random() * (high - low + 1));
     if (await portIsFree(candidate)) return candidate;
   }
-  throw new Error(`No free port in ${low}-${high} after ${ATTEMPTS} tries: stop what holds them and run again.`);
+  throw new Error(
+    `No free port in ${low}-${high} after ${ATTEMPTS} tries: stop what holds them and run again.`,
+  );
 }
