@@ -1,16 +1,21 @@
 // One heartbeat pass, whatever the transport: a runnerStatus event to every open connection (gone ones
 // pruned), then a bounded, resumable reconciliation that pushes pipelineStatus events for runs whose state
 // changed. Beside them, when the registry targets have patterns, the check for namespaces created since the
-// last registry refresh (new-namespaces-check.ts), which starts a refresh for them. The scheduled heartbeat runs it over the API Gateway connections; the outbound keeper over its socket.
+// last registry refresh (new-namespaces-check.ts), which starts a refresh for them. Both the expiry and the
+// check's record of targeted namespaces are annotations on the same pull secret: one metadata read a beat
+// serves both. The scheduled heartbeat runs it over the API Gateway connections; the outbound keeper over its
+// socket.
 import {
   broadcast,
   heartbeat,
+  readPullSecretRecord,
   reconcileRuns,
   refreshForNewNamespaces,
   type Clock,
   type ConnectionStore,
   type HeartbeatOutcome,
   type NewNamespacesOutcome,
+  type PullSecretRecord,
   type ReconcileOutcome,
   type Sender,
 } from '@hybrid-runner/core';
@@ -50,8 +55,12 @@ export async function runHeartbeatPass(
   // Read once per beat, with or without connections: the expiry metric's alarm needs it every minute.
   // Best effort: without the cluster the event omits the expiry and the metric is not reported.
   const budgetMs = Math.min(EXPIRY_READ_BUDGET_MS, remainingMs() / 10);
+  // The budget bounds the beat's wait, not the read: the new-namespace check may wait longer for it.
+  const pullSecret = runnerContext().then((runner) =>
+    readPullSecretRecord(runner.cluster, runner.pullSecret),
+  );
   const expiry = settleWithin(
-    runnerContext().then((runner) => runner.ecrCredentialsExpireAt()),
+    pullSecret.then((record) => record.ecrCredentialsExpireAt),
     budgetMs,
   ).then(
     (read) => {
@@ -66,7 +75,7 @@ export async function runHeartbeatPass(
       return undefined;
     },
   );
-  const newNamespaces = checkNewNamespaces();
+  const newNamespaces = checkNewNamespaces(pullSecret);
   // The heartbeat needs no cluster: connections stay alive even when the cluster is unreachable.
   const beat = await heartbeat({
     settings: { agentId: target.agentId, runnerVersion: target.runnerVersion },
@@ -121,15 +130,27 @@ export async function runHeartbeatPass(
   return result;
 }
 
-/** Runs beside the beat (it must not delay it) and never rejects: failures are logged and in the result. */
-async function checkNewNamespaces(): Promise<NewNamespacesOutcome | undefined> {
+/**
+ * Runs beside the beat (it must not delay it) and never rejects: failures are logged and in the result. It
+ * takes the beat's read of the pull secret when the check's secret is that one (the same by default).
+ */
+async function checkNewNamespaces(
+  pullSecret: Promise<PullSecretRecord>,
+): Promise<NewNamespacesOutcome | undefined> {
   const check = newNamespacesCheck();
   if (!check) return undefined;
   let outcome: NewNamespacesOutcome;
   try {
     const runner = await runnerContext();
+    const sameSecret =
+      check.settings.ingestionNamespace === runner.pullSecret.namespace &&
+      check.settings.secretName === runner.pullSecret.name;
     outcome = await refreshForNewNamespaces(
-      { cluster: runner.cluster, refresh: check.refresh },
+      {
+        cluster: runner.cluster,
+        refresh: check.refresh,
+        ...(sameSecret ? { targetedNamespaces: pullSecret.then((record) => record.targetedNamespaces) } : {}),
+      },
       check.settings,
     );
   } catch (error) {

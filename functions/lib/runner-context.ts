@@ -15,7 +15,7 @@ import { readFunctionEnvironment, requireInbound } from '@hybrid-runner/config';
 import {
   createDispatcher,
   createOperations,
-  readEcrCredentialsExpireAt,
+  DEFAULT_PULL_SECRET_NAME,
   randomIds,
   systemClock,
   type Clock,
@@ -27,6 +27,7 @@ import {
   type Ids,
   type LogArchive,
   type Operations,
+  type PullSecretLocation,
   type RequestRateLimiter,
   type RunnerSettings,
   type SecretStore,
@@ -51,8 +52,8 @@ export interface RunnerContext {
   cluster: ClusterPort;
   cursor: CursorStore;
   clock: Clock;
-  /** When the registry pull credentials expire, for runnerStatus (undefined when unknown). */
-  ecrCredentialsExpireAt: () => Promise<Date | undefined>;
+  /** The pull secret the registry refresh records its token's expiry on, for runnerStatus. */
+  pullSecret: PullSecretLocation;
   metrics: RunnerMetrics;
   /** X-Ray subsegments when POWERTOOLS_TRACE_ENABLED=true; disabled otherwise. */
   tracer: Tracer;
@@ -75,7 +76,8 @@ export interface RunnerContextOverrides {
   rateLimiter?: RequestRateLimiter;
   clock?: Clock;
   ids?: Ids;
-  ecrCredentialsExpireAt?: () => Promise<Date | undefined>;
+  /** Default: the pods' first pull secret in the ingestion namespace. */
+  pullSecret?: PullSecretLocation;
   /** Default: the environment's metrics when it names a stage, else local metrics (telemetry.ts). */
   metrics?: RunnerMetrics;
   /** Default: a disabled tracer. */
@@ -165,14 +167,10 @@ function assemble(
       ...overrides.dispatcher,
     }),
     // The registry refresh records the token's expiry on the pull secret; runnerStatus reports it.
-    ecrCredentialsExpireAt:
-      overrides.ecrCredentialsExpireAt ??
-      (() =>
-        readEcrCredentialsExpireAt(
-          overrides.cluster,
-          overrides.settings.namespace,
-          overrides.settings.imagePullSecrets[0],
-        )),
+    pullSecret: overrides.pullSecret ?? {
+      namespace: overrides.settings.namespace,
+      name: overrides.settings.imagePullSecrets[0] ?? DEFAULT_PULL_SECRET_NAME,
+    },
   };
   return context;
 }
@@ -226,12 +224,10 @@ async function fromEnvironment(env: NodeJS.ProcessEnv): Promise<RunnerContext> {
     tracer,
     // The registry refresh records the expiry on its pull secret (the registry function's name for it,
     // when this function has the registry variables; else the pods' first pull secret, the same by default).
-    ecrCredentialsExpireAt: () =>
-      readEcrCredentialsExpireAt(
-        cluster,
-        settings.namespace,
-        functionEnv.registry?.pullSecretName ?? settings.imagePullSecrets[0],
-      ),
+    pullSecret: {
+      namespace: settings.namespace,
+      name: functionEnv.registry?.pullSecretName ?? settings.imagePullSecrets[0] ?? DEFAULT_PULL_SECRET_NAME,
+    },
   });
 }
 

@@ -25,7 +25,13 @@ export type {
   SkippedNamespace,
 } from './registry-credentials/namespace-targets.ts';
 export { readTargetedNamespaces, refreshForNewNamespaces } from './registry-credentials/new-namespaces.ts';
-export type { NewNamespacesOutcome, NewNamespacesSettings } from './registry-credentials/new-namespaces.ts';
+export type {
+  NewNamespacesDeps,
+  NewNamespacesOutcome,
+  NewNamespacesSettings,
+} from './registry-credentials/new-namespaces.ts';
+export { pullSecretRecordOf, readPullSecretRecord } from './registry-credentials/pull-secret-record.ts';
+export type { PullSecretLocation, PullSecretRecord } from './registry-credentials/pull-secret-record.ts';
 export {
   DEFAULT_PULL_SECRET_NAME,
   REGISTRY_CREDENTIALS_ANNOTATIONS,

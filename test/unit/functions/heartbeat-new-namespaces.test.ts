@@ -61,6 +61,11 @@ function setup(start?: RegistryRefreshStarter['start']) {
   return { settings, refresh, started };
 }
 
+const events = (name: string) =>
+  h.sent
+    .map((s) => JSON.parse(s.text) as { event: string; payload: Record<string, unknown> })
+    .filter((e) => e.event === name);
+
 const pullSecret = (namespace: string) =>
   h.cluster.get(RESOURCES.secret, namespace, h.settings.imagePullSecrets[0] ?? '');
 
@@ -93,6 +98,61 @@ describe('heartbeat function: namespaces created since the last registry refresh
     const next = await handleHeartbeat({}, lambdaContext());
     expect(next.newNamespaces).toEqual({ checked: true, newNamespaces: [], refreshStarted: false });
     expect(started).toHaveLength(1);
+  });
+
+  it('reads the pull secret once a beat for both the expiry and the targeted namespaces', async () => {
+    const { refresh } = setup();
+    await refresh();
+    await h.connections.put({
+      connectionId: 'a',
+      agentId: AGENT_ID,
+      connectedAt: Date.now(),
+      ttl: Date.now() / 1000 + 3600,
+    });
+    h.cluster.resetCalls();
+    const result = await handleHeartbeat({}, lambdaContext());
+    expect(result.newNamespaces).toEqual({ checked: true, newNamespaces: [], refreshStarted: false });
+    const expiry = events('runnerStatus')[0]?.payload.ecrCredentialsExpireAt;
+    expect(expiry).toEqual(expect.any(String));
+    const secretReads = h.cluster
+      .callsOf('getMetadata', 'secrets')
+      .filter((call) => call.name === h.settings.imagePullSecrets[0]);
+    expect(secretReads).toHaveLength(1);
+  });
+
+  it('a slow pull secret read holds back neither the beat nor the check, which waits for the same read', async () => {
+    const { refresh, started } = setup();
+    await refresh();
+    h.cluster.seed(RESOURCES.namespace, undefined, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'team-slow' },
+    });
+    await h.connections.put({
+      connectionId: 'a',
+      agentId: AGENT_ID,
+      connectedAt: Date.now(),
+      ttl: Date.now() / 1000 + 3600,
+    });
+    const read = h.cluster.getMetadata.bind(h.cluster);
+    let reads = 0;
+    // Answers well after the beat's budget (a tenth of the 5 s left: 500 ms).
+    vi.spyOn(h.cluster, 'getMetadata').mockImplementation(async (...args) => {
+      reads++;
+      await new Promise((resolve) => setTimeout(resolve, 900));
+      return read(...args);
+    });
+    const result = await handleHeartbeat({}, lambdaContext(5_000));
+    expect(result.heartbeat).toMatchObject({ connections: 1, sent: 1 });
+    // The beat went out without the expiry (it did not wait); the check used the read once it came.
+    expect(events('runnerStatus')[0]?.payload.ecrCredentialsExpireAt).toBeUndefined();
+    expect(result.newNamespaces).toEqual({
+      checked: true,
+      newNamespaces: ['team-slow'],
+      refreshStarted: true,
+    });
+    expect(started).toEqual([['team-slow']]);
+    expect(reads).toBe(1);
   });
 
   it('logs and returns a refresh that could not be started, and the beat still goes out', async () => {

@@ -1,7 +1,7 @@
 // Reading back when the pull secret's token expires, for the heartbeat and the expiry metric.
-import { RESOURCES } from '../ports.ts';
 import type { ClusterPort } from '../ports.ts';
-import { DEFAULT_PULL_SECRET_NAME, REGISTRY_CREDENTIALS_ANNOTATIONS } from './pull-secret.ts';
+import { DEFAULT_PULL_SECRET_NAME } from './pull-secret.ts';
+import { readPullSecretRecord } from './pull-secret-record.ts';
 
 /**
  * When the registry token in the pull secret expires, for the heartbeat's `runnerStatus` event
@@ -14,10 +14,7 @@ export async function readEcrCredentialsExpireAt(
   namespace: string,
   secretName: string = DEFAULT_PULL_SECRET_NAME,
 ): Promise<Date | undefined> {
-  const metadata = await cluster.getMetadata(RESOURCES.secret, namespace, secretName);
-  const value = metadata?.annotations?.[REGISTRY_CREDENTIALS_ANNOTATIONS.expiresAt];
-  if (!value || Number.isNaN(Date.parse(value))) return undefined;
-  return new Date(value);
+  return (await readPullSecretRecord(cluster, { namespace, name: secretName })).ecrCredentialsExpireAt;
 }
 
 /** Hours until `expiresAt` (negative once expired), for the expiry metric. */

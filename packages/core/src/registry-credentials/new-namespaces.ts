@@ -2,11 +2,10 @@
 // now with those the last refresh targeted (recorded on the ingestion namespace's pull secret) and starts a
 // refresh for the difference, so a new namespace gets the pull secret within a minute, not at the next
 // scheduled refresh. Cheap: one metadata read and one namespace list per beat, no Secret data, no login.
-import { RESOURCES } from '../ports.ts';
 import type { ClusterPort, RegistryRefreshStarter } from '../ports.ts';
 import { describeError } from './errors.ts';
 import { listNamespaces, needsNamespaceList, selectTargetNamespaces } from './namespace-targets.ts';
-import { REGISTRY_CREDENTIALS_ANNOTATIONS } from './pull-secret.ts';
+import { readPullSecretRecord } from './pull-secret-record.ts';
 import type { RegistryRefreshSettings } from './refresh-settings.ts';
 
 export type NewNamespacesSettings = Pick<
@@ -30,14 +29,21 @@ export async function readTargetedNamespaces(
   cluster: ClusterPort,
   settings: Pick<NewNamespacesSettings, 'ingestionNamespace' | 'secretName'>,
 ): Promise<Set<string> | undefined> {
-  const metadata = await cluster.getMetadata(
-    RESOURCES.secret,
-    settings.ingestionNamespace,
-    settings.secretName,
-  );
-  const recorded = metadata?.annotations?.[REGISTRY_CREDENTIALS_ANNOTATIONS.targetedNamespaces];
-  if (recorded === undefined) return undefined;
-  return new Set(recorded.split(',').filter(Boolean));
+  const record = await readPullSecretRecord(cluster, {
+    namespace: settings.ingestionNamespace,
+    name: settings.secretName,
+  });
+  return record.targetedNamespaces;
+}
+
+export interface NewNamespacesDeps {
+  cluster: ClusterPort;
+  refresh: RegistryRefreshStarter;
+  /**
+   * The pull secret's record, when the caller read it already (the heartbeat reads it once a beat for the
+   * expiry too): it must be the record of `settings`' secret. Absent: the check reads it.
+   */
+  targetedNamespaces?: Promise<Set<string> | undefined>;
 }
 
 /**
@@ -46,14 +52,14 @@ export async function readTargetedNamespaces(
  * is read. Never throws: a failed read or start is in the outcome, for the caller to report.
  */
 export async function refreshForNewNamespaces(
-  deps: { cluster: ClusterPort; refresh: RegistryRefreshStarter },
+  deps: NewNamespacesDeps,
   settings: NewNamespacesSettings,
 ): Promise<NewNamespacesOutcome> {
   const outcome: NewNamespacesOutcome = { checked: false, newNamespaces: [], refreshStarted: false };
   if (!needsNamespaceList(settings)) return outcome;
   try {
     const [targeted, namespaces] = await Promise.all([
-      readTargetedNamespaces(deps.cluster, settings),
+      deps.targetedNamespaces ?? readTargetedNamespaces(deps.cluster, settings),
       listNamespaces(deps.cluster),
     ]);
     // Before the first refresh (or one from before the record existed) the deploy-time refresh serves all.
