@@ -66,6 +66,17 @@ const events = (name: string) =>
     .map((s) => JSON.parse(s.text) as { event: string; payload: Record<string, unknown> })
     .filter((e) => e.event === name);
 
+/** A namespace created after the last refresh, and one open connection for the beat to reach. */
+async function newNamespaceAndOneConnection(name: string): Promise<void> {
+  h.cluster.seed(RESOURCES.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  await h.connections.put({
+    connectionId: 'a',
+    agentId: AGENT_ID,
+    connectedAt: Date.now(),
+    ttl: Date.now() / 1000 + 3600,
+  });
+}
+
 const pullSecret = (namespace: string) =>
   h.cluster.get(RESOURCES.secret, namespace, h.settings.imagePullSecrets[0] ?? '');
 
@@ -123,17 +134,7 @@ describe('heartbeat function: namespaces created since the last registry refresh
   it('a slow pull secret read holds back neither the beat nor the check, which waits for the same read', async () => {
     const { refresh, started } = setup();
     await refresh();
-    h.cluster.seed(RESOURCES.namespace, undefined, {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: 'team-slow' },
-    });
-    await h.connections.put({
-      connectionId: 'a',
-      agentId: AGENT_ID,
-      connectedAt: Date.now(),
-      ttl: Date.now() / 1000 + 3600,
-    });
+    await newNamespaceAndOneConnection('team-slow');
     const read = h.cluster.getMetadata.bind(h.cluster);
     let reads = 0;
     // Answers well after the beat's budget (a tenth of the 5 s left: 500 ms).
@@ -160,17 +161,7 @@ describe('heartbeat function: namespaces created since the last registry refresh
       throw new Error('Rate exceeded');
     });
     await refresh();
-    h.cluster.seed(RESOURCES.namespace, undefined, {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: 'team-c' },
-    });
-    await h.connections.put({
-      connectionId: 'a',
-      agentId: AGENT_ID,
-      connectedAt: Date.now(),
-      ttl: Date.now() / 1000 + 3600,
-    });
+    await newNamespaceAndOneConnection('team-c');
     const warn = vi.spyOn(logger, 'warn');
     const result = await handleHeartbeat({}, lambdaContext());
     expect(result.heartbeat).toMatchObject({ connections: 1, sent: 1 });
