@@ -12,12 +12,12 @@
 // included; live growth = the same after a GC every 10 pages (an untimed second read). The log itself (the
 // archive's copy) is allocated before. Run with `npm run bench log-full-read` (adds --expose-gc).
 import { createHash } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { archivedLog, podLog, readLogPage } from '@hybrid-runner/core';
 import type { ClusterPort, SeekableLog } from '@hybrid-runner/core';
 import { MemoryLogArchive } from '../test/support/memory-log-archive.ts';
 import { rereadCursors, rereadLogPage } from './support/reread-log-pages.ts';
 import { LINES_PER_SECOND, SyntheticPodLog } from './support/synthetic-pod-log.ts';
+import { MIB, gc, measured, memory, settle, type Measured } from './support/memory-growth.ts';
 
 const SIZES_MB = (process.env.LOG_BENCH_SIZES_MB ?? '5,50,200').split(',').map(Number);
 /** Largest log the baseline is read through completely; above it, it is sampled. */
@@ -28,47 +28,10 @@ const SCOPE = 'sales-mysql-ingestion-5f2c1';
 const NAMESPACE = 'collate-ingestion';
 const POD = 'sales-mysql-ingestion-5f2c1-main-3141592653';
 const KEY = `${NAMESPACE}/${SCOPE}/${POD}/main.log`;
-const MIB = 1024 * 1024;
 const TARGET_SPEEDUP = 5;
 const HEAP_LIMIT_MIB = 64;
 
-const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) console.warn('warning: run with --expose-gc for meaningful memory figures');
-
-function memory(): number {
-  const usage = process.memoryUsage();
-  return usage.heapUsed + usage.arrayBuffers;
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 3; i++) {
-    gc?.();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
-interface Measured<T> {
-  value: T;
-  ms: number;
-  peakGrowthMiB: number;
-}
-
-async function measured<T>(run: (sample: () => void) => Promise<T>): Promise<Measured<T>> {
-  await settle();
-  const base = memory();
-  let peak = base;
-  const sample = () => {
-    const now = memory();
-    if (now > peak) peak = now;
-  };
-  const timer = setInterval(sample, 5);
-  const started = performance.now();
-  const value = await run(sample);
-  const ms = performance.now() - started;
-  sample();
-  clearInterval(timer);
-  return { value, ms, peakGrowthMiB: (peak - base) / MIB };
-}
 
 interface FullRead {
   pages: number;

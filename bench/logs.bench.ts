@@ -4,17 +4,15 @@
 // - the baseline, measured in the same run: reading the whole log into one string.
 // Peak memory growth = max over samples of (heapUsed + arrayBuffers) minus the value after a forced GC.
 // Run with `npm run bench logs` (adds --expose-gc) or `npx node --expose-gc bench/logs.bench.ts`.
-import { performance } from 'node:perf_hooks';
 import { chunkLogStream, iterateLogChunks } from '@hybrid-runner/core';
 import { printRatio } from './lib.ts';
+import { MIB, gc, measured, type Measured } from './support/memory-growth.ts';
 
 const LOG_BYTES = 50 * 1024 * 1024;
 const PIECE_BYTES = 64 * 1024;
 const TASK = 'ingestion_task';
-const MIB = 1024 * 1024;
 const HEAP_LIMIT_MIB = 64;
 
-const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) console.warn('warning: run with --expose-gc for meaningful heap figures');
 
 // Realistic lines plus the escape-heavy and multi-byte content that makes chunk sizes uneven.
@@ -45,42 +43,6 @@ async function* syntheticLog(totalBytes = LOG_BYTES): AsyncGenerator<Uint8Array>
     yield piece;
     // Lines resume whole in the next piece; the log stays valid UTF-8 except at most one cut per piece.
   }
-}
-
-function memory(): number {
-  const usage = process.memoryUsage();
-  return usage.heapUsed + usage.arrayBuffers;
-}
-
-interface Measured<T> {
-  value: T;
-  ms: number;
-  peakGrowthMiB: number;
-}
-
-/** Collects garbage until memory settles (ArrayBuffers are freed by finalizers after the collection). */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 3; i++) {
-    gc?.();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
-async function measured<T>(run: (sample: () => void) => Promise<T>): Promise<Measured<T>> {
-  await settle();
-  const base = memory();
-  let peak = base;
-  const sample = () => {
-    const now = memory();
-    if (now > peak) peak = now;
-  };
-  const timer = setInterval(sample, 5);
-  const started = performance.now();
-  const value = await run(sample);
-  const ms = performance.now() - started;
-  sample();
-  clearInterval(timer);
-  return { value, ms, peakGrowthMiB: (peak - base) / MIB };
 }
 
 const baseline = await measured(async (sample) => {
