@@ -7,27 +7,13 @@ import {
   newNamespacesCheckEnvironment,
   sourceCidrsEnvironment,
 } from '@hybrid-runner/config';
-import type { StageConfig } from '@hybrid-runner/config';
-import type { FunctionKey, FunctionVpc, MakeFunction } from './functions.ts';
-import { bridgePolicy, lambdaTrustPolicy, runnerPolicyRights } from './iam-policies.ts';
-import type { AccountContext } from './iam-policies.ts';
+import { bridgeSideRights, type BridgeSideInput } from './bridge-side.ts';
+import { bridgePolicy, lambdaTrustPolicy } from './iam-policies.ts';
 import { schedule } from './schedules.ts';
 import type { RunnerTables } from './tables.ts';
 
-export interface BridgeInput {
-  config: StageConfig;
-  account: $util.Output<AccountContext>;
-  clusterRegion: $util.Output<string>;
-  names: Record<FunctionKey, string>;
+export interface BridgeInput extends BridgeSideInput {
   tables: RunnerTables;
-  authTokenSecretArn: $util.Output<string>;
-  /** During a bot token rotation (bridge.previousAuthToken): the previous token's secret. */
-  previousAuthTokenSecretArn?: $util.Output<string>;
-  vpc: FunctionVpc;
-  baseEnvironment: Record<string, $util.Input<string>>;
-  makeFunction: MakeFunction;
-  /** With logs.archive: the bucket the message function reads archived logs from, and the objects it may read. */
-  logArchive?: { bucketName: $util.Output<string>; archivedLogsArn: $util.Output<string> };
 }
 
 export interface Bridge {
@@ -37,17 +23,12 @@ export interface Bridge {
 }
 
 export function deployBridge(input: BridgeInput): Bridge {
-  const { config, account, clusterRegion, names, tables, authTokenSecretArn, vpc, makeFunction } = input;
-  const previousTokenArn = input.previousAuthTokenSecretArn ?? $util.output('');
-  const archivedLogsArn = input.logArchive?.archivedLogsArn ?? $util.output('');
-  // $util.all takes at most eight outputs: the optional ARNs travel as one.
-  const optionalArns = $util.all([previousTokenArn, archivedLogsArn]);
+  const { config, names, tables, authTokenSecretArn, makeFunction } = input;
   const api = new sst.aws.ApiGatewayWebSocket('Bridge');
   const apiExecutionArn = api.nodes.api.executionArn;
 
   // With pattern targets, the heartbeat starts the registry refresh when a matching namespace appears.
   const newNamespacesCheck = newNamespacesCheckEnvironment(config, names.registryRefresh);
-  const registryRefreshFunctionName = newNamespacesCheck[FUNCTION_ENV.registryRefreshFunction];
   const bridgeRole = new aws.iam.Role('BridgeRole', {
     description: 'Bridge and heartbeat functions of the hybrid runner',
     assumeRolePolicy: JSON.stringify(lambdaTrustPolicy()),
@@ -56,47 +37,23 @@ export function deployBridge(input: BridgeInput): Bridge {
     role: bridgeRole.name,
     policy: $util
       .all([
-        account,
-        clusterRegion,
+        bridgeSideRights(input),
         tables.connections.arn,
         tables.state.arn,
         apiExecutionArn,
         api.managementEndpoint,
-        authTokenSecretArn,
-        optionalArns,
       ])
-      .apply(
-        ([
-          context,
-          clusterRegionName,
-          connectionsArn,
-          stateArn,
-          executionArn,
-          endpoint,
-          tokenArn,
-          [previousArn, logsArn],
-        ]) =>
-          JSON.stringify(
-            bridgePolicy({
-              ...runnerPolicyRights(
-                config,
-                context,
-                clusterRegionName,
-                {
-                  authTokenSecretArn: tokenArn,
-                  previousAuthTokenSecretArn: previousArn,
-                  archivedLogsArn: logsArn,
-                },
-                Boolean(vpc),
-              ),
-              functionNames: [names.connect, names.disconnect, names.message, names.heartbeat],
-              connectionsTableArn: connectionsArn,
-              stateTableArn: stateArn,
-              apiExecutionArn: executionArn,
-              apiStage: new URL(endpoint).pathname.replace(/^\//, ''),
-              ...(registryRefreshFunctionName ? { registryRefreshFunctionName } : {}),
-            }),
-          ),
+      .apply(([rights, connectionsArn, stateArn, executionArn, endpoint]) =>
+        JSON.stringify(
+          bridgePolicy({
+            ...rights,
+            functionNames: [names.connect, names.disconnect, names.message, names.heartbeat],
+            connectionsTableArn: connectionsArn,
+            stateTableArn: stateArn,
+            apiExecutionArn: executionArn,
+            apiStage: new URL(endpoint).pathname.replace(/^\//, ''),
+          }),
+        ),
       ),
   });
 

@@ -7,11 +7,9 @@ import {
   newNamespacesCheckEnvironment,
   outboundUrlOf,
 } from '@hybrid-runner/config';
-import type { StageConfig } from '@hybrid-runner/config';
 import { KEEPER_TICK_MS } from '@hybrid-runner/core';
-import type { FunctionKey, FunctionVpc, MakeFunction } from './functions.ts';
-import { keeperPolicy, lambdaTrustPolicy, runnerPolicyRights } from './iam-policies.ts';
-import type { AccountContext } from './iam-policies.ts';
+import { bridgeSideRights, type BridgeSideInput } from './bridge-side.ts';
+import { keeperPolicy, lambdaTrustPolicy } from './iam-policies.ts';
 import { schedule } from './schedules.ts';
 
 /** core's KEEPER_TICK_MS as an EventBridge schedule: DEFAULT_TAKEOVER_POLICY's lead and staleness assume it. */
@@ -19,20 +17,8 @@ const TICK_MINUTES = KEEPER_TICK_MS / 60_000;
 // EventBridge wants the singular unit for a value of 1 ("rate(1 minute)") and the plural otherwise.
 const KEEPER_TICK = `rate(${TICK_MINUTES} ${TICK_MINUTES === 1 ? 'minute' : 'minutes'})`;
 
-export interface OutboundBridgeInput {
-  config: StageConfig;
-  account: $util.Output<AccountContext>;
-  clusterRegion: $util.Output<string>;
-  names: Record<FunctionKey, string>;
+export interface OutboundBridgeInput extends BridgeSideInput {
   stateTable: aws.dynamodb.Table;
-  authTokenSecretArn: $util.Output<string>;
-  /** During a bot token rotation (bridge.previousAuthToken): the previous token's secret. */
-  previousAuthTokenSecretArn?: $util.Output<string>;
-  vpc: FunctionVpc;
-  baseEnvironment: Record<string, $util.Input<string>>;
-  makeFunction: MakeFunction;
-  /** With logs.archive: the bucket the keeper reads archived logs from, and the objects it may read. */
-  logArchive?: { bucketName: $util.Output<string>; archivedLogsArn: $util.Output<string> };
 }
 
 export interface OutboundBridge {
@@ -44,13 +30,10 @@ export interface OutboundBridge {
 }
 
 export function deployOutboundBridge(input: OutboundBridgeInput): OutboundBridge {
-  const { config, account, clusterRegion, names, stateTable, authTokenSecretArn, vpc } = input;
-  const previousTokenArn = input.previousAuthTokenSecretArn ?? $util.output('');
-  const archivedLogsArn = input.logArchive?.archivedLogsArn ?? $util.output('');
+  const { config, names, stateTable, authTokenSecretArn } = input;
   // With pattern targets, the keeper's heartbeat pass starts the registry refresh for a new namespace, as
-  // the heartbeat function does in inbound mode.
+  // the heartbeat function does in inbound mode (its grant comes with bridgeSideRights).
   const newNamespacesCheck = newNamespacesCheckEnvironment(config, names.registryRefresh);
-  const registryRefreshFunctionName = newNamespacesCheck[FUNCTION_ENV.registryRefreshFunction];
   const keeperRole = new aws.iam.Role('KeeperRole', {
     description: 'Outbound bridge keeper of the hybrid runner',
     assumeRolePolicy: JSON.stringify(lambdaTrustPolicy()),
@@ -58,26 +41,9 @@ export function deployOutboundBridge(input: OutboundBridgeInput): OutboundBridge
   const keeperRolePolicy = new aws.iam.RolePolicy('KeeperRolePolicy', {
     role: keeperRole.name,
     policy: $util
-      .all([account, clusterRegion, stateTable.arn, authTokenSecretArn, previousTokenArn, archivedLogsArn])
-      .apply(([context, clusterRegionName, stateArn, tokenArn, previousArn, archiveArn]) =>
-        JSON.stringify(
-          keeperPolicy({
-            ...runnerPolicyRights(
-              config,
-              context,
-              clusterRegionName,
-              {
-                authTokenSecretArn: tokenArn,
-                previousAuthTokenSecretArn: previousArn,
-                archivedLogsArn: archiveArn,
-              },
-              Boolean(vpc),
-            ),
-            functionName: names.keeper,
-            stateTableArn: stateArn,
-            ...(registryRefreshFunctionName ? { registryRefreshFunctionName } : {}),
-          }),
-        ),
+      .all([bridgeSideRights(input), stateTable.arn])
+      .apply(([rights, stateArn]) =>
+        JSON.stringify(keeperPolicy({ ...rights, functionName: names.keeper, stateTableArn: stateArn })),
       ),
   });
 
