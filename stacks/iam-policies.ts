@@ -201,6 +201,24 @@ export interface RunnerPolicyArns {
   archivedLogsArn: string;
 }
 
+/** What the bridge's and the keeper's policies both grant from (either role runs the same operations). */
+export interface RunnerPolicyRights {
+  account: AccountContext;
+  authTokenSecretArn: string;
+  /** During a bot token rotation: the previous token's secret, readable until the stage drops it. */
+  previousAuthTokenSecretArn?: string;
+  clusterName: string;
+  clusterRegion: string;
+  /** DescribeSecret on the prefix for secret-reference checks; only with managed-aws. */
+  secretReferencePrefixArn?: string;
+  /** GetObject on the archived logs of the ingestion namespace (logArchiveObjectsArn); only with logs.archive. */
+  archivedLogsArn?: string;
+  /** The heartbeat pass starts this function for new namespaces; only with pattern registry targets. */
+  registryRefreshFunctionName?: string;
+  tracing: boolean;
+  vpc: boolean;
+}
+
 /**
  * What the bridge's and the keeper's policy inputs share, from the stage: the bot token(s), the cluster, the
  * secret-reference prefix (managed-aws only), the archived logs, tracing and VPC.
@@ -211,7 +229,7 @@ export function runnerPolicyRights(
   clusterRegion: string,
   arns: RunnerPolicyArns,
   vpc: boolean,
-) {
+): RunnerPolicyRights {
   return {
     account,
     authTokenSecretArn: arns.authTokenSecretArn,
@@ -235,8 +253,7 @@ export function runnerPolicyRights(
   };
 }
 
-export interface BridgePolicyInput {
-  account: AccountContext;
+export interface BridgePolicyInput extends RunnerPolicyRights {
   /** connect, disconnect, message and heartbeat: they share this role. */
   functionNames: string[];
   connectionsTableArn: string;
@@ -245,19 +262,6 @@ export interface BridgePolicyInput {
   apiExecutionArn: string;
   /** The WebSocket API's stage (the last segment of its management endpoint; SST deploys `$default`). */
   apiStage: string;
-  authTokenSecretArn: string;
-  /** During a bot token rotation: the previous token's secret, readable until the stage drops it. */
-  previousAuthTokenSecretArn?: string;
-  clusterName: string;
-  clusterRegion: string;
-  /** DescribeSecret on the prefix for secret-reference checks; only with managed-aws. */
-  secretReferencePrefixArn?: string;
-  /** GetObject on the archived logs of the ingestion namespace (logArchiveObjectsArn); only with logs.archive. */
-  archivedLogsArn?: string;
-  /** The heartbeat starts this function for new namespaces; only with pattern registry targets. */
-  registryRefreshFunctionName?: string;
-  tracing: boolean;
-  vpc: boolean;
 }
 
 /** The bridge and heartbeat functions: connections, idempotency, replies, the token, the cluster. */
@@ -323,25 +327,11 @@ function readArchivedLogsStatement(archivedLogsArn: string): PolicyStatement {
   return { Sid: 'ReadArchivedLogs', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [archivedLogsArn] };
 }
 
-export interface KeeperPolicyInput {
-  account: AccountContext;
+export interface KeeperPolicyInput extends RunnerPolicyRights {
   /** The keeper: the only function of an outbound bridge (it runs the heartbeat pass itself). */
   functionName: string;
   /** The runner-state table: the keeper's lease, request idempotency and the reconciliation cursor. */
   stateTableArn: string;
-  authTokenSecretArn: string;
-  /** During a bot token rotation: the previous token's secret (read for redaction only). */
-  previousAuthTokenSecretArn?: string;
-  clusterName: string;
-  clusterRegion: string;
-  /** DescribeSecret on the prefix for secret-reference checks; only with managed-aws. */
-  secretReferencePrefixArn?: string;
-  /** GetObject on the archived logs of the ingestion namespace (logArchiveObjectsArn); only with logs.archive. */
-  archivedLogsArn?: string;
-  /** Its heartbeat pass starts this function for new namespaces; only with pattern registry targets. */
-  registryRefreshFunctionName?: string;
-  tracing: boolean;
-  vpc: boolean;
 }
 
 /**
